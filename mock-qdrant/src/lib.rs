@@ -1,0 +1,371 @@
+//! A mock of Qdrant's REST API for tests, benchmarks and the demo.
+//!
+//! It serves responses recorded from a real Qdrant (a fixture directory named
+//! the way `tests/fixtures/qdrant-v1.18.3` is), or synthesises any number of
+//! collections from one recorded collection, and it can be told to be slow, to
+//! require an API key, to fail in the ways a real server fails, and to forget
+//! collections. It records every request it receives.
+
+use std::collections::BTreeSet;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use percent_encoding::percent_decode_str;
+use serde_json::{json, Value};
+
+/// Paths Qdrant answers without an API key.
+const OPEN_PATHS: [&str; 4] = ["/", "/healthz", "/livez", "/readyz"];
+
+/// The ways the mock can fail a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this HTTP status and a Qdrant-style JSON error body
+    /// (401 gets Qdrant's plain-text body instead).
+    Status(u16),
+    /// Answer 200 with a body that is not JSON.
+    Garbage,
+    /// Never answer.
+    Hang,
+}
+
+/// One request the mock received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// The path as sent, still percent-encoded.
+    pub raw_path: String,
+    pub api_key: Option<String>,
+}
+
+#[derive(Default)]
+struct Behaviour {
+    /// When set, these collections are served instead of the recorded ones.
+    synthetic: Option<Vec<String>>,
+    latency: Duration,
+    api_key: Option<String>,
+    /// Faults by decoded path; the path `*` matches every request.
+    faults: Vec<(String, Fault)>,
+    /// Not listed, and 404 when fetched.
+    deleted: BTreeSet<String>,
+    /// Still listed, but 404 when fetched: deleted between list and fetch.
+    vanishing: BTreeSet<String>,
+}
+
+struct State {
+    fixtures: PathBuf,
+    /// The recorded collection synthetic collections are made from.
+    template: Value,
+    behaviour: Mutex<Behaviour>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A running mock; stops when dropped.
+pub struct MockQdrant {
+    address: SocketAddr,
+    state: Arc<State>,
+    handle: ServerHandle,
+}
+
+impl MockQdrant {
+    /// Starts on a free loopback port, on the current actix runtime.
+    pub fn start(fixtures: impl AsRef<Path>) -> std::io::Result<MockQdrant> {
+        let (mock, server) = Self::bind("127.0.0.1:0", fixtures)?;
+        actix_web::rt::spawn(server);
+        Ok(mock)
+    }
+
+    /// Binds `address` and returns the mock with its server, which the caller runs.
+    pub fn bind(
+        address: &str,
+        fixtures: impl AsRef<Path>,
+    ) -> std::io::Result<(MockQdrant, Server)> {
+        let fixtures = fixtures.as_ref().to_owned();
+        let template_text = std::fs::read_to_string(fixtures.join("collection-docs.json"))?;
+        let template: Value = serde_json::from_str(&template_text)?;
+        let state = Arc::new(State {
+            fixtures,
+            template,
+            behaviour: Mutex::new(Behaviour::default()),
+            requests: Mutex::new(Vec::new()),
+        });
+        let listener = TcpListener::bind(address)?;
+        let address = listener.local_addr()?;
+        let data = web::Data::from(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(answer))
+        })
+        .workers(2)
+        .disable_signals()
+        .shutdown_timeout(0)
+        .listen(listener)?
+        .run();
+        let handle = server.handle();
+        Ok((
+            MockQdrant {
+                address,
+                state,
+                handle,
+            },
+            server,
+        ))
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// Serve `count` synthetic collections named `collection-0000`, ... instead of the recorded ones.
+    pub fn synthesize(&self, count: usize) {
+        self.synthesize_names((0..count).map(|i| format!("collection-{i:04}")).collect());
+    }
+
+    /// Serve synthetic collections with these names instead of the recorded ones.
+    pub fn synthesize_names(&self, names: Vec<String>) {
+        lock(&self.state.behaviour).synthetic = Some(names);
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.state.behaviour).latency = latency;
+    }
+
+    /// Require this key in the `api-key` header, as Qdrant does with an API key configured.
+    pub fn require_api_key(&self, key: Option<&str>) {
+        lock(&self.state.behaviour).api_key = key.map(str::to_owned);
+    }
+
+    /// Fail every request with `fault`.
+    pub fn fail_all(&self, fault: Fault) {
+        self.fail_path("*", fault);
+    }
+
+    /// Fail requests for this (decoded) path with `fault`.
+    pub fn fail_path(&self, path: &str, fault: Fault) {
+        lock(&self.state.behaviour)
+            .faults
+            .push((path.to_owned(), fault));
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.state.behaviour).faults.clear();
+    }
+
+    pub fn delete_collection(&self, name: &str) {
+        lock(&self.state.behaviour).deleted.insert(name.to_owned());
+    }
+
+    /// Keep listing the collection but answer 404 for it.
+    pub fn vanish_collection(&self, name: &str) {
+        lock(&self.state.behaviour)
+            .vanishing
+            .insert(name.to_owned());
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state.requests).clone()
+    }
+
+    /// Number of requests received for this raw (percent-encoded) path.
+    pub fn count(&self, raw_path: &str) -> usize {
+        lock(&self.state.requests)
+            .iter()
+            .filter(|r| r.raw_path == raw_path)
+            .count()
+    }
+
+    pub fn reset_requests(&self) {
+        lock(&self.state.requests).clear();
+    }
+}
+
+impl Drop for MockQdrant {
+    fn drop(&mut self) {
+        // Hanging handlers would otherwise keep a graceful stop waiting.
+        drop(self.handle.stop(false));
+    }
+}
+
+async fn answer(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let raw_path = request.uri().path().to_owned();
+    let api_key = request
+        .headers()
+        .get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    lock(&state.requests).push(RecordedRequest {
+        raw_path: raw_path.clone(),
+        api_key: api_key.clone(),
+    });
+    let segments: Vec<String> = raw_path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let decoded_path = format!("/{}", segments.join("/"));
+
+    let (latency, fault, required_key) = {
+        let behaviour = lock(&state.behaviour);
+        let fault = behaviour
+            .faults
+            .iter()
+            .find(|(path, _)| path == "*" || *path == decoded_path)
+            .map(|(_, fault)| fault.clone());
+        (behaviour.latency, fault, behaviour.api_key.clone())
+    };
+    if !latency.is_zero() {
+        actix_web::rt::time::sleep(latency).await;
+    }
+    if let Some(fault) = fault {
+        return faulty(fault).await;
+    }
+    if let Some(required) = required_key {
+        if !OPEN_PATHS.contains(&decoded_path.as_str()) {
+            // Qdrant's API-key middleware: plain text, no content type.
+            match api_key {
+                None => {
+                    return HttpResponse::Unauthorized()
+                        .body("Must provide an API key or an Authorization bearer token")
+                }
+                Some(key) if key != required => {
+                    return HttpResponse::Unauthorized().body("Invalid API key or JWT")
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    route(&state, &segments)
+}
+
+async fn faulty(fault: Fault) -> HttpResponse {
+    match fault {
+        Fault::Status(401) => HttpResponse::Unauthorized().body("Invalid API key or JWT"),
+        Fault::Status(code) => {
+            let status = actix_web::http::StatusCode::from_u16(code)
+                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+            HttpResponse::build(status).json(
+                json!({"status": {"error": "Service internal error: mock failure"}, "time": 0.0}),
+            )
+        }
+        Fault::Garbage => HttpResponse::Ok()
+            .content_type("text/html")
+            .body("<html><body>502 Bad Gateway</body></html>"),
+        Fault::Hang => {
+            actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
+            HttpResponse::GatewayTimeout().finish()
+        }
+    }
+}
+
+fn route(state: &State, segments: &[&str]) -> HttpResponse {
+    let behaviour = lock(&state.behaviour);
+    match segments {
+        ["collections"] => {
+            let names: Vec<String> = match &behaviour.synthetic {
+                Some(names) => names.clone(),
+                None => recorded_collection_names(state),
+            };
+            let listed: Vec<Value> = names
+                .iter()
+                .filter(|name| !behaviour.deleted.contains(*name))
+                .map(|name| json!({"name": name}))
+                .collect();
+            HttpResponse::Ok()
+                .json(json!({"result": {"collections": listed}, "status": "ok", "time": 0.00001}))
+        }
+        ["collections", name, rest @ ..] => {
+            let name = *name;
+            let gone = behaviour.deleted.contains(name) || behaviour.vanishing.contains(name);
+            match &behaviour.synthetic {
+                _ if gone => collection_not_found(name),
+                Some(names) => match names.iter().position(|n| n == name) {
+                    Some(index) if rest.is_empty() => {
+                        HttpResponse::Ok().json(synthetic_collection(&state.template, index))
+                    }
+                    Some(_) => fixture(state, &format!("collection-docs-{}", rest.join("-"))),
+                    None => collection_not_found(name),
+                },
+                None => {
+                    let file = std::iter::once(format!("collection-{name}"))
+                        .chain(rest.iter().map(|s| s.to_string()));
+                    let file = file.collect::<Vec<_>>().join("-");
+                    match fixture_file(state, &file) {
+                        Some(_) => fixture(state, &file),
+                        None => collection_not_found(name),
+                    }
+                }
+            }
+        }
+        [] => fixture(state, "root"),
+        _ => fixture(state, &segments.join("-")),
+    }
+}
+
+fn recorded_collection_names(state: &State) -> Vec<String> {
+    let list: Value = std::fs::read_to_string(state.fixtures.join("collections.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or(Value::Null);
+    list["result"]["collections"]
+        .as_array()
+        .map(|collections| {
+            collections
+                .iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The template collection with its counts varied by `index`, so that tests can tell collections apart.
+fn synthetic_collection(template: &Value, index: usize) -> Value {
+    let mut info = template.clone();
+    let points = 100 * (index as u64 + 1);
+    info["result"]["points_count"] = json!(points);
+    info["result"]["indexed_vectors_count"] = json!(points / 2);
+    info["result"]["segments_count"] = json!(2 + index % 4);
+    info
+}
+
+fn collection_not_found(name: &str) -> HttpResponse {
+    HttpResponse::NotFound().json(json!({"status": {"error": format!("Not found: Collection `{name}` doesn't exist!")}, "time": 0.00001}))
+}
+
+fn fixture_file(state: &State, stem: &str) -> Option<(PathBuf, &'static str)> {
+    // Names come from request paths: keep them inside the fixture directory.
+    if stem.contains("..") || stem.contains('\\') {
+        return None;
+    }
+    [
+        ("json", "application/json"),
+        ("txt", "text/plain; charset=utf-8"),
+    ]
+    .into_iter()
+    .map(|(extension, content_type)| {
+        (
+            state.fixtures.join(format!("{stem}.{extension}")),
+            content_type,
+        )
+    })
+    .find(|(path, _)| path.is_file())
+}
+
+fn fixture(state: &State, stem: &str) -> HttpResponse {
+    match fixture_file(state, stem)
+        .and_then(|(path, content_type)| Some((std::fs::read(path).ok()?, content_type)))
+    {
+        Some((body, content_type)) => HttpResponse::Ok().content_type(content_type).body(body),
+        // Qdrant answers unknown routes with an empty 404.
+        None => HttpResponse::NotFound().finish(),
+    }
+}

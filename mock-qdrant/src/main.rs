@@ -1,0 +1,40 @@
+//! `mock-qdrant`: serve recorded Qdrant responses on a port, for the demo and manual testing.
+
+use std::time::Duration;
+
+use clap::Parser;
+use mock_qdrant::MockQdrant;
+
+#[derive(Parser)]
+#[command(about = "A mock Qdrant REST API serving recorded responses")]
+struct Args {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:6333")]
+    listen: String,
+    /// Directory of recorded responses
+    #[arg(long, default_value = "tests/fixtures/qdrant-v1.18.3")]
+    fixtures: String,
+    /// Serve this many synthetic collections instead of the recorded ones
+    #[arg(long)]
+    collections: Option<usize>,
+    /// Delay before every answer, in milliseconds
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+}
+
+/// A key to require, as a Qdrant with an API key does; from the environment,
+/// never from a flag, like every secret in this project.
+const API_KEY_ENV: &str = "MOCK_QDRANT_API_KEY";
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let (mock, server) = MockQdrant::bind(&args.listen, &args.fixtures)?;
+    if let Some(count) = args.collections {
+        mock.synthesize(count);
+    }
+    mock.set_latency(Duration::from_millis(args.latency_ms));
+    mock.require_api_key(std::env::var(API_KEY_ENV).ok().as_deref());
+    eprintln!("mock Qdrant serving {} on {}", args.fixtures, mock.url());
+    server.await
+}

@@ -1,0 +1,286 @@
+//! Configuration: defaults < YAML file < environment < command-line flags,
+//! validated into one typed [`Config`]. An invalid value is reported as one line
+//! that names the setting and every way to set it.
+
+mod settings;
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+use url::Url;
+
+pub use settings::{env_name, flag_name, ApiKey, LogFormat, Settings, CONFIG_FILE_ENV, ENV_PREFIX};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "invalid {setting} (env {}, flag {}): {problem}",
+        env_name(setting),
+        flag_name(setting)
+    )]
+    Invalid {
+        setting: &'static str,
+        problem: String,
+    },
+    #[error("config file {}: {problem}", path.display())]
+    File { path: PathBuf, problem: String },
+    #[error("environment: {0}")]
+    Environment(String),
+}
+
+fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting,
+        problem: problem.into(),
+    }
+}
+
+/// The command line: the config file, the settings as flags, and later subcommands.
+#[derive(Debug, Parser)]
+#[command(name = "qdrant-exporter", version, about, long_about = None)]
+pub struct Cli {
+    /// YAML file with settings (keys are the flag names with underscores)
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+impl Cli {
+    /// The clap command, each setting's help extended with its environment
+    /// variable and default, both taken from the one definition in [`Settings`].
+    pub fn command_with_sources() -> clap::Command {
+        let defaults = serde_json::to_value(Settings::defaults()).unwrap_or_default();
+        Cli::command().mut_args(|arg| {
+            let id = arg.get_id().as_str().to_owned();
+            let Some(help) = arg.get_help().map(ToString::to_string) else {
+                return arg;
+            };
+            let env = if id == "config" {
+                CONFIG_FILE_ENV.to_owned()
+            } else {
+                env_name(&id)
+            };
+            let default = match defaults.get(&id) {
+                Some(serde_json::Value::String(s)) => format!(" [default: {s}]"),
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => format!(" [default: {other}]"),
+            };
+            arg.help(format!("{help} [env: {env}]{default}"))
+        })
+    }
+
+    pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let matches = Self::command_with_sources().try_get_matches_from(args)?;
+        Cli::from_arg_matches(&matches)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct QdrantConfig {
+    pub url: Url,
+    pub api_key: Option<ApiKey>,
+    /// Extra trust anchors for https, from `qdrant_ca_file`.
+    pub ca_certificates: Vec<CertificateDer<'static>>,
+    pub request_timeout: Duration,
+    pub concurrency: usize,
+    pub max_response_bytes: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen_address: SocketAddr,
+    pub qdrant: QdrantConfig,
+    pub cache_ttl: Duration,
+    pub refresh_timeout: Duration,
+    pub readiness_requires_qdrant: bool,
+    pub log: LogConfig,
+}
+
+impl Config {
+    /// Builds the configuration from parsed flags and the process environment.
+    pub fn load(
+        cli: Cli,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let config_file = cli.config.clone().or_else(|| {
+            env.iter()
+                .find(|(name, _)| name == CONFIG_FILE_ENV)
+                .map(|(_, value)| PathBuf::from(value))
+        });
+        let mut settings = Settings::defaults();
+        if let Some(path) = config_file {
+            settings = settings.merge(Settings::from_yaml_file(&path)?);
+        }
+        settings = settings.merge(Settings::from_env(env)?);
+        Config::from_settings(settings.merge(cli.settings))
+    }
+
+    /// Validates merged settings. Missing values fall back to the defaults.
+    pub fn from_settings(settings: Settings) -> Result<Config, ConfigError> {
+        let s = Settings::defaults().merge(settings);
+        let listen_address = s.listen_address.unwrap_or_default();
+        let listen_address = listen_address
+            .parse()
+            .map_err(|e| invalid("listen_address", format!("{listen_address:?}: {e}")))?;
+
+        let api_key = match (s.qdrant_api_key, s.qdrant_api_key_file) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "qdrant_api_key_file",
+                    "set either the key or the key file, not both",
+                ))
+            }
+            (Some(key), None) if key.expose().trim().is_empty() => {
+                return Err(invalid("qdrant_api_key", "is empty"))
+            }
+            (Some(key), None) => Some(ApiKey::new(key.expose().trim())),
+            (None, Some(path)) => Some(read_api_key_file(&path)?),
+            (None, None) => None,
+        };
+
+        Ok(Config {
+            listen_address,
+            qdrant: QdrantConfig {
+                url: parse_qdrant_url(&s.qdrant_url.unwrap_or_default())?,
+                api_key,
+                ca_certificates: match s.qdrant_ca_file {
+                    Some(path) => read_ca_file(&path)?,
+                    None => Vec::new(),
+                },
+                request_timeout: positive_seconds(
+                    "request_timeout_seconds",
+                    s.request_timeout_seconds,
+                )?,
+                concurrency: match s.concurrency {
+                    Some(n) if n >= 1 => n,
+                    other => {
+                        return Err(invalid(
+                            "concurrency",
+                            format!("must be at least 1, got {other:?}"),
+                        ))
+                    }
+                },
+                max_response_bytes: match s.max_response_bytes {
+                    Some(n) if n >= 1024 => n,
+                    other => {
+                        return Err(invalid(
+                            "max_response_bytes",
+                            format!("must be at least 1024, got {other:?}"),
+                        ))
+                    }
+                },
+            },
+            cache_ttl: seconds("cache_ttl_seconds", s.cache_ttl_seconds, 0.0)?,
+            refresh_timeout: positive_seconds(
+                "refresh_timeout_seconds",
+                s.refresh_timeout_seconds,
+            )?,
+            readiness_requires_qdrant: s.readiness_requires_qdrant.unwrap_or(false),
+            log: LogConfig {
+                filter: validate_log_filter(s.log_level.unwrap_or_default())?,
+                format: s.log_format.unwrap_or(LogFormat::Text),
+            },
+        })
+    }
+}
+
+fn seconds(setting: &'static str, value: Option<f64>, min: f64) -> Result<Duration, ConfigError> {
+    let value = value.unwrap_or_default();
+    if !value.is_finite() || value < min || value > 86_400.0 {
+        return Err(invalid(
+            setting,
+            format!("must be between {min} and 86400 seconds, got {value}"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+fn positive_seconds(setting: &'static str, value: Option<f64>) -> Result<Duration, ConfigError> {
+    seconds(setting, value, 0.001)
+}
+
+fn parse_qdrant_url(raw: &str) -> Result<Url, ConfigError> {
+    let url =
+        Url::parse(raw).map_err(|e| invalid("qdrant_url", format!("{raw:?} is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(
+            "qdrant_url",
+            format!("scheme must be http or https, got {:?}", url.scheme()),
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("qdrant_url", "has no host"));
+    }
+    // Credentials in the URL would end up in logs; the API key has its own setting.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "qdrant_url",
+            "must not contain credentials; use QDRANT_API_KEY or QDRANT_API_KEY_FILE",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("qdrant_url", "must not have a query or fragment"));
+    }
+    Ok(url)
+}
+
+fn read_api_key_file(path: &Path) -> Result<ApiKey, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        invalid(
+            "qdrant_api_key_file",
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let key = text.trim();
+    if key.is_empty() {
+        return Err(invalid(
+            "qdrant_api_key_file",
+            format!("{} is empty", path.display()),
+        ));
+    }
+    Ok(ApiKey::new(key))
+}
+
+fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+    let problem =
+        |detail: String| invalid("qdrant_ca_file", format!("{}: {detail}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| problem(format!("cannot read: {e}")))?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| problem(format!("not a PEM certificate bundle: {e}")))?;
+    if certificates.is_empty() {
+        return Err(problem("holds no PEM certificate".into()));
+    }
+    let (_, unusable) =
+        rustls::RootCertStore::empty().add_parsable_certificates(certificates.iter().cloned());
+    if unusable > 0 {
+        return Err(problem(format!(
+            "{unusable} certificate(s) cannot be used as a trust anchor"
+        )));
+    }
+    Ok(certificates)
+}
+
+fn validate_log_filter(filter: String) -> Result<String, ConfigError> {
+    tracing_subscriber::EnvFilter::try_new(&filter)
+        .map_err(|e| invalid("log_level", format!("{filter:?}: {e}")))?;
+    Ok(filter)
+}

@@ -1,0 +1,212 @@
+//! One layer of settings, as read from a source: defaults, YAML file, environment or flags.
+//!
+//! Every setting is optional in a layer; layers are merged (later wins) and then
+//! validated into [`super::Config`]. The field name is the YAML key; the flag and the
+//! environment variable are derived from it (see [`env_name`] and [`flag_name`]).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+/// Prefix of the exporter's own environment variables.
+pub const ENV_PREFIX: &str = "QDRANT_EXPORTER_";
+/// Environment variable naming the YAML config file (flag `--config`).
+pub const CONFIG_FILE_ENV: &str = "QDRANT_EXPORTER_CONFIG";
+
+/// Settings about reaching Qdrant keep the names Qdrant users already know
+/// (`QDRANT_URL`, `QDRANT_API_KEY`, ...); all others carry the exporter's prefix.
+pub fn env_name(setting: &str) -> String {
+    if setting.starts_with("qdrant_") {
+        setting.to_uppercase()
+    } else {
+        format!("{ENV_PREFIX}{}", setting.to_uppercase())
+    }
+}
+
+pub fn flag_name(setting: &str) -> String {
+    format!("--{}", setting.replace('_', "-"))
+}
+
+/// An API key: never printed by `Debug`, never serialized.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The key itself, for the one place that needs it: the `api-key` request header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Default, Clone, Deserialize, Serialize, clap::Args)]
+pub struct Settings {
+    /// Address and port to listen on
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen_address: Option<String>,
+
+    /// Base URL of Qdrant's REST API (http or https)
+    #[arg(long, value_name = "URL")]
+    pub qdrant_url: Option<String>,
+
+    // No flag: a command line is visible to every process on the node.
+    #[arg(skip)]
+    #[serde(skip_serializing)]
+    pub qdrant_api_key: Option<ApiKey>,
+
+    /// File holding the API key (a mounted Secret); surrounding whitespace is trimmed
+    #[arg(long, value_name = "PATH")]
+    pub qdrant_api_key_file: Option<PathBuf>,
+
+    /// PEM bundle of CA certificates to trust for an https Qdrant URL (added to the public roots)
+    #[arg(long, value_name = "PATH")]
+    pub qdrant_ca_file: Option<PathBuf>,
+
+    /// Timeout of one request to Qdrant, response body included
+    #[arg(long, value_name = "SECONDS")]
+    pub request_timeout_seconds: Option<f64>,
+
+    /// Upper bound of one whole refresh; Prometheus' scrape timeout lowers it further
+    #[arg(long, value_name = "SECONDS")]
+    pub refresh_timeout_seconds: Option<f64>,
+
+    /// How long a refresh is served from cache; 0 refreshes on every scrape
+    #[arg(long, value_name = "SECONDS")]
+    pub cache_ttl_seconds: Option<f64>,
+
+    /// Most requests to Qdrant in flight at once during a refresh
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// Largest response body accepted from Qdrant
+    #[arg(long, value_name = "BYTES")]
+    pub max_response_bytes: Option<usize>,
+
+    /// Make /readyz fail while Qdrant cannot be reached (off: the sidecar must not unready the Qdrant pod)
+    #[arg(long, value_name = "BOOL")]
+    pub readiness_requires_qdrant: Option<bool>,
+
+    /// Log filter: a level (error, warn, info, debug, trace) or tracing directives
+    #[arg(long, value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    /// Log line format
+    #[arg(long, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+impl Settings {
+    /// The built-in defaults; every setting that has a default is `Some` here.
+    pub fn defaults() -> Self {
+        Self {
+            listen_address: Some(format!("0.0.0.0:{}", crate::endpoints::DEFAULT_PORT)),
+            qdrant_url: Some("http://localhost:6333".into()),
+            qdrant_api_key: None,
+            qdrant_api_key_file: None,
+            qdrant_ca_file: None,
+            request_timeout_seconds: Some(5.0),
+            refresh_timeout_seconds: Some(9.0),
+            cache_ttl_seconds: Some(5.0),
+            concurrency: Some(8),
+            max_response_bytes: Some(32 * 1024 * 1024),
+            readiness_requires_qdrant: Some(false),
+            log_level: Some("info".into()),
+            log_format: Some(LogFormat::Text),
+        }
+    }
+
+    /// `self` overridden by every setting `higher` has.
+    pub fn merge(self, higher: Settings) -> Settings {
+        Settings {
+            listen_address: higher.listen_address.or(self.listen_address),
+            qdrant_url: higher.qdrant_url.or(self.qdrant_url),
+            qdrant_api_key: higher.qdrant_api_key.or(self.qdrant_api_key),
+            qdrant_api_key_file: higher.qdrant_api_key_file.or(self.qdrant_api_key_file),
+            qdrant_ca_file: higher.qdrant_ca_file.or(self.qdrant_ca_file),
+            request_timeout_seconds: higher
+                .request_timeout_seconds
+                .or(self.request_timeout_seconds),
+            refresh_timeout_seconds: higher
+                .refresh_timeout_seconds
+                .or(self.refresh_timeout_seconds),
+            cache_ttl_seconds: higher.cache_ttl_seconds.or(self.cache_ttl_seconds),
+            concurrency: higher.concurrency.or(self.concurrency),
+            max_response_bytes: higher.max_response_bytes.or(self.max_response_bytes),
+            readiness_requires_qdrant: higher
+                .readiness_requires_qdrant
+                .or(self.readiness_requires_qdrant),
+            log_level: higher.log_level.or(self.log_level),
+            log_format: higher.log_format.or(self.log_format),
+        }
+    }
+
+    /// Reads a YAML file; an unknown key is an error (it is almost always a typo).
+    pub fn from_yaml_file(path: &Path) -> Result<Settings, ConfigError> {
+        let file_error = |problem: String| ConfigError::File {
+            path: path.to_owned(),
+            problem,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+        if text.trim().is_empty() {
+            return Ok(Settings::default());
+        }
+        let mut unknown = Vec::new();
+        let settings: Settings =
+            serde_ignored::deserialize(serde_yaml::Deserializer::from_str(&text), |key| {
+                unknown.push(key.to_string())
+            })
+            .map_err(|e| file_error(e.to_string()))?;
+        match unknown.first() {
+            Some(key) => Err(file_error(format!("unknown setting `{key}`"))),
+            None => Ok(settings),
+        }
+    }
+
+    /// Reads `QDRANT_EXPORTER_*` and the `QDRANT_*` names of the Qdrant settings.
+    ///
+    /// Unknown variables are ignored rather than rejected: Kubernetes injects
+    /// `<SERVICE>_PORT`-style variables (e.g. `QDRANT_EXPORTER_PORT`) into every pod.
+    pub fn from_env(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let ours = vars.into_iter().filter_map(|(name, value)| {
+            let setting = match name.strip_prefix(ENV_PREFIX) {
+                Some(rest) if !rest.starts_with("QDRANT_") => rest.to_lowercase(),
+                Some(_) => return None,
+                None if name.starts_with("QDRANT_") => name.to_lowercase(),
+                None => return None,
+            };
+            Some((setting, value))
+        });
+        envy::from_iter(ours).map_err(|e| {
+            // envy names the field it failed on ("... provided by cache_ttl_seconds");
+            // say which variable that is.
+            let message = e.to_string();
+            let message = match message.rsplit_once(" provided by ") {
+                Some((problem, setting)) => format!("{problem} in {}", env_name(setting)),
+                None => message,
+            };
+            ConfigError::Environment(message)
+        })
+    }
+}

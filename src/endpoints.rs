@@ -1,0 +1,23 @@
+//! The exporter's externally visible names: routes, port, container name.
+//!
+//! The Helm chart, the plain manifests and the generated sidecar all have to
+//! agree with these; tests check that they do, so change them only here.
+
+/// Prometheus text exposition.
+pub const METRICS_PATH: &str = "/metrics";
+/// Liveness: answers while the process serves, never calls Qdrant.
+pub const HEALTHZ_PATH: &str = "/healthz";
+/// Readiness: answers once serving; does not depend on Qdrant unless configured to.
+pub const READYZ_PATH: &str = "/readyz";
+/// HTML landing page.
+pub const LANDING_PATH: &str = "/";
+
+/// Port the exporter listens on by default.
+pub const DEFAULT_PORT: u16 = 9999;
+/// Name of that port in Kubernetes objects (container port, Service, ServiceMonitor).
+pub const METRICS_PORT_NAME: &str = "metrics";
+/// Name of the exporter's container when it runs as a sidecar.
+pub const CONTAINER_NAME: &str = "qdrant-exporter";
+
+/// Routes whose requests are probes: logged below info level.
+pub const PROBE_PATHS: [&str; 2] = [HEALTHZ_PATH, READYZ_PATH];

@@ -1,0 +1,48 @@
+use std::process::ExitCode;
+
+use qdrant_exporter::config::{Cli, Config};
+use qdrant_exporter::startup::Application;
+use qdrant_exporter::telemetry;
+
+/// Exit code for any invalid configuration or command line.
+const EXIT_BAD_CONFIG: u8 = 2;
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<ExitCode> {
+    let cli = match Cli::try_parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => {
+            // --help and --version
+            error.print()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(error) => {
+            let rendered = error.render().to_string();
+            eprintln!(
+                "{}",
+                rendered.lines().next().unwrap_or("invalid command line")
+            );
+            return Ok(ExitCode::from(EXIT_BAD_CONFIG));
+        }
+    };
+    let config = match Config::load(cli, std::env::vars()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(EXIT_BAD_CONFIG));
+        }
+    };
+    telemetry::init(&config.log);
+    let application = Application::build(config.clone())?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        listen = %config.listen_address,
+        port = application.port(),
+        qdrant = %config.qdrant.url,
+        api_key = config.qdrant.api_key.is_some(),
+        "serving"
+    );
+    application.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,265 @@
+//! Client for Qdrant's REST API: awc, the `api-key` header, a timeout and a
+//! body-size limit on every request, and a count of every request it makes.
+//!
+//! awc clients are not `Send`: build one per actix worker.
+
+pub mod models;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use awc::http::StatusCode;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use prometheus::IntCounterVec;
+use serde::de::DeserializeOwned;
+
+use crate::config::{ApiKey, QdrantConfig};
+use models::{ApiResponse, CollectionInfo, CollectionList, VersionInfo};
+
+/// Everything but RFC 3986 "unreserved" characters is escaped in a path segment.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Qdrant endpoints the exporter calls, as they appear in the `endpoint` label.
+pub mod endpoint {
+    pub const ROOT: &str = "/";
+    pub const COLLECTIONS: &str = "/collections";
+    pub const COLLECTION: &str = "/collections/{name}";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QdrantError {
+    #[error("cannot connect to Qdrant: {0}")]
+    Connect(String),
+    #[error("no answer from Qdrant within {0:?}")]
+    Timeout(Duration),
+    #[error("Qdrant answered 401 Unauthorized")]
+    Unauthorized,
+    #[error("Qdrant answered 403 Forbidden")]
+    Forbidden,
+    #[error("Qdrant answered 404 Not Found")]
+    NotFound,
+    #[error("Qdrant answered HTTP {0}")]
+    Status(u16),
+    #[error("Qdrant's response is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("unexpected response from Qdrant: {0}")]
+    InvalidResponse(String),
+}
+
+impl QdrantError {
+    /// What an operator should check; logged next to the error.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Self::Connect(_) => "is Qdrant running, and does QDRANT_URL point at its REST port (6333)?",
+            Self::Timeout(_) => {
+                "Qdrant is slow or hung; check its load, or raise QDRANT_EXPORTER_REQUEST_TIMEOUT_SECONDS"
+            }
+            Self::Unauthorized => "check QDRANT_API_KEY / QDRANT_API_KEY_FILE (the read-only key is enough)",
+            Self::Forbidden => "the API key may not read collections; use Qdrant's read-only or full key",
+            Self::NotFound => "does QDRANT_URL point at Qdrant's REST API root?",
+            Self::Status(_) => "Qdrant reported an error; check Qdrant's logs",
+            Self::TooLarge(_) => "raise QDRANT_EXPORTER_MAX_RESPONSE_BYTES",
+            Self::InvalidResponse(_) => {
+                "does QDRANT_URL point at Qdrant's REST port (6333, not gRPC 6334)?"
+            }
+        }
+    }
+
+    /// A short, stable description: the same problem twice gives the same text,
+    /// so that a problem is logged when it starts, not on every refresh.
+    pub fn kind(&self) -> String {
+        match self {
+            Self::Connect(_) => "unreachable".into(),
+            Self::Timeout(_) => "timeout".into(),
+            Self::Unauthorized => "401".into(),
+            Self::Forbidden => "403".into(),
+            Self::NotFound => "404".into(),
+            Self::Status(code) => code.to_string(),
+            Self::TooLarge(_) => "too large".into(),
+            Self::InvalidResponse(_) => "invalid response".into(),
+        }
+    }
+}
+
+/// Counts every request the exporter sends to Qdrant, by endpoint and outcome.
+///
+/// This is the one metric that lives across refreshes: its label values are
+/// bounded (a handful of endpoints times a handful of outcomes).
+#[derive(Clone)]
+pub struct RequestCounter(IntCounterVec);
+
+impl RequestCounter {
+    pub fn new() -> Self {
+        let opts = prometheus::Opts::new(
+            "qdrant_exporter_qdrant_requests_total",
+            "Requests the exporter sent to Qdrant, by endpoint and status class (2xx..5xx, timeout, error).",
+        );
+        Self(
+            IntCounterVec::new(opts, &["endpoint", "status_class"])
+                .expect("metric definition is valid"),
+        )
+    }
+
+    fn record(&self, endpoint: &str, status_class: &str) {
+        self.0.with_label_values(&[endpoint, status_class]).inc();
+    }
+
+    pub fn families(&self) -> Vec<prometheus::proto::MetricFamily> {
+        use prometheus::core::Collector;
+        self.0.collect()
+    }
+}
+
+impl Default for RequestCounter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub struct QdrantClient {
+    http: awc::Client,
+    base_url: String,
+    api_key: Option<ApiKey>,
+    timeout: Duration,
+    max_response_bytes: usize,
+    requests: RequestCounter,
+}
+
+impl QdrantClient {
+    pub fn new(config: &QdrantConfig, requests: RequestCounter) -> Self {
+        let connector = awc::Connector::new()
+            .rustls_0_23(Arc::new(tls_config(config)))
+            .timeout(config.request_timeout)
+            .limit(config.concurrency);
+        let http = awc::Client::builder()
+            .connector(connector)
+            // Each request runs under `timeout` below, body included.
+            .disable_timeout()
+            .add_default_header((
+                awc::http::header::USER_AGENT,
+                concat!("qdrant-exporter/", env!("CARGO_PKG_VERSION")),
+            ))
+            .finish();
+        Self {
+            http,
+            base_url: config.url.as_str().trim_end_matches('/').to_owned(),
+            api_key: config.api_key.clone(),
+            timeout: config.request_timeout,
+            max_response_bytes: config.max_response_bytes,
+            requests,
+        }
+    }
+
+    /// The Qdrant URL, for log messages (it never holds credentials: see config).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn request_counter(&self) -> &RequestCounter {
+        &self.requests
+    }
+
+    /// `GET /`: version and commit; needs no API key.
+    pub async fn version(&self) -> Result<VersionInfo, QdrantError> {
+        self.get_json(endpoint::ROOT, "/").await
+    }
+
+    /// `GET /collections`: the names of all collections.
+    pub async fn collection_names(&self) -> Result<Vec<String>, QdrantError> {
+        let list: ApiResponse<CollectionList> =
+            self.get_json(endpoint::COLLECTIONS, "/collections").await?;
+        Ok(list
+            .result
+            .collections
+            .into_iter()
+            .map(|c| c.name)
+            .collect())
+    }
+
+    /// `GET /collections/{name}`: cluster-wide statistics and configuration.
+    pub async fn collection(&self, name: &str) -> Result<CollectionInfo, QdrantError> {
+        let path = format!("/collections/{}", utf8_percent_encode(name, PATH_SEGMENT));
+        let info: ApiResponse<CollectionInfo> = self.get_json(endpoint::COLLECTION, &path).await?;
+        Ok(info.result)
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        path: &str,
+    ) -> Result<T, QdrantError> {
+        let outcome = actix_web::rt::time::timeout(self.timeout, self.get_body(path)).await;
+        let (status_class, result) = match outcome {
+            Err(_elapsed) => ("timeout", Err(QdrantError::Timeout(self.timeout))),
+            Ok(Err(e)) => ("error", Err(e)),
+            Ok(Ok((status, body))) => (status_class(status), check_status(status).map(|()| body)),
+        };
+        self.requests.record(endpoint, status_class);
+        let body = result?;
+        serde_json::from_slice(&body)
+            .map_err(|e| QdrantError::InvalidResponse(format!("{path}: {e}")))
+    }
+
+    async fn get_body(&self, path: &str) -> Result<(StatusCode, bytes::Bytes), QdrantError> {
+        let mut request = self.http.get(format!("{}{path}", self.base_url));
+        if let Some(key) = &self.api_key {
+            request = request.insert_header(("api-key", key.expose()));
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| QdrantError::Connect(e.to_string()))?;
+        let status = response.status();
+        let body = response
+            .body()
+            .limit(self.max_response_bytes)
+            .await
+            .map_err(|e| match e {
+                awc::error::PayloadError::Overflow => {
+                    QdrantError::TooLarge(self.max_response_bytes)
+                }
+                other => QdrantError::InvalidResponse(format!(
+                    "{path}: reading the body failed: {other}"
+                )),
+            })?;
+        Ok((status, body))
+    }
+}
+
+fn check_status(status: StatusCode) -> Result<(), QdrantError> {
+    match status.as_u16() {
+        200..=299 => Ok(()),
+        401 => Err(QdrantError::Unauthorized),
+        403 => Err(QdrantError::Forbidden),
+        404 => Err(QdrantError::NotFound),
+        code => Err(QdrantError::Status(code)),
+    }
+}
+
+fn status_class(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+fn tls_config(config: &QdrantConfig) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    // Validated when the configuration was loaded.
+    roots.add_parsable_certificates(config.ca_certificates.iter().cloned());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("the ring provider supports TLS 1.2 and 1.3")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    tls
+}

@@ -1,0 +1,28 @@
+//! Log output: text or JSON lines on stdout, filtered by `log_level`.
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{LogConfig, LogFormat};
+
+/// Installs the global subscriber. A request span is logged when it closes:
+/// one line per request, with its route, status and duration.
+pub fn init(log: &LogConfig) {
+    // Validated with the rest of the configuration.
+    let filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal());
+    match log.format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
+}
