@@ -56,8 +56,9 @@ struct Behaviour {
 
 struct State {
     fixtures: PathBuf,
-    /// The recorded collection synthetic collections are made from.
-    template: Value,
+    /// The recorded collection synthetic collections are made from
+    /// (`collection-docs.json`, when the fixture directory has it).
+    template: Option<Value>,
     behaviour: Mutex<Behaviour>,
     requests: Mutex<Vec<RecordedRequest>>,
 }
@@ -89,8 +90,9 @@ impl MockQdrant {
         fixtures: impl AsRef<Path>,
     ) -> std::io::Result<(MockQdrant, Server)> {
         let fixtures = fixtures.as_ref().to_owned();
-        let template_text = std::fs::read_to_string(fixtures.join("collection-docs.json"))?;
-        let template: Value = serde_json::from_str(&template_text)?;
+        let template = std::fs::read_to_string(fixtures.join("collection-docs.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok());
         let state = Arc::new(State {
             fixtures,
             template,
@@ -289,9 +291,13 @@ fn route(state: &State, segments: &[&str]) -> HttpResponse {
             match &behaviour.synthetic {
                 _ if gone => collection_not_found(name),
                 Some(names) => match names.iter().position(|n| n == name) {
-                    Some(index) if rest.is_empty() => {
-                        HttpResponse::Ok().json(synthetic_collection(&state.template, index))
-                    }
+                    Some(index) if rest.is_empty() => match &state.template {
+                        Some(template) => {
+                            HttpResponse::Ok().json(synthetic_collection(template, index))
+                        }
+                        None => HttpResponse::InternalServerError()
+                            .body("no collection-docs.json to synthesise from"),
+                    },
                     Some(_) => fixture(state, &format!("collection-docs-{}", rest.join("-"))),
                     None => collection_not_found(name),
                 },

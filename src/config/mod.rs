@@ -14,7 +14,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use url::Url;
 
-pub use settings::{env_name, flag_name, ApiKey, LogFormat, Settings, CONFIG_FILE_ENV, ENV_PREFIX};
+pub use settings::{env_name, flag_name, ApiKey, Settings, CONFIG_FILE_ENV, ENV_PREFIX};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -95,6 +95,12 @@ pub struct QdrantConfig {
     pub request_timeout: Duration,
     pub concurrency: usize,
     pub max_response_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone)]
@@ -196,7 +202,16 @@ impl Config {
             readiness_requires_qdrant: s.readiness_requires_qdrant.unwrap_or(false),
             log: LogConfig {
                 filter: validate_log_filter(s.log_level.unwrap_or_default())?,
-                format: s.log_format.unwrap_or(LogFormat::Text),
+                format: match s.log_format.as_deref() {
+                    Some("text") | None => LogFormat::Text,
+                    Some("json") => LogFormat::Json,
+                    Some(other) => {
+                        return Err(invalid(
+                            "log_format",
+                            format!("must be text or json, got {other:?}"),
+                        ))
+                    }
+                },
             },
         })
     }

@@ -52,13 +52,6 @@ impl fmt::Debug for ApiKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
 #[derive(Debug, Default, Clone, Deserialize, Serialize, clap::Args)]
 pub struct Settings {
     /// Address and port to listen on
@@ -110,9 +103,9 @@ pub struct Settings {
     #[arg(long, value_name = "FILTER")]
     pub log_level: Option<String>,
 
-    /// Log line format
-    #[arg(long, value_name = "FORMAT")]
-    pub log_format: Option<LogFormat>,
+    /// Log line format: text or json
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
 }
 
 impl Settings {
@@ -131,7 +124,7 @@ impl Settings {
             max_response_bytes: Some(32 * 1024 * 1024),
             readiness_requires_qdrant: Some(false),
             log_level: Some("info".into()),
-            log_format: Some(LogFormat::Text),
+            log_format: Some("text".into()),
         }
     }
 

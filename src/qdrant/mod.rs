@@ -104,8 +104,14 @@ impl RequestCounter {
         )
     }
 
-    fn record(&self, endpoint: &str, status_class: &str) {
-        self.0.with_label_values(&[endpoint, status_class]).inc();
+    /// Starts counting a request; it is counted when the returned record is dropped,
+    /// so that a request abandoned at the refresh deadline counts too (as a timeout).
+    fn start(&self, endpoint: &'static str) -> RequestRecord<'_> {
+        RequestRecord {
+            counter: self,
+            endpoint,
+            status_class: "timeout",
+        }
     }
 
     pub fn families(&self) -> Vec<prometheus::proto::MetricFamily> {
@@ -117,6 +123,21 @@ impl RequestCounter {
 impl Default for RequestCounter {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+struct RequestRecord<'a> {
+    counter: &'a RequestCounter,
+    endpoint: &'static str,
+    status_class: &'static str,
+}
+
+impl Drop for RequestRecord<'_> {
+    fn drop(&mut self) {
+        self.counter
+            .0
+            .with_label_values(&[self.endpoint, self.status_class])
+            .inc();
     }
 }
 
@@ -189,17 +210,21 @@ impl QdrantClient {
 
     async fn get_json<T: DeserializeOwned>(
         &self,
-        endpoint: &str,
+        endpoint: &'static str,
         path: &str,
     ) -> Result<T, QdrantError> {
-        let outcome = actix_web::rt::time::timeout(self.timeout, self.get_body(path)).await;
-        let (status_class, result) = match outcome {
-            Err(_elapsed) => ("timeout", Err(QdrantError::Timeout(self.timeout))),
-            Ok(Err(e)) => ("error", Err(e)),
-            Ok(Ok((status, body))) => (status_class(status), check_status(status).map(|()| body)),
-        };
-        self.requests.record(endpoint, status_class);
-        let body = result?;
+        let mut record = self.requests.start(endpoint);
+        let (status, body) =
+            match actix_web::rt::time::timeout(self.timeout, self.get_body(path)).await {
+                Err(_elapsed) => return Err(QdrantError::Timeout(self.timeout)),
+                Ok(Err(error)) => {
+                    record.status_class = "error";
+                    return Err(error);
+                }
+                Ok(Ok(answer)) => answer,
+            };
+        record.status_class = status_class(status);
+        check_status(status)?;
         serde_json::from_slice(&body)
             .map_err(|e| QdrantError::InvalidResponse(format!("{path}: {e}")))
     }

@@ -1,0 +1,237 @@
+//! Qdrant failing in every way it can: /metrics still answers 200, with
+//! `qdrant_up 0` and the exporter's own metrics, within the refresh deadline.
+
+use mock_qdrant::Fault;
+
+use crate::helpers::{sample, spawn_app, spawn_app_with, value, RECORDED};
+
+/// Short timeouts so that a hanging Qdrant costs the test about a second.
+fn quick_timeouts(settings: &mut qdrant_exporter::config::Settings) {
+    settings.request_timeout_seconds = Some(1.0);
+    settings.refresh_timeout_seconds = Some(1.5);
+    settings.cache_ttl_seconds = Some(0.0);
+}
+
+#[track_caller]
+fn assert_down_but_answering(m: &str) {
+    assert_eq!(value(m, "qdrant_up", ""), 0.0, "{m}");
+    assert_eq!(
+        value(
+            m,
+            "qdrant_exporter_scrape_success",
+            r#"collector="collections""#
+        ),
+        0.0
+    );
+    assert_eq!(
+        sample(m, "qdrant_collections", ""),
+        None,
+        "no stale data on failure"
+    );
+    assert!(
+        !m.contains("qdrant_collection_points"),
+        "no stale data on failure"
+    );
+    assert!(m.contains("qdrant_exporter_build_info{"));
+    assert!(m.contains("qdrant_exporter_cache_age_seconds "));
+}
+
+#[actix_web::test]
+async fn every_kind_of_failure_gives_qdrant_up_0_and_a_200() {
+    for (fault, class) in [
+        (Fault::Status(401), "4xx"),
+        (Fault::Status(403), "4xx"),
+        (Fault::Status(500), "5xx"),
+        (Fault::Status(503), "5xx"),
+        (Fault::Garbage, "2xx"),
+        (Fault::Hang, "timeout"),
+    ] {
+        let app = spawn_app_with(RECORDED, quick_timeouts).await;
+        app.mock.fail_all(fault.clone());
+        let m = app.scrape().await;
+        assert_down_but_answering(&m);
+        let requests = format!(r#"endpoint="/collections",status_class="{class}""#);
+        assert_eq!(
+            value(&m, "qdrant_exporter_qdrant_requests_total", &requests),
+            1.0,
+            "{fault:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn connection_refused_gives_qdrant_up_0() {
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let app = spawn_app_with(RECORDED, |s| {
+        quick_timeouts(s);
+        s.qdrant_url = Some(format!("http://127.0.0.1:{closed_port}"));
+    })
+    .await;
+    let m = app.scrape().await;
+    assert_down_but_answering(&m);
+    assert_eq!(sample(&m, "qdrant_info", ""), None);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_qdrant_requests_total",
+            r#"endpoint="/collections",status_class="error""#
+        ),
+        1.0
+    );
+}
+
+#[actix_web::test]
+async fn prometheus_scrape_timeout_header_bounds_the_refresh() {
+    // Configured limits far above the scrape timeout: only the header can end this refresh in time
+    // (the test client gives up after 20 s).
+    let app = spawn_app_with(RECORDED, |s| {
+        s.request_timeout_seconds = Some(300.0);
+        s.refresh_timeout_seconds = Some(300.0);
+    })
+    .await;
+    app.mock.fail_all(Fault::Hang);
+    let response = app
+        .get_with("/metrics", &[("X-Prometheus-Scrape-Timeout-Seconds", "2")])
+        .await;
+    assert_eq!(response.status, 200);
+    assert_down_but_answering(&response.body);
+    // Abandoned at the deadline, but sent: it counts as load on Qdrant.
+    assert_eq!(
+        value(
+            &response.body,
+            "qdrant_exporter_qdrant_requests_total",
+            r#"endpoint="/collections",status_class="timeout""#
+        ),
+        1.0
+    );
+}
+
+#[actix_web::test]
+async fn qdrant_recovering_is_seen_on_the_next_refresh() {
+    let app = spawn_app_with(RECORDED, quick_timeouts).await;
+    app.mock.fail_all(Fault::Status(500));
+    assert_eq!(value(&app.scrape().await, "qdrant_up", ""), 0.0);
+    app.mock.clear_faults();
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    assert_eq!(
+        value(&m, "qdrant_collection_points", r#"collection="docs""#),
+        2000.0
+    );
+}
+
+#[actix_web::test]
+async fn one_failing_collection_fails_the_collector_but_not_the_others() {
+    let app = spawn_app().await;
+    app.mock
+        .fail_path("/collections/images", Fault::Status(500));
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_scrape_success",
+            r#"collector="collections""#
+        ),
+        0.0
+    );
+    assert_eq!(
+        sample(&m, "qdrant_collection_points", r#"collection="images""#),
+        None
+    );
+    assert_eq!(
+        value(&m, "qdrant_collection_points", r#"collection="docs""#),
+        2000.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_qdrant_requests_total",
+            r#"endpoint="/collections/{name}",status_class="5xx""#
+        ),
+        1.0
+    );
+}
+
+#[actix_web::test]
+async fn a_collection_deleted_between_list_and_fetch_is_skipped_without_failing() {
+    let app = spawn_app().await;
+    app.mock.vanish_collection("images");
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_scrape_success",
+            r#"collector="collections""#
+        ),
+        1.0
+    );
+    assert_eq!(value(&m, "qdrant_collections", ""), 5.0);
+    assert_eq!(
+        sample(&m, "qdrant_collection_points", r#"collection="images""#),
+        None
+    );
+    assert_eq!(
+        value(&m, "qdrant_collection_points", r#"collection="sparse""#),
+        300.0
+    );
+}
+
+#[actix_web::test]
+async fn the_api_key_header_is_sent_on_every_request() {
+    let app = spawn_app_with(RECORDED, |s| {
+        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::new("secret-ro"));
+    })
+    .await;
+    app.mock.require_api_key(Some("secret-ro"));
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    let requests = app.mock.requests();
+    assert_eq!(
+        requests.len(),
+        7,
+        "/, /collections and 5 collections: {requests:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.api_key.as_deref() == Some("secret-ro")),
+        "{requests:?}"
+    );
+}
+
+#[actix_web::test]
+async fn no_api_key_header_without_a_key() {
+    let app = spawn_app().await;
+    app.scrape().await;
+    let requests = app.mock.requests();
+    assert!(!requests.is_empty());
+    assert!(requests.iter().all(|r| r.api_key.is_none()), "{requests:?}");
+}
+
+#[actix_web::test]
+async fn a_wrong_or_missing_key_is_qdrant_up_0() {
+    for key in [None, Some("wrong-key")] {
+        let app = spawn_app_with(RECORDED, |s| {
+            s.qdrant_api_key = key.map(qdrant_exporter::config::ApiKey::new);
+        })
+        .await;
+        app.mock.require_api_key(Some("secret-ro"));
+        let m = app.scrape().await;
+        assert_down_but_answering(&m);
+        // GET / needs no key, so the version is still known.
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_info",
+                r#"version="1.18.3",commit="db8fa43fcb6aedec1e739487e17a99731b74590a""#
+            ),
+            1.0
+        );
+        assert!(!m.contains("secret-ro") && !m.contains("wrong-key"));
+    }
+}

@@ -1,0 +1,135 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use mock_qdrant::MockQdrant;
+use qdrant_exporter::config::{Config, Settings};
+use qdrant_exporter::startup::Application;
+
+/// Recorded responses of a real single-node Qdrant v1.18.3.
+pub const RECORDED: &str = "qdrant-v1.18.3";
+/// Hand-made responses in the shape of older Qdrant versions.
+pub const HANDMADE_V1_12: &str = "handmade-v1.12.0";
+pub const HANDMADE_V1_15: &str = "handmade-v1.15.0";
+
+pub fn fixture_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub mock: MockQdrant,
+    pub http: awc::Client,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: awc::http::header::HeaderMap,
+    pub body: String,
+}
+
+/// The exporter against the mock serving the recorded v1.18.3 responses.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(RECORDED, |_| {}).await
+}
+
+pub async fn spawn_app_with(fixtures: &str, customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let mock = MockQdrant::start(fixture_dir(fixtures)).expect("mock Qdrant starts");
+    let mut settings = Settings {
+        listen_address: Some("127.0.0.1:0".into()),
+        qdrant_url: Some(mock.url()),
+        ..Settings::default()
+    };
+    customize(&mut settings);
+    let config = Config::from_settings(settings).expect("test configuration is valid");
+    let application = Application::build(config).expect("exporter binds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    actix_web::rt::spawn(application.run_until_stopped());
+    let http = awc::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .finish();
+    TestApp {
+        address,
+        mock,
+        http,
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> Response {
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        let mut request = self.http.get(format!("{}{path}", self.address));
+        for header in headers {
+            request = request.insert_header(*header);
+        }
+        let mut response = request.send().await.expect("exporter answers");
+        let body = response
+            .body()
+            .limit(64 * 1024 * 1024)
+            .await
+            .expect("body arrives");
+        Response {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: String::from_utf8(body.to_vec()).expect("UTF-8 body"),
+        }
+    }
+
+    /// `/metrics`, which must answer 200 whatever Qdrant does.
+    pub async fn scrape(&self) -> String {
+        let response = self.get("/metrics").await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        response.body
+    }
+}
+
+/// The value of the sample `name{labels}`, labels given in exposition order and escaping.
+pub fn sample(exposition: &str, name: &str, labels: &str) -> Option<f64> {
+    let series = if labels.is_empty() {
+        format!("{name} ")
+    } else {
+        format!("{name}{{{labels}}} ")
+    };
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(series.as_str()))
+        .map(|value| value.parse().expect("numeric sample value"))
+}
+
+/// Like [`sample`], but the series must exist.
+#[track_caller]
+pub fn value(exposition: &str, name: &str, labels: &str) -> f64 {
+    sample(exposition, name, labels)
+        .unwrap_or_else(|| panic!("no series {name}{{{labels}}} in:\n{exposition}"))
+}
+
+/// Checks the exposition with the real `promtool check metrics`.
+#[track_caller]
+pub fn assert_promtool_accepts(exposition: &str) {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool is on PATH (the test command installs it: scripts/test.sh)");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(exposition.as_bytes())
+        .expect("promtool reads the exposition");
+    let output = child.wait_with_output().expect("promtool finishes");
+    assert!(
+        output.status.success(),
+        "promtool check metrics failed:\n{}{}\n--- exposition ---\n{exposition}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -1,0 +1,376 @@
+//! Every metric of the collections collector and the exporter itself, with the
+//! values of the recorded and hand-made fixtures.
+
+use crate::helpers::{
+    assert_promtool_accepts, sample, spawn_app, spawn_app_with, value, HANDMADE_V1_12,
+    HANDMADE_V1_15,
+};
+
+#[actix_web::test]
+async fn recorded_fixtures_give_the_expected_values() {
+    let app = spawn_app().await;
+    let m = app.scrape().await;
+
+    assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_info",
+            r#"version="1.18.3",commit="db8fa43fcb6aedec1e739487e17a99731b74590a""#
+        ),
+        1.0
+    );
+    assert_eq!(value(&m, "qdrant_collections", ""), 5.0);
+
+    for (collection, points, indexed, segments, shards) in [
+        ("docs", 2000.0, 0.0, 2.0, 1.0),
+        ("empty", 0.0, 0.0, 2.0, 1.0),
+        ("images", 500.0, 0.0, 2.0, 1.0),
+        ("ondisk_quantized", 1000.0, 1000.0, 4.0, 2.0),
+        ("sparse", 300.0, 600.0, 2.0, 1.0),
+    ] {
+        let c = format!(r#"collection="{collection}""#);
+        assert_eq!(
+            value(&m, "qdrant_collection_points", &c),
+            points,
+            "{collection}"
+        );
+        assert_eq!(
+            value(&m, "qdrant_collection_indexed_vectors", &c),
+            indexed,
+            "{collection}"
+        );
+        assert_eq!(
+            value(&m, "qdrant_collection_segments", &c),
+            segments,
+            "{collection}"
+        );
+        assert_eq!(
+            value(&m, "qdrant_collection_shard_number", &c),
+            shards,
+            "{collection}"
+        );
+        assert_eq!(value(&m, "qdrant_collection_replication_factor", &c), 1.0);
+        assert_eq!(
+            value(&m, "qdrant_collection_write_consistency_factor", &c),
+            1.0
+        );
+        assert_eq!(value(&m, "qdrant_collection_update_queue_length", &c), 0.0);
+        assert_eq!(value(&m, "qdrant_collection_optimizer_ok", &c), 1.0);
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_status",
+                &format!(r#"{c},status="green""#)
+            ),
+            1.0
+        );
+        for other in ["yellow", "grey", "red"] {
+            assert_eq!(
+                value(
+                    &m,
+                    "qdrant_collection_status",
+                    &format!(r#"{c},status="{other}""#)
+                ),
+                0.0
+            );
+        }
+    }
+
+    for (collection, vector, dimensions, distance, on_disk) in [
+        ("docs", "default", 1536.0, "Cosine", "false"),
+        ("empty", "default", 4.0, "Cosine", "false"),
+        ("images", "clip", 512.0, "Dot", "false"),
+        ("images", "thumb", 128.0, "Euclid", "false"),
+        ("ondisk_quantized", "default", 256.0, "Cosine", "true"),
+        ("sparse", "dense", 64.0, "Cosine", "false"),
+    ] {
+        let cv = format!(r#"collection="{collection}",vector="{vector}""#);
+        assert_eq!(
+            value(&m, "qdrant_collection_vector_dimensions", &cv),
+            dimensions
+        );
+        let info = format!(r#"{cv},distance="{distance}",on_disk="{on_disk}""#);
+        assert_eq!(value(&m, "qdrant_collection_vector_info", &info), 1.0);
+    }
+    // Sparse vectors have no dimension.
+    assert_eq!(
+        sample(
+            &m,
+            "qdrant_collection_vector_dimensions",
+            r#"collection="sparse",vector="text""#
+        ),
+        None
+    );
+
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_scrape_success",
+            r#"collector="collections""#
+        ),
+        1.0
+    );
+    assert!(
+        value(
+            &m,
+            "qdrant_exporter_scrape_duration_seconds",
+            r#"collector="collections""#
+        ) > 0.0
+    );
+    assert!(value(&m, "qdrant_exporter_cache_age_seconds", "") >= 0.0);
+    let build = format!(
+        r#"version="{}",revision="{}""#,
+        env!("CARGO_PKG_VERSION"),
+        qdrant_exporter::collectors::REVISION
+    );
+    assert_eq!(value(&m, "qdrant_exporter_build_info", &build), 1.0);
+
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_qdrant_requests_total",
+            r#"endpoint="/",status_class="2xx""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_qdrant_requests_total",
+            r#"endpoint="/collections",status_class="2xx""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_qdrant_requests_total",
+            r#"endpoint="/collections/{name}",status_class="2xx""#
+        ),
+        5.0
+    );
+    assert_promtool_accepts(&m);
+}
+
+#[actix_web::test]
+async fn a_yellow_collection_is_yellow_only() {
+    // The one recording taken while optimizers were still running, served as collection "busy".
+    let dir = tempfile::tempdir().unwrap();
+    let recorded = crate::helpers::fixture_dir(crate::helpers::RECORDED);
+    std::fs::copy(recorded.join("root.json"), dir.path().join("root.json")).unwrap();
+    std::fs::write(
+        dir.path().join("collections.json"),
+        r#"{"result":{"collections":[{"name":"busy"}]},"status":"ok","time":0}"#,
+    )
+    .unwrap();
+    std::fs::copy(
+        recorded.join("collection-ondisk_quantized-right-after-upsert.json"),
+        dir.path().join("collection-busy.json"),
+    )
+    .unwrap();
+    let app = spawn_app_with(dir.path().to_str().unwrap(), |_| {}).await;
+    let m = app.scrape().await;
+    for (status, expected) in [("green", 0.0), ("yellow", 1.0), ("grey", 0.0), ("red", 0.0)] {
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_status",
+                &format!(r#"collection="busy",status="{status}""#)
+            ),
+            expected
+        );
+    }
+    assert_eq!(
+        value(&m, "qdrant_collection_segments", r#"collection="busy""#),
+        6.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_indexed_vectors",
+            r#"collection="busy""#
+        ),
+        0.0
+    );
+}
+
+#[actix_web::test]
+async fn qdrant_1_12_shapes_are_exported() {
+    let app = spawn_app_with(HANDMADE_V1_12, |_| {}).await;
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    assert_eq!(
+        value(&m, "qdrant_info", r#"version="1.12.0",commit="unknown""#),
+        1.0
+    );
+
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_status",
+            r#"collection="legacy",status="grey""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(&m, "qdrant_collection_points", r#"collection="legacy""#),
+        3500.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_shard_number",
+            r#"collection="legacy""#
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_replication_factor",
+            r#"collection="legacy""#
+        ),
+        2.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_vector_info",
+            r#"collection="legacy",vector="title",distance="Manhattan",on_disk="false""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_vector_info",
+            r#"collection="legacy",vector="body",distance="Cosine",on_disk="true""#
+        ),
+        1.0
+    );
+    // No update queue before 1.16: no series rather than a made-up 0.
+    assert_eq!(
+        sample(
+            &m,
+            "qdrant_collection_update_queue_length",
+            r#"collection="legacy""#
+        ),
+        None
+    );
+
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_status",
+            r#"collection="broken",status="red""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_optimizer_ok",
+            r#"collection="broken""#
+        ),
+        0.0
+    );
+    assert!(
+        !m.contains("No space left"),
+        "the optimizer error text must not become a label"
+    );
+    assert_eq!(
+        sample(&m, "qdrant_collection_points", r#"collection="broken""#),
+        None
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_scrape_success",
+            r#"collector="collections""#
+        ),
+        1.0
+    );
+    assert_promtool_accepts(&m);
+}
+
+#[actix_web::test]
+async fn qdrant_1_15_and_unknown_future_shapes_never_fail_a_refresh() {
+    let app = spawn_app_with(HANDMADE_V1_15, |_| {}).await;
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_scrape_success",
+            r#"collector="collections""#
+        ),
+        1.0
+    );
+
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_status",
+            r#"collection="sparse_only",status="yellow""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_points",
+            r#"collection="sparse_only""#
+        ),
+        600.0
+    );
+    assert!(
+        !m.contains(r#"collection="sparse_only",vector="#),
+        "no dense vectors, no vector series"
+    );
+
+    // Unknown status: the state set is all 0; unknown optimizer state: no series.
+    for status in ["green", "yellow", "grey", "red"] {
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_status",
+                &format!(r#"collection="future_shape",status="{status}""#)
+            ),
+            0.0
+        );
+    }
+    assert_eq!(
+        sample(
+            &m,
+            "qdrant_collection_optimizer_ok",
+            r#"collection="future_shape""#
+        ),
+        None
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_points",
+            r#"collection="future_shape""#
+        ),
+        42.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_update_queue_length",
+            r#"collection="future_shape""#
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_vector_info",
+            r#"collection="future_shape",vector="default",distance="Hamming",on_disk="false""#
+        ),
+        1.0
+    );
+    assert_promtool_accepts(&m);
+}

@@ -1,0 +1,75 @@
+//! Collection names that are hard to put in a URL or a label value.
+
+use crate::helpers::{assert_promtool_accepts, spawn_app_with, value, RECORDED};
+
+const AWKWARD_NAMES: [&str; 8] = [
+    "with space",
+    "with \"quotes\"",
+    r"back\slash",
+    "new\nline",
+    "ünïcödé-名前",
+    "slash/inside",
+    "question?mark#hash%percent",
+    "comma,equals=brace}",
+];
+
+#[actix_web::test]
+async fn awkward_names_give_valid_exposition_and_encoded_paths() {
+    let app = spawn_app_with(RECORDED, |_| {}).await;
+    app.mock
+        .synthesize_names(AWKWARD_NAMES.map(String::from).to_vec());
+    let m = app.scrape().await;
+    assert_promtool_accepts(&m);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_scrape_success",
+            r#"collector="collections""#
+        ),
+        1.0
+    );
+
+    // Label values escape backslash, quote and newline; everything else is literal UTF-8.
+    for (index, escaped) in [
+        "with space",
+        r#"with \"quotes\""#,
+        r"back\\slash",
+        r"new\nline",
+        "ünïcödé-名前",
+        "slash/inside",
+        "question?mark#hash%percent",
+        "comma,equals=brace}",
+    ]
+    .iter()
+    .enumerate()
+    {
+        // The mock's synthetic collection number `index` has 100 * (index + 1) points.
+        let points = value(
+            &m,
+            "qdrant_collection_points",
+            &format!(r#"collection="{escaped}""#),
+        );
+        assert_eq!(points, 100.0 * (index as f64 + 1.0), "{escaped}");
+    }
+
+    let mut paths: Vec<String> = app
+        .mock
+        .requests()
+        .into_iter()
+        .map(|r| r.raw_path)
+        .filter(|p| p.starts_with("/collections/"))
+        .collect();
+    paths.sort();
+    let mut expected = vec![
+        "/collections/back%5Cslash",
+        "/collections/comma%2Cequals%3Dbrace%7D",
+        "/collections/new%0Aline",
+        "/collections/question%3Fmark%23hash%25percent",
+        "/collections/slash%2Finside",
+        "/collections/with%20%22quotes%22",
+        "/collections/with%20space",
+        "/collections/%C3%BCn%C3%AFc%C3%B6d%C3%A9-%E5%90%8D%E5%89%8D",
+    ];
+    expected.sort();
+    assert_eq!(paths, expected);
+}

@@ -1,0 +1,154 @@
+//! The real binary: exit codes for bad configuration, and what it logs.
+
+use std::process::Command;
+use std::time::Duration;
+
+use mock_qdrant::MockQdrant;
+
+use crate::helpers::{fixture_dir, RECORDED};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_qdrant-exporter");
+
+/// Runs the binary with only the given environment; returns (exit code, stdout, stderr).
+fn run(args: &[&str], vars: &[(&str, &str)]) -> (i32, String, String) {
+    let output = Command::new(BINARY)
+        .args(args)
+        .env_clear()
+        .envs(vars.iter().copied())
+        .output()
+        .expect("binary runs");
+    (
+        output.status.code().expect("exited, not killed"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_configuration_exits_2_with_one_line_naming_the_setting() {
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 6] = [
+        (&["--cache-ttl-seconds=-1"], &[], "cache_ttl_seconds"),
+        (&[], &[("QDRANT_URL", "qdrant:6333")], "qdrant_url"),
+        (
+            &[],
+            &[("QDRANT_API_KEY_FILE", "/nonexistent/secret")],
+            "qdrant_api_key_file",
+        ),
+        (
+            &["--config", "/nonexistent/config.yaml"],
+            &[],
+            "/nonexistent/config.yaml",
+        ),
+        (&["--concurrency", "lots"], &[], "--concurrency"),
+        (&["--no-such-flag"], &[], "--no-such-flag"),
+    ];
+    for (args, vars, named) in cases {
+        let (code, stdout, stderr) = run(args, vars);
+        assert_eq!(code, 2, "{args:?} {vars:?}: {stderr}");
+        assert_eq!(stdout, "", "nothing on stdout");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+        assert!(stderr.contains(named), "{named} not named in {stderr:?}");
+    }
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let (code, stdout, _) = run(&["--help"], &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("QDRANT_EXPORTER_CACHE_TTL_SECONDS"));
+    let (code, stdout, _) = run(&["--version"], &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains(env!("CARGO_PKG_VERSION")));
+}
+
+/// Qdrant rejects the key on three scrapes, then accepts it: the problem is
+/// logged once with a hint, the recovery once, and the key never.
+#[actix_web::test]
+async fn the_key_never_appears_in_logs_and_problems_are_logged_once() {
+    const KEY: &str = "very-secret-key-4f1c9a";
+    let mock = MockQdrant::start(fixture_dir(RECORDED)).unwrap();
+    mock.require_api_key(Some("the-right-key"));
+    // Files, not pipes: trace-level output would fill a pipe nobody reads yet and block the exporter.
+    let stdout = tempfile::NamedTempFile::new().unwrap();
+    let stderr = tempfile::NamedTempFile::new().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(BINARY)
+        .env_clear()
+        .env("QDRANT_URL", mock.url())
+        .env("QDRANT_API_KEY", KEY)
+        .env(
+            "QDRANT_EXPORTER_LISTEN_ADDRESS",
+            format!("127.0.0.1:{port}"),
+        )
+        .env("QDRANT_EXPORTER_CACHE_TTL_SECONDS", "0")
+        // The most verbose level a user could pick, dependencies included.
+        .env("QDRANT_EXPORTER_LOG_LEVEL", "trace")
+        .env("QDRANT_EXPORTER_LOG_FORMAT", "json")
+        .stdout(stdout.reopen().unwrap())
+        .stderr(stderr.reopen().unwrap())
+        .spawn()
+        .unwrap();
+
+    let http = awc::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .finish();
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let mut served = None;
+    for _ in 0..100 {
+        if let Ok(mut response) = http.get(&url).send().await {
+            served = Some(response.body().await.unwrap());
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(served.is_some(), "the exporter came up");
+    for _ in 0..2 {
+        http.get(&url).send().await.unwrap().body().await.unwrap();
+    }
+    mock.require_api_key(Some(KEY));
+    let recovered = http.get(&url).send().await.unwrap().body().await.unwrap();
+    assert!(String::from_utf8_lossy(&recovered).contains("qdrant_up 1"));
+    http.get(&format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .unwrap();
+
+    // SIGTERM, as Kubernetes sends: a graceful stop with exit code 0.
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let logs = std::fs::read_to_string(stdout.path()).unwrap()
+        + &std::fs::read_to_string(stderr.path()).unwrap();
+    assert!(status.success(), "graceful stop: {status:?}\n{logs}");
+    assert!(!logs.contains(KEY), "the API key leaked into the logs");
+    assert!(
+        !logs.contains(&KEY[..12]),
+        "part of the API key leaked into the logs"
+    );
+    let warnings: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("\"level\":\"WARN\"") && l.contains("401"))
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one warning for three failed refreshes:\n{logs}"
+    );
+    assert!(
+        warnings[0].contains("check QDRANT_API_KEY"),
+        "{}",
+        warnings[0]
+    );
+    let recoveries = logs
+        .lines()
+        .filter(|l| l.contains("\"level\":\"INFO\"") && l.contains("recovered"))
+        .count();
+    assert_eq!(recoveries, 1, "{logs}");
+}
