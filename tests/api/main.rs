@@ -2,6 +2,7 @@
 
 mod cache;
 mod config;
+mod docs;
 mod failures;
 mod helpers;
 mod metrics;

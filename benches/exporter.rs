@@ -1,0 +1,173 @@
+//! Benchmark: prints figures, asserts nothing. Run with `cargo bench --bench exporter`.
+//!
+//! The exporter runs as its own process (the release binary), so that its
+//! memory is measured alone; the mock Qdrant and the load generator run here.
+//! Both share this machine's cores with the exporter: the figures are a floor.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use mock_qdrant::MockQdrant;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_qdrant-exporter");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/qdrant-v1.18.3");
+/// Concurrent keep-alive connections of the load generator.
+const CONNECTIONS: usize = 32;
+const LOAD_DURATION: Duration = Duration::from_secs(3);
+
+struct Exporter {
+    child: Child,
+    url: String,
+}
+
+impl Exporter {
+    async fn start(qdrant_url: &str, ttl_seconds: &str) -> Exporter {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(BINARY)
+            .env_clear()
+            .env("QDRANT_URL", qdrant_url)
+            .env(
+                "QDRANT_EXPORTER_LISTEN_ADDRESS",
+                format!("127.0.0.1:{port}"),
+            )
+            .env("QDRANT_EXPORTER_CACHE_TTL_SECONDS", ttl_seconds)
+            .env("QDRANT_EXPORTER_LOG_LEVEL", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("exporter starts");
+        let exporter = Exporter {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        let client = awc::Client::default();
+        for _ in 0..200 {
+            if client
+                .get(format!("{}/healthz", exporter.url))
+                .send()
+                .await
+                .is_ok()
+            {
+                return exporter;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("exporter did not come up");
+    }
+
+    /// (current RSS, peak RSS) in MiB, from /proc.
+    fn rss_mib(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let field = |name: &str| {
+            let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+            let kib: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+            kib / 1024.0
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn fetch(client: &awc::Client, url: &str) -> (Duration, usize) {
+    let started = Instant::now();
+    let mut response = client.get(url).send().await.expect("answer");
+    let body = response
+        .body()
+        .limit(256 * 1024 * 1024)
+        .await
+        .expect("body");
+    assert!(response.status().is_success());
+    (started.elapsed(), body.len())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// Cache-hit throughput: TTL of an hour, so every request after the first is a hit.
+async fn cache_hits(mock: &MockQdrant, collections: usize) {
+    mock.synthesize(collections);
+    let exporter = Exporter::start(&mock.url(), "3600").await;
+    let url = format!("{}/metrics", exporter.url);
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .finish();
+    let (_, body_bytes) = fetch(&client, &url).await;
+    let deadline = Instant::now() + LOAD_DURATION;
+    let workers = (0..CONNECTIONS).map(|_| async {
+        let mut latencies = Vec::new();
+        while Instant::now() < deadline {
+            latencies.push(fetch(&client, &url).await.0);
+        }
+        latencies
+    });
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = join_all(workers).await.into_iter().flatten().collect();
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    let (_, peak) = exporter.rss_mib();
+    println!(
+        "cache hit   {collections:>5} collections  {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  body {:>7} B  peak RSS {peak:.1} MiB  ({} requests, {CONNECTIONS} connections)",
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+        body_bytes,
+        latencies.len(),
+    );
+}
+
+/// Cold refreshes: TTL 0, so every scrape is a full refresh against a mock with latency.
+async fn cold_refresh(mock: &MockQdrant, collections: usize, latency: Duration) {
+    mock.synthesize(collections);
+    mock.set_latency(latency);
+    let exporter = Exporter::start(&mock.url(), "0").await;
+    let (idle_rss, _) = exporter.rss_mib();
+    let url = format!("{}/metrics", exporter.url);
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        mock.reset_requests();
+        times.push(fetch(&client, &url).await.0);
+    }
+    let requests_per_refresh = mock.requests().len();
+    times.sort_unstable();
+    let (rss, peak) = exporter.rss_mib();
+    println!(
+        "cold refresh {collections:>5} collections at {} ms latency: median {:.3} s, max {:.3} s (5 refreshes); \
+         {requests_per_refresh} Qdrant requests per refresh",
+        latency.as_millis(),
+        times[2].as_secs_f64(),
+        times[4].as_secs_f64(),
+    );
+    println!("memory      idle after start {idle_rss:.1} MiB; after refreshes {rss:.1} MiB; peak {peak:.1} MiB");
+    mock.set_latency(Duration::ZERO);
+}
+
+#[actix_web::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        // `cargo test --benches` asks a harness-less bench to list its tests.
+        return;
+    }
+    let mock = MockQdrant::start(FIXTURES).expect("mock starts");
+    println!(
+        "qdrant-exporter benchmark ({} cores)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    for collections in [10, 100, 1000] {
+        cache_hits(&mock, collections).await;
+    }
+    cold_refresh(&mock, 1000, Duration::from_millis(2)).await;
+}
