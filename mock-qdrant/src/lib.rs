@@ -72,6 +72,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// A running mock; stops when dropped.
 pub struct MockQdrant {
     address: SocketAddr,
+    tls: bool,
     state: Arc<State>,
     handle: ServerHandle,
 }
@@ -79,7 +80,18 @@ pub struct MockQdrant {
 impl MockQdrant {
     /// Starts on a free loopback port, on the current actix runtime.
     pub fn start(fixtures: impl AsRef<Path>) -> std::io::Result<MockQdrant> {
-        let (mock, server) = Self::bind("127.0.0.1:0", fixtures)?;
+        let (mock, server) = Self::bind("127.0.0.1:0", fixtures, None)?;
+        actix_web::rt::spawn(server);
+        Ok(mock)
+    }
+
+    /// Like [`MockQdrant::start`], serving https with this TLS configuration;
+    /// [`MockQdrant::url`] then names the host `localhost`.
+    pub fn start_tls(
+        fixtures: impl AsRef<Path>,
+        tls: rustls::ServerConfig,
+    ) -> std::io::Result<MockQdrant> {
+        let (mock, server) = Self::bind("127.0.0.1:0", fixtures, Some(tls))?;
         actix_web::rt::spawn(server);
         Ok(mock)
     }
@@ -88,6 +100,7 @@ impl MockQdrant {
     pub fn bind(
         address: &str,
         fixtures: impl AsRef<Path>,
+        tls: Option<rustls::ServerConfig>,
     ) -> std::io::Result<(MockQdrant, Server)> {
         let fixtures = fixtures.as_ref().to_owned();
         let template = std::fs::read_to_string(fixtures.join("collection-docs.json"))
@@ -109,22 +122,28 @@ impl MockQdrant {
         })
         .workers(2)
         .disable_signals()
-        .shutdown_timeout(0)
-        .listen(listener)?
+        .shutdown_timeout(0);
+        let is_tls = tls.is_some();
+        let server = match tls {
+            Some(config) => server.listen_rustls_0_23(listener, config)?,
+            None => server.listen(listener)?,
+        }
         .run();
         let handle = server.handle();
-        Ok((
-            MockQdrant {
-                address,
-                state,
-                handle,
-            },
-            server,
-        ))
+        let mock = MockQdrant {
+            address,
+            tls: is_tls,
+            state,
+            handle,
+        };
+        Ok((mock, server))
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        match self.tls {
+            true => format!("https://localhost:{}", self.address.port()),
+            false => format!("http://{}", self.address),
+        }
     }
 
     /// Serve `count` synthetic collections named `collection-0000`, ... instead of the recorded ones.

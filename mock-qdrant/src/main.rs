@@ -29,7 +29,7 @@ const API_KEY_ENV: &str = "MOCK_QDRANT_API_KEY";
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
-    let (mock, server) = MockQdrant::bind(&args.listen, &args.fixtures)?;
+    let (mock, server) = MockQdrant::bind(&args.listen, &args.fixtures, None)?;
     if let Some(count) = args.collections {
         mock.synthesize(count);
     }

@@ -10,3 +10,4 @@ mod models;
 mod names;
 mod process;
 mod routes;
+mod tls;
