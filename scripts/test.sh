@@ -21,7 +21,11 @@ cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> cargo test"
-cargo test --workspace --locked
+cargo_log=$(mktemp)
+cargo test --workspace --locked 2>&1 | tee "$cargo_log"
 echo "==> demo (scripts/demo.sh --once)"
 EXPORTER_PORT=19999 MOCK_PORT=26333 scripts/demo.sh --once | grep -q '^qdrant_collection_points{collection="docs"} 2000$'
 echo "demo: ok"
+
+# One closing line for all test binaries (cargo's last line is often a doc-test run of 0 tests).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$cargo_log"
