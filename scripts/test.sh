@@ -24,7 +24,8 @@ echo "==> cargo test"
 cargo_log=$(mktemp)
 cargo test --workspace --locked 2>&1 | tee "$cargo_log"
 echo "==> demo (scripts/demo.sh --once)"
-EXPORTER_PORT=19999 MOCK_PORT=26333 scripts/demo.sh --once | grep -q '^qdrant_collection_points{collection="docs"} 2000$'
+demo_output=$(EXPORTER_PORT=19999 MOCK_PORT=26333 scripts/demo.sh --once)
+grep -qx 'qdrant_collection_points{collection="docs"} 2000' <<<"$demo_output"
 echo "demo: ok"
 
 # One closing line for all test binaries (cargo's last line is often a doc-test run of 0 tests).
