@@ -54,8 +54,18 @@ struct Behaviour {
     vanishing: BTreeSet<String>,
 }
 
+/// Requests being answered right now, and the most there ever were.
+#[derive(Default)]
+struct InFlight {
+    now: usize,
+    most: usize,
+}
+
 struct State {
     fixtures: PathBuf,
+    in_flight: Mutex<InFlight>,
+    /// Client addresses seen: one per TCP connection.
+    peers: Mutex<BTreeSet<SocketAddr>>,
     /// The recorded collection synthetic collections are made from
     /// (`collection-docs.json`, when the fixture directory has it).
     template: Option<Value>,
@@ -111,6 +121,8 @@ impl MockQdrant {
             template,
             behaviour: Mutex::new(Behaviour::default()),
             requests: Mutex::new(Vec::new()),
+            in_flight: Mutex::new(InFlight::default()),
+            peers: Mutex::new(BTreeSet::new()),
         });
         let listener = TcpListener::bind(address)?;
         let address = listener.local_addr()?;
@@ -204,8 +216,20 @@ impl MockQdrant {
             .count()
     }
 
+    /// The most requests the mock was answering at the same time.
+    pub fn most_in_flight(&self) -> usize {
+        lock(&self.state.in_flight).most
+    }
+
+    /// Number of distinct TCP connections requests arrived on.
+    pub fn connections(&self) -> usize {
+        lock(&self.state.peers).len()
+    }
+
     pub fn reset_requests(&self) {
         lock(&self.state.requests).clear();
+        *lock(&self.state.in_flight) = InFlight::default();
+        lock(&self.state.peers).clear();
     }
 }
 
@@ -216,7 +240,29 @@ impl Drop for MockQdrant {
     }
 }
 
+/// Counts a request as in flight until dropped (a hanging answer dropped by the client counts down too).
+struct InFlightGuard<'a>(&'a Mutex<InFlight>);
+
+impl<'a> InFlightGuard<'a> {
+    fn enter(in_flight: &'a Mutex<InFlight>) -> Self {
+        let mut counts = lock(in_flight);
+        counts.now += 1;
+        counts.most = counts.most.max(counts.now);
+        InFlightGuard(in_flight)
+    }
+}
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        lock(self.0).now -= 1;
+    }
+}
+
 async fn answer(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
+    let _in_flight = InFlightGuard::enter(&state.in_flight);
+    if let Some(peer) = request.peer_addr() {
+        lock(&state.peers).insert(peer);
+    }
     let raw_path = request.uri().path().to_owned();
     let api_key = request
         .headers()

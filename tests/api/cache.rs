@@ -89,3 +89,31 @@ async fn a_failed_refresh_is_cached_too_so_a_struggling_qdrant_is_not_hammered()
     }
     assert_eq!(app.mock.count("/collections"), 1);
 }
+
+#[actix_web::test]
+async fn the_fan_out_is_bounded_by_concurrency_in_requests_and_connections() {
+    let app = spawn_app_with(RECORDED, |s| s.concurrency = Some(4)).await;
+    app.mock.synthesize(200);
+    // Latency keeps requests overlapping, so that the bound is what limits them.
+    app.mock.set_latency(Duration::from_millis(10));
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_collections", ""), 200.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_scrape_success",
+            r#"collector="collections""#
+        ),
+        1.0
+    );
+    let most = app.mock.most_in_flight();
+    assert!(
+        (2..=4).contains(&most),
+        "in flight at once: {most}, expected parallel but at most 4"
+    );
+    let connections = app.mock.connections();
+    assert!(
+        connections <= 4,
+        "{connections} connections for 202 requests"
+    );
+}

@@ -235,3 +235,24 @@ async fn a_wrong_or_missing_key_is_qdrant_up_0() {
         assert!(!m.contains("secret-ro") && !m.contains("wrong-key"));
     }
 }
+
+#[actix_web::test]
+async fn a_response_over_the_size_limit_fails_that_request_only() {
+    // The listing (~170 B) fits; collection info (1-2 KiB each) does not.
+    let app = spawn_app_with(RECORDED, |s| s.max_response_bytes = Some(1024)).await;
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    assert_eq!(value(&m, "qdrant_collections", ""), 5.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_scrape_success",
+            r#"collector="collections""#
+        ),
+        0.0
+    );
+    assert_eq!(
+        sample(&m, "qdrant_collection_points", r#"collection="docs""#),
+        None
+    );
+}

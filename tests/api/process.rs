@@ -146,6 +146,23 @@ async fn the_key_never_appears_in_logs_and_problems_are_logged_once() {
         "{}",
         warnings[0]
     );
+    // One line per request, when it ends; the kubelet's probes below info level.
+    let request_lines = |route: &str| -> Vec<&str> {
+        logs.lines()
+            .filter(|l| {
+                l.contains("\"message\":\"close\"")
+                    && l.contains(&format!("\"http.route\":\"{route}\""))
+            })
+            .collect()
+    };
+    let probes = request_lines("/healthz");
+    assert_eq!(probes.len(), 1, "{logs}");
+    assert!(probes[0].contains("\"level\":\"DEBUG\""), "{}", probes[0]);
+    let scrapes = request_lines("/metrics");
+    assert_eq!(scrapes.len(), 4, "{logs}");
+    assert!(scrapes
+        .iter()
+        .all(|l| l.contains("\"level\":\"INFO\"") && l.contains("\"http.status_code\":200")));
     let recoveries = logs
         .lines()
         .filter(|l| l.contains("\"level\":\"INFO\"") && l.contains("recovered"))
