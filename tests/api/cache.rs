@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use crate::helpers::{sample, spawn_app_with, value, RECORDED};
+use crate::helpers::{collector_success, sample, spawn_app_with, value, RECORDED};
 
 #[actix_web::test]
 async fn fifty_concurrent_scrapes_on_a_cold_cache_cause_one_refresh() {
@@ -98,14 +98,7 @@ async fn the_fan_out_is_bounded_by_concurrency_in_requests_and_connections() {
     app.mock.set_latency(Duration::from_millis(10));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_collections", ""), 200.0);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_scrape_success",
-            r#"collector="collections""#
-        ),
-        1.0
-    );
+    assert_eq!(collector_success(&m, "collections"), 1.0);
     let most = app.mock.most_in_flight();
     assert!(
         (2..=4).contains(&most),

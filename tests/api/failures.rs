@@ -3,7 +3,7 @@
 
 use mock_qdrant::Fault;
 
-use crate::helpers::{sample, spawn_app, spawn_app_with, value, RECORDED};
+use crate::helpers::{collector_success, sample, spawn_app, spawn_app_with, value, RECORDED};
 
 /// Short timeouts so that a hanging Qdrant costs the test about a second.
 fn quick_timeouts(settings: &mut qdrant_exporter::config::Settings) {
@@ -15,14 +15,7 @@ fn quick_timeouts(settings: &mut qdrant_exporter::config::Settings) {
 #[track_caller]
 fn assert_down_but_answering(m: &str) {
     assert_eq!(value(m, "qdrant_up", ""), 0.0, "{m}");
-    assert_eq!(
-        value(
-            m,
-            "qdrant_exporter_scrape_success",
-            r#"collector="collections""#
-        ),
-        0.0
-    );
+    assert_eq!(collector_success(m, "collections"), 0.0);
     assert_eq!(
         sample(m, "qdrant_collections", ""),
         None,
@@ -130,14 +123,7 @@ async fn one_failing_collection_fails_the_collector_but_not_the_others() {
         .fail_path("/collections/images", Fault::Status(500));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_scrape_success",
-            r#"collector="collections""#
-        ),
-        0.0
-    );
+    assert_eq!(collector_success(&m, "collections"), 0.0);
     assert_eq!(
         sample(&m, "qdrant_collection_points", r#"collection="images""#),
         None
@@ -162,14 +148,7 @@ async fn a_collection_deleted_between_list_and_fetch_is_skipped_without_failing(
     app.mock.vanish_collection("images");
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_scrape_success",
-            r#"collector="collections""#
-        ),
-        1.0
-    );
+    assert_eq!(collector_success(&m, "collections"), 1.0);
     assert_eq!(value(&m, "qdrant_collections", ""), 5.0);
     assert_eq!(
         sample(&m, "qdrant_collection_points", r#"collection="images""#),
@@ -243,14 +222,7 @@ async fn a_response_over_the_size_limit_fails_that_request_only() {
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
     assert_eq!(value(&m, "qdrant_collections", ""), 5.0);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_scrape_success",
-            r#"collector="collections""#
-        ),
-        0.0
-    );
+    assert_eq!(collector_success(&m, "collections"), 0.0);
     assert_eq!(
         sample(&m, "qdrant_collection_points", r#"collection="docs""#),
         None

@@ -109,6 +109,16 @@ pub fn value(exposition: &str, name: &str, labels: &str) -> f64 {
         .unwrap_or_else(|| panic!("no series {name}{{{labels}}} in:\n{exposition}"))
 }
 
+/// `qdrant_exporter_scrape_success` of one collector.
+#[track_caller]
+pub fn collector_success(exposition: &str, collector: &str) -> f64 {
+    value(
+        exposition,
+        "qdrant_exporter_scrape_success",
+        &format!(r#"collector="{collector}""#),
+    )
+}
+
 /// Checks the exposition with the real `promtool check metrics`.
 #[track_caller]
 pub fn assert_promtool_accepts(exposition: &str) {

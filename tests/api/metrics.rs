@@ -2,8 +2,8 @@
 //! values of the recorded and hand-made fixtures.
 
 use crate::helpers::{
-    assert_promtool_accepts, sample, spawn_app, spawn_app_with, value, HANDMADE_V1_12,
-    HANDMADE_V1_15,
+    assert_promtool_accepts, collector_success, sample, spawn_app, spawn_app_with, value,
+    HANDMADE_V1_12, HANDMADE_V1_15,
 };
 
 #[actix_web::test]
@@ -103,14 +103,7 @@ async fn recorded_fixtures_give_the_expected_values() {
         None
     );
 
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_scrape_success",
-            r#"collector="collections""#
-        ),
-        1.0
-    );
+    assert_eq!(collector_success(&m, "collections"), 1.0);
     assert!(
         value(
             &m,
@@ -283,14 +276,7 @@ async fn qdrant_1_12_shapes_are_exported() {
         sample(&m, "qdrant_collection_points", r#"collection="broken""#),
         None
     );
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_scrape_success",
-            r#"collector="collections""#
-        ),
-        1.0
-    );
+    assert_eq!(collector_success(&m, "collections"), 1.0);
     assert_promtool_accepts(&m);
 }
 
@@ -299,14 +285,7 @@ async fn qdrant_1_15_and_unknown_future_shapes_never_fail_a_refresh() {
     let app = spawn_app_with(HANDMADE_V1_15, |_| {}).await;
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_scrape_success",
-            r#"collector="collections""#
-        ),
-        1.0
-    );
+    assert_eq!(collector_success(&m, "collections"), 1.0);
 
     assert_eq!(
         value(

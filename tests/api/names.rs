@@ -1,6 +1,6 @@
 //! Collection names that are hard to put in a URL or a label value.
 
-use crate::helpers::{assert_promtool_accepts, spawn_app_with, value, RECORDED};
+use crate::helpers::{assert_promtool_accepts, collector_success, spawn_app_with, value, RECORDED};
 
 const AWKWARD_NAMES: [&str; 8] = [
     "with space",
@@ -20,14 +20,7 @@ async fn awkward_names_give_valid_exposition_and_encoded_paths() {
         .synthesize_names(AWKWARD_NAMES.map(String::from).to_vec());
     let m = app.scrape().await;
     assert_promtool_accepts(&m);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_scrape_success",
-            r#"collector="collections""#
-        ),
-        1.0
-    );
+    assert_eq!(collector_success(&m, "collections"), 1.0);
 
     // Label values escape backslash, quote and newline; everything else is literal UTF-8.
     for (index, escaped) in [
