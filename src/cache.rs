@@ -54,6 +54,7 @@ impl Cache {
         let snapshot = refresh().await;
         let mut body = Vec::with_capacity(slot.as_ref().map_or(4096, |r| r.body.len() + 1024));
         crate::metrics::render(&snapshot.families, &mut body);
+        body.extend_from_slice(snapshot.relayed.as_bytes());
         // Only the lock holder writes `completed`.
         let generation = self.completed.load(Ordering::Acquire) + 1;
         let rendered = Rendered {

@@ -46,7 +46,7 @@ impl AppState {
                 collectors::refresh(
                     client,
                     &self.problems,
-                    self.config.qdrant.concurrency,
+                    &self.config.collectors,
                     Instant::now() + budget,
                 )
             })

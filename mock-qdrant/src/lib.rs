@@ -311,7 +311,7 @@ async fn answer(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
         }
     }
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    route(&state, &segments)
+    route(&state, &segments, request.query_string())
 }
 
 async fn faulty(fault: Fault) -> HttpResponse {
@@ -334,7 +334,7 @@ async fn faulty(fault: Fault) -> HttpResponse {
     }
 }
 
-fn route(state: &State, segments: &[&str]) -> HttpResponse {
+fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
     let behaviour = lock(&state.behaviour);
     match segments {
         ["collections"] => {
@@ -378,7 +378,15 @@ fn route(state: &State, segments: &[&str]) -> HttpResponse {
             }
         }
         [] => fixture(state, "root"),
-        _ => fixture(state, &segments.join("-")),
+        // `/telemetry?details_level=3` is recorded as telemetry-details-level-3.json.
+        _ => {
+            let stem = segments.join("-");
+            let with_query = format!("{stem}-{}", query.replace(['=', '_', '&'], "-"));
+            match fixture_file(state, &with_query) {
+                Some(_) if !query.is_empty() => fixture(state, &with_query),
+                _ => fixture(state, &stem),
+            }
+        }
     }
 }
 
@@ -435,8 +443,18 @@ fn fixture(state: &State, stem: &str) -> HttpResponse {
     match fixture_file(state, stem)
         .and_then(|(path, content_type)| Some((std::fs::read(path).ok()?, content_type)))
     {
+        // Recorded error answers (Qdrant's `{"status": {"error": ...}}` envelope) keep an error status.
+        Some((body, content_type)) if is_error_envelope(&body) => {
+            HttpResponse::InternalServerError()
+                .content_type(content_type)
+                .body(body)
+        }
         Some((body, content_type)) => HttpResponse::Ok().content_type(content_type).body(body),
         // Qdrant answers unknown routes with an empty 404.
         None => HttpResponse::NotFound().finish(),
     }
+}
+
+fn is_error_envelope(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body).is_ok_and(|v| v["status"]["error"].is_string())
 }

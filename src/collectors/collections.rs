@@ -6,72 +6,23 @@
 
 use std::time::Instant;
 
-use futures_util::{future, stream, StreamExt};
 use prometheus::proto::MetricFamily;
 
-use super::Failure;
+use super::fan_out::fan_out;
+use super::Output;
 use crate::metrics::{bool_value, GaugeFamily};
 use crate::qdrant::models::{CollectionInfo, CollectionStatus, OptimizerStatus, VectorsConfig};
-use crate::qdrant::{QdrantClient, QdrantError};
-
-pub const NAME: &str = "collections";
+use crate::qdrant::QdrantClient;
 
 /// Label value for the vector of a collection created with one unnamed vector.
 pub const UNNAMED_VECTOR: &str = "default";
 
-pub struct Output {
-    pub families: Vec<MetricFamily>,
-    pub failure: Option<Failure>,
-}
-
-pub async fn collect(
-    client: &QdrantClient,
-    names: &[String],
-    concurrency: usize,
-    deadline: Instant,
-) -> Output {
-    let mut fetched: Vec<(&str, CollectionInfo)> = Vec::with_capacity(names.len());
-    let mut failed: Vec<(&str, QdrantError)> = Vec::new();
-    let fetch_all = stream::iter(names)
-        .map(|name| async move { (name.as_str(), client.collection(name).await) })
-        .buffer_unordered(concurrency)
-        .for_each(|(name, result)| {
-            match result {
-                Ok(info) => fetched.push((name, info)),
-                // Deleted between the listing and this request: not a failure.
-                Err(QdrantError::NotFound) => {
-                    tracing::debug!(collection = name, "collection vanished during refresh")
-                }
-                Err(error) => failed.push((name, error)),
-            }
-            future::ready(())
-        });
-    let finished = tokio::time::timeout_at(deadline.into(), fetch_all)
-        .await
-        .is_ok();
-
-    let failure = if !finished {
-        Some(Failure::deadline(format!(
-            "refresh deadline reached after fetching {} of {} collections",
-            fetched.len() + failed.len(),
-            names.len()
-        )))
-    } else {
-        failed.first().map(|(name, error)| {
-            Failure::from_error(
-                error,
-                format!(
-                    "{} of {} collections could not be fetched, e.g. {name:?}: {error}",
-                    failed.len(),
-                    names.len()
-                ),
-            )
-        })
-    };
-    fetched.sort_unstable_by(|a, b| a.0.cmp(b.0));
+pub async fn collect(client: &QdrantClient, names: &[String], deadline: Instant) -> Output {
+    let fetched = fan_out(names, deadline, |name| client.collection(name)).await;
     Output {
-        families: families(&fetched),
-        failure,
+        families: families(&fetched.fetched),
+        failure: fetched.failure("collection info"),
+        ..Output::default()
     }
 }
 

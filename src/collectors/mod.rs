@@ -1,17 +1,28 @@
 //! One refresh: reach Qdrant, run every collector, and assemble the snapshot
 //! of metric families, including the exporter's own metrics about the refresh.
 
+pub mod cluster;
 pub mod collections;
+mod fan_out;
+pub mod issues;
+pub mod memory;
+pub mod relay;
+pub mod shards;
+pub mod snapshots;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use futures_util::future;
+use std::future::Future;
+
+use futures_util::future::{self, LocalBoxFuture};
+use futures_util::FutureExt;
 use prometheus::proto::MetricFamily;
 
+use crate::config::{Collector, CollectorConfig};
 use crate::metrics::{bool_value, GaugeFamily};
-use crate::qdrant::models::VersionInfo;
+use crate::qdrant::models::{ClusterInfo, VersionInfo};
 use crate::qdrant::{QdrantClient, QdrantError};
 
 /// Git revision the binary was built from (set by build.rs).
@@ -22,6 +33,8 @@ pub struct Snapshot {
     /// Whether Qdrant answered the authorised collection listing.
     pub up: bool,
     pub families: Vec<MetricFamily>,
+    /// Qdrant's own exposition, when the native relay is on.
+    pub relayed: String,
 }
 
 /// Why Qdrant or a collector failed, with what to check.
@@ -56,33 +69,77 @@ impl Failure {
 /// instead of on every refresh.
 #[derive(Default)]
 pub struct ProblemLog {
-    current: Mutex<HashMap<&'static str, String>>,
+    /// Kind of the current problem of each subject (a warning's key ends in `!`).
+    current: Mutex<HashMap<String, String>>,
 }
 
 impl ProblemLog {
-    pub fn observe(&self, subject: &'static str, failure: Option<&Failure>) {
+    /// A failure of `subject` (Qdrant itself, or a collector), or its absence.
+    pub fn observe(&self, subject: &str, failure: Option<&Failure>) {
+        self.track(subject, subject.to_owned(), failure, true);
+    }
+
+    /// Like [`ProblemLog::observe`], for something worth a line that is not a failure.
+    pub fn observe_warning(&self, subject: &str, warning: Option<&Failure>) {
+        self.track(subject, format!("{subject}!"), warning, false);
+    }
+
+    fn track(&self, subject: &str, key: String, problem: Option<&Failure>, log_recovery: bool) {
         let mut current = self
             .current
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match (failure, current.get(subject)) {
-            (Some(failure), Some(kind)) if *kind == failure.kind => {}
-            (Some(failure), _) => {
-                tracing::warn!(subject, hint = failure.hint, "{}", failure.message);
-                current.insert(subject, failure.kind.clone());
+        match (problem, current.get(&key)) {
+            (Some(problem), Some(kind)) if *kind == problem.kind => {}
+            (Some(problem), _) => {
+                tracing::warn!(subject, hint = problem.hint, "{}", problem.message);
+                current.insert(key, problem.kind.clone());
             }
             (None, Some(_)) => {
-                tracing::info!(subject, "recovered");
-                current.remove(subject);
+                if log_recovery {
+                    tracing::info!(subject, "recovered");
+                }
+                current.remove(&key);
             }
             (None, None) => {}
         }
     }
 }
 
-struct CollectorReport {
-    name: &'static str,
+/// What one collector produced.
+#[derive(Default)]
+pub struct Output {
+    pub families: Vec<MetricFamily>,
+    /// Set when the collector did not fully succeed.
+    pub failure: Option<Failure>,
+    /// Worth one log line, but not a failure.
+    pub warning: Option<Failure>,
+    /// This Qdrant lacks what the collector reads (an older version).
+    pub unsupported: bool,
+    /// Exposition text appended as is (the native relay).
+    pub relayed: String,
+}
+
+impl Output {
+    pub fn failed(failure: Failure) -> Self {
+        Self {
+            failure: Some(failure),
+            ..Self::default()
+        }
+    }
+
+    pub fn unsupported() -> Self {
+        Self {
+            unsupported: true,
+            ..Self::default()
+        }
+    }
+}
+
+struct Report {
+    collector: Collector,
     success: bool,
+    supported: bool,
     /// `None` when the collector did not run because Qdrant was unreachable.
     duration: Option<Duration>,
 }
@@ -91,56 +148,192 @@ struct CollectorReport {
 pub async fn refresh(
     client: &QdrantClient,
     problems: &ProblemLog,
-    concurrency: usize,
+    config: &CollectorConfig,
     deadline: Instant,
 ) -> Snapshot {
     let budget = deadline.saturating_duration_since(Instant::now());
-    let reach = future::join(client.version(), client.collection_names());
-    let (version, names) = tokio::time::timeout_at(deadline.into(), reach)
+    let needs_cluster = config.is_enabled(Collector::Cluster) || config.cluster_wide_on_leader_only;
+    let cluster_status = async {
+        match needs_cluster {
+            true => Some(client.cluster().await),
+            false => None,
+        }
+    };
+    let reach = future::join3(client.version(), client.collection_names(), cluster_status);
+    let (version, names, cluster_status) = tokio::time::timeout_at(deadline.into(), reach)
         .await
         .unwrap_or((
             Err(QdrantError::Timeout(budget)),
             Err(QdrantError::Timeout(budget)),
+            None,
         ));
 
     let mut families = Vec::new();
     if let Ok(version) = &version {
         families.push(info_family(version));
     }
-    let mut reports = Vec::new();
-    let up = match names {
+    let names = match names {
         Ok(names) => {
             problems.observe("qdrant", None);
-            families.push(GaugeFamily::single(
-                "qdrant_collections",
-                "Number of collections in Qdrant.",
-                names.len() as f64,
-            ));
-            let started = Instant::now();
-            let output = collections::collect(client, &names, concurrency, deadline).await;
-            problems.observe(collections::NAME, output.failure.as_ref());
-            reports.push(CollectorReport {
-                name: collections::NAME,
-                success: output.failure.is_none(),
-                duration: Some(started.elapsed()),
-            });
-            families.extend(output.families);
-            true
+            names
         }
         Err(error) => {
             let message = format!("cannot list collections at {}: {error}", client.base_url());
             problems.observe("qdrant", Some(&Failure::from_error(&error, message)));
-            reports.push(CollectorReport {
-                name: collections::NAME,
-                success: false,
-                duration: None,
-            });
-            false
+            let reports: Vec<Report> = config
+                .enabled
+                .iter()
+                .map(|&collector| Report {
+                    collector,
+                    success: false,
+                    supported: true,
+                    duration: None,
+                })
+                .collect();
+            families.extend(exporter_families(false, &reports));
+            families.extend(client.request_counter().families());
+            return Snapshot {
+                up: false,
+                families,
+                relayed: String::new(),
+            };
         }
     };
-    families.extend(exporter_families(up, &reports));
+
+    // Without a known raft role (cluster status failed), emit: a duplicate beats a gap.
+    let emits_cluster_wide = !config.cluster_wide_on_leader_only
+        || cluster_status
+            .as_ref()
+            .is_none_or(|status| status.as_ref().map_or(true, cluster::is_leader));
+    let selection = select_collections(&names, config);
+    if emits_cluster_wide {
+        families.push(GaugeFamily::single(
+            "qdrant_collections",
+            "Number of collections in Qdrant. Cluster-wide.",
+            names.len() as f64,
+        ));
+    }
+    families.push(selection.skipped_family());
+
+    let mut runs: Vec<LocalBoxFuture<'_, (Collector, Output, Duration)>> = Vec::new();
+    let selected = &selection.names;
+    for &collector in &config.enabled {
+        let output: LocalBoxFuture<'_, Output> = match collector {
+            Collector::Collections if !emits_cluster_wide => continue,
+            Collector::Collections => {
+                collections::collect(client, selected, deadline).boxed_local()
+            }
+            Collector::Cluster => {
+                let status = cluster_status.clone().unwrap_or(Ok(ClusterInfo::Unknown));
+                cluster::collect(client, status).boxed_local()
+            }
+            Collector::Shards => shards::collect(client, selected, deadline).boxed_local(),
+            Collector::Snapshots => snapshots::collect(client, selected, deadline).boxed_local(),
+            Collector::Memory => memory::collect(client, selected).boxed_local(),
+            Collector::Issues => issues::collect(client).boxed_local(),
+            Collector::NativeRelay => relay::collect(client).boxed_local(),
+        };
+        runs.push(timed(collector, output, deadline).boxed_local());
+    }
+
+    let mut reports = Vec::new();
+    let mut relayed = String::new();
+    for (collector, output, duration) in future::join_all(runs).await {
+        problems.observe(collector.name(), output.failure.as_ref());
+        let unsupported = output.unsupported.then(|| Failure {
+            kind: "unsupported".into(),
+            message: format!(
+                "the {} collector is not supported by this Qdrant version; it exports nothing",
+                collector.name()
+            ),
+            hint: "upgrade Qdrant, or leave the collector out of QDRANT_EXPORTER_COLLECTORS",
+        });
+        problems.observe_warning(
+            collector.name(),
+            unsupported.as_ref().or(output.warning.as_ref()),
+        );
+        reports.push(Report {
+            collector,
+            success: output.failure.is_none(),
+            supported: !output.unsupported,
+            duration: Some(duration),
+        });
+        families.extend(output.families);
+        relayed.push_str(&output.relayed);
+    }
+    families.extend(exporter_families(true, &reports));
     families.extend(client.request_counter().families());
-    Snapshot { up, families }
+    Snapshot {
+        up: true,
+        families,
+        relayed,
+    }
+}
+
+/// Runs a collector to the refresh deadline; one that has not finished by then failed.
+async fn timed(
+    collector: Collector,
+    output: impl Future<Output = Output>,
+    deadline: Instant,
+) -> (Collector, Output, Duration) {
+    let started = Instant::now();
+    let output = tokio::time::timeout_at(deadline.into(), output)
+        .await
+        .unwrap_or_else(|_| {
+            Output::failed(Failure::deadline(format!(
+                "the {} collector did not finish by the refresh deadline",
+                collector.name()
+            )))
+        });
+    (collector, output, started.elapsed())
+}
+
+/// The collections to export: filtered by name, then capped.
+struct Selection {
+    names: Vec<String>,
+    filtered_out: usize,
+    over_limit: usize,
+}
+
+fn select_collections(names: &[String], config: &CollectorConfig) -> Selection {
+    let mut matching: Vec<String> = names
+        .iter()
+        .filter(|name| {
+            config
+                .include
+                .as_ref()
+                .is_none_or(|include| include.is_match(name))
+        })
+        .filter(|name| {
+            config
+                .exclude
+                .as_ref()
+                .is_none_or(|exclude| !exclude.is_match(name))
+        })
+        .cloned()
+        .collect();
+    let filtered_out = names.len() - matching.len();
+    // Sorted so that the same collections are kept on every refresh and every node.
+    matching.sort_unstable();
+    let over_limit = matching.len().saturating_sub(config.max_collections);
+    matching.truncate(config.max_collections);
+    Selection {
+        names: matching,
+        filtered_out,
+        over_limit,
+    }
+}
+
+impl Selection {
+    fn skipped_family(&self) -> MetricFamily {
+        let mut skipped = GaugeFamily::new(
+            "qdrant_exporter_collections_skipped",
+            "Collections not exported: filtered out by name, or over max_collections.",
+        );
+        skipped.push(&[("reason", "filtered")], self.filtered_out as f64);
+        skipped.push(&[("reason", "limit")], self.over_limit as f64);
+        skipped.finish()
+    }
 }
 
 fn info_family(version: &VersionInfo) -> MetricFamily {
@@ -153,7 +346,7 @@ fn info_family(version: &VersionInfo) -> MetricFamily {
     info.finish()
 }
 
-fn exporter_families(up: bool, reports: &[CollectorReport]) -> Vec<MetricFamily> {
+fn exporter_families(up: bool, reports: &[Report]) -> Vec<MetricFamily> {
     let mut build_info = GaugeFamily::new(
         "qdrant_exporter_build_info",
         "Version and git revision of this exporter. Always 1.",
@@ -169,14 +362,20 @@ fn exporter_families(up: bool, reports: &[CollectorReport]) -> Vec<MetricFamily>
         "qdrant_exporter_scrape_success",
         "1 when the collector's last refresh succeeded completely, else 0.",
     );
+    let mut supported = GaugeFamily::new(
+        "qdrant_exporter_collector_supported",
+        "0 when the Qdrant version lacks what the collector reads; the collector then exports nothing.",
+    );
     let mut duration = GaugeFamily::new(
         "qdrant_exporter_scrape_duration_seconds",
         "Time the collector's last refresh took.",
     );
     for report in reports {
-        success.push(&[("collector", report.name)], bool_value(report.success));
+        let label = [("collector", report.collector.name())];
+        success.push(&label, bool_value(report.success));
+        supported.push(&label, bool_value(report.supported));
         if let Some(elapsed) = report.duration {
-            duration.push(&[("collector", report.name)], elapsed.as_secs_f64());
+            duration.push(&label, elapsed.as_secs_f64());
         }
     }
     vec![
@@ -187,6 +386,7 @@ fn exporter_families(up: bool, reports: &[CollectorReport]) -> Vec<MetricFamily>
         ),
         build_info.finish(),
         success.finish(),
+        supported.finish(),
         duration.finish(),
     ]
 }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
+use regex::Regex;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use url::Url;
@@ -97,6 +98,58 @@ pub struct QdrantConfig {
     pub max_response_bytes: usize,
 }
 
+/// The collectors, each switchable; the native relay has its own setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Collector {
+    Collections,
+    Cluster,
+    Shards,
+    Snapshots,
+    Memory,
+    Issues,
+    NativeRelay,
+}
+
+impl Collector {
+    /// Those that `collectors` can name.
+    pub const SELECTABLE: [Collector; 6] = [
+        Self::Collections,
+        Self::Cluster,
+        Self::Shards,
+        Self::Snapshots,
+        Self::Memory,
+        Self::Issues,
+    ];
+
+    /// The `collector` label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Collections => "collections",
+            Self::Cluster => "cluster",
+            Self::Shards => "shards",
+            Self::Snapshots => "snapshots",
+            Self::Memory => "memory",
+            Self::Issues => "issues",
+            Self::NativeRelay => "native_relay",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CollectorConfig {
+    pub enabled: std::collections::BTreeSet<Collector>,
+    pub max_collections: usize,
+    pub include: Option<Regex>,
+    pub exclude: Option<Regex>,
+    pub cluster_wide_on_leader_only: bool,
+}
+
+impl CollectorConfig {
+    pub fn is_enabled(&self, collector: Collector) -> bool {
+        self.enabled.contains(&collector)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -116,6 +169,7 @@ pub struct Config {
     pub cache_ttl: Duration,
     pub refresh_timeout: Duration,
     pub readiness_requires_qdrant: bool,
+    pub collectors: CollectorConfig,
     pub log: LogConfig,
 }
 
@@ -200,6 +254,16 @@ impl Config {
                 s.refresh_timeout_seconds,
             )?,
             readiness_requires_qdrant: s.readiness_requires_qdrant.unwrap_or(false),
+            collectors: CollectorConfig {
+                enabled: parse_collectors(
+                    s.collectors.as_deref().unwrap_or_default(),
+                    s.native_metrics_relay,
+                )?,
+                max_collections: s.max_collections.unwrap_or_default(),
+                include: parse_regex("collections_include", s.collections_include)?,
+                exclude: parse_regex("collections_exclude", s.collections_exclude)?,
+                cluster_wide_on_leader_only: s.cluster_wide_metrics_on_leader_only.unwrap_or(false),
+            },
             log: LogConfig {
                 filter: validate_log_filter(s.log_level.unwrap_or_default())?,
                 format: match s.log_format.as_deref() {
@@ -292,6 +356,42 @@ fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError
         )));
     }
     Ok(certificates)
+}
+
+fn parse_collectors(
+    list: &str,
+    native_metrics_relay: Option<bool>,
+) -> Result<std::collections::BTreeSet<Collector>, ConfigError> {
+    let mut enabled = std::collections::BTreeSet::new();
+    for name in list
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        let Some(collector) = Collector::SELECTABLE.into_iter().find(|c| c.name() == name) else {
+            let known: Vec<&str> = Collector::SELECTABLE.iter().map(|c| c.name()).collect();
+            return Err(invalid(
+                "collectors",
+                format!("unknown collector {name:?}; known: {}", known.join(", ")),
+            ));
+        };
+        enabled.insert(collector);
+    }
+    if native_metrics_relay.unwrap_or(false) {
+        enabled.insert(Collector::NativeRelay);
+    }
+    Ok(enabled)
+}
+
+fn parse_regex(
+    setting: &'static str,
+    pattern: Option<String>,
+) -> Result<Option<Regex>, ConfigError> {
+    pattern
+        .map(|pattern| {
+            Regex::new(&pattern).map_err(|e| invalid(setting, e.to_string().replace('\n', " ")))
+        })
+        .transpose()
 }
 
 fn validate_log_filter(filter: String) -> Result<String, ConfigError> {

@@ -99,6 +99,30 @@ pub struct Settings {
     #[arg(long, value_name = "BOOL")]
     pub readiness_requires_qdrant: Option<bool>,
 
+    /// Collectors to run, comma-separated: collections, cluster, shards, snapshots, memory, issues
+    #[arg(long, value_name = "LIST")]
+    pub collectors: Option<String>,
+
+    /// Append Qdrant's own /metrics to the output (fetched with the exporter's key)
+    #[arg(long, value_name = "BOOL")]
+    pub native_metrics_relay: Option<bool>,
+
+    /// Most collections exported per refresh; the rest are counted in qdrant_exporter_collections_skipped
+    #[arg(long, value_name = "N")]
+    pub max_collections: Option<usize>,
+
+    /// Export only collections whose name matches this regular expression
+    #[arg(long, value_name = "REGEX")]
+    pub collections_include: Option<String>,
+
+    /// Leave out collections whose name matches this regular expression
+    #[arg(long, value_name = "REGEX")]
+    pub collections_exclude: Option<String>,
+
+    /// Export the cluster-wide collection gauges only from the raft leader's exporter
+    #[arg(long, value_name = "BOOL")]
+    pub cluster_wide_metrics_on_leader_only: Option<bool>,
+
     /// Log filter: a level (error, warn, info, debug, trace) or tracing directives
     #[arg(long, value_name = "FILTER")]
     pub log_level: Option<String>,
@@ -123,6 +147,12 @@ impl Settings {
             concurrency: Some(8),
             max_response_bytes: Some(32 * 1024 * 1024),
             readiness_requires_qdrant: Some(false),
+            collectors: Some("collections,cluster,shards,snapshots,issues".into()),
+            native_metrics_relay: Some(false),
+            max_collections: Some(5000),
+            collections_include: None,
+            collections_exclude: None,
+            cluster_wide_metrics_on_leader_only: Some(false),
             log_level: Some("info".into()),
             log_format: Some("text".into()),
         }
@@ -148,6 +178,14 @@ impl Settings {
             readiness_requires_qdrant: higher
                 .readiness_requires_qdrant
                 .or(self.readiness_requires_qdrant),
+            collectors: higher.collectors.or(self.collectors),
+            native_metrics_relay: higher.native_metrics_relay.or(self.native_metrics_relay),
+            max_collections: higher.max_collections.or(self.max_collections),
+            collections_include: higher.collections_include.or(self.collections_include),
+            collections_exclude: higher.collections_exclude.or(self.collections_exclude),
+            cluster_wide_metrics_on_leader_only: higher
+                .cluster_wide_metrics_on_leader_only
+                .or(self.cluster_wide_metrics_on_leader_only),
             log_level: higher.log_level.or(self.log_level),
             log_format: higher.log_format.or(self.log_format),
         }

@@ -14,7 +14,10 @@ use prometheus::IntCounterVec;
 use serde::de::DeserializeOwned;
 
 use crate::config::{ApiKey, QdrantConfig};
-use models::{ApiResponse, CollectionInfo, CollectionList, VersionInfo};
+use models::{
+    ApiResponse, ClusterInfo, ClusterTelemetry, CollectionClusterInfo, CollectionInfo,
+    CollectionList, IssueList, SnapshotDescription, Telemetry, VersionInfo,
+};
 
 /// Everything but RFC 3986 "unreserved" characters is escaped in a path segment.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -28,6 +31,13 @@ pub mod endpoint {
     pub const ROOT: &str = "/";
     pub const COLLECTIONS: &str = "/collections";
     pub const COLLECTION: &str = "/collections/{name}";
+    pub const COLLECTION_CLUSTER: &str = "/collections/{name}/cluster";
+    pub const COLLECTION_SNAPSHOTS: &str = "/collections/{name}/snapshots";
+    pub const CLUSTER: &str = "/cluster";
+    pub const CLUSTER_TELEMETRY: &str = "/cluster/telemetry";
+    pub const TELEMETRY: &str = "/telemetry";
+    pub const ISSUES: &str = "/issues";
+    pub const METRICS: &str = "/metrics";
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,6 +153,8 @@ impl Drop for RequestRecord<'_> {
 
 pub struct QdrantClient {
     http: awc::Client,
+    /// Bounds the requests in flight, whichever collectors send them.
+    in_flight: tokio::sync::Semaphore,
     base_url: String,
     api_key: Option<ApiKey>,
     timeout: Duration,
@@ -167,6 +179,7 @@ impl QdrantClient {
             .finish();
         Self {
             http,
+            in_flight: tokio::sync::Semaphore::new(config.concurrency),
             base_url: config.url.as_str().trim_end_matches('/').to_owned(),
             api_key: config.api_key.clone(),
             timeout: config.request_timeout,
@@ -191,21 +204,73 @@ impl QdrantClient {
 
     /// `GET /collections`: the names of all collections.
     pub async fn collection_names(&self) -> Result<Vec<String>, QdrantError> {
-        let list: ApiResponse<CollectionList> =
-            self.get_json(endpoint::COLLECTIONS, "/collections").await?;
-        Ok(list
-            .result
-            .collections
-            .into_iter()
-            .map(|c| c.name)
-            .collect())
+        let list: CollectionList = self
+            .get_result(endpoint::COLLECTIONS, "/collections")
+            .await?;
+        Ok(list.collections.into_iter().map(|c| c.name).collect())
     }
 
     /// `GET /collections/{name}`: cluster-wide statistics and configuration.
     pub async fn collection(&self, name: &str) -> Result<CollectionInfo, QdrantError> {
-        let path = format!("/collections/{}", utf8_percent_encode(name, PATH_SEGMENT));
-        let info: ApiResponse<CollectionInfo> = self.get_json(endpoint::COLLECTION, &path).await?;
-        Ok(info.result)
+        let path = format!("/collections/{}", encode(name));
+        self.get_result(endpoint::COLLECTION, &path).await
+    }
+
+    /// `GET /collections/{name}/cluster`: this node's view of the collection's shards.
+    pub async fn collection_cluster(
+        &self,
+        name: &str,
+    ) -> Result<CollectionClusterInfo, QdrantError> {
+        let path = format!("/collections/{}/cluster", encode(name));
+        self.get_result(endpoint::COLLECTION_CLUSTER, &path).await
+    }
+
+    /// `GET /collections/{name}/snapshots`: the snapshots stored on this node.
+    pub async fn collection_snapshots(
+        &self,
+        name: &str,
+    ) -> Result<Vec<SnapshotDescription>, QdrantError> {
+        let path = format!("/collections/{}/snapshots", encode(name));
+        self.get_result(endpoint::COLLECTION_SNAPSHOTS, &path).await
+    }
+
+    /// `GET /cluster`: raft state of this node.
+    pub async fn cluster(&self) -> Result<ClusterInfo, QdrantError> {
+        self.get_result(endpoint::CLUSTER, "/cluster").await
+    }
+
+    /// `GET /cluster/telemetry`: every peer as this node sees it (Qdrant 1.17 and later).
+    pub async fn cluster_telemetry(&self) -> Result<ClusterTelemetry, QdrantError> {
+        self.get_result(endpoint::CLUSTER_TELEMETRY, "/cluster/telemetry")
+            .await
+    }
+
+    /// `GET /telemetry?details_level=3`: per-shard sizes of this node's local shards.
+    pub async fn shard_telemetry(&self) -> Result<Telemetry, QdrantError> {
+        self.get_result(endpoint::TELEMETRY, "/telemetry?details_level=3")
+            .await
+    }
+
+    /// `GET /issues`: performance issues and configuration advice Qdrant found.
+    pub async fn issues(&self) -> Result<IssueList, QdrantError> {
+        self.get_result(endpoint::ISSUES, "/issues").await
+    }
+
+    /// `GET /metrics`: Qdrant's own exposition, as text.
+    pub async fn native_metrics(&self) -> Result<String, QdrantError> {
+        let body = self.get(endpoint::METRICS, "/metrics").await?;
+        String::from_utf8(body.to_vec())
+            .map_err(|e| QdrantError::InvalidResponse(format!("/metrics: {e}")))
+    }
+
+    /// The `result` of Qdrant's JSON envelope.
+    async fn get_result<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        path: &str,
+    ) -> Result<T, QdrantError> {
+        let response: ApiResponse<T> = self.get_json(endpoint, path).await?;
+        Ok(response.result)
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -213,20 +278,30 @@ impl QdrantClient {
         endpoint: &'static str,
         path: &str,
     ) -> Result<T, QdrantError> {
-        let mut record = self.requests.start(endpoint);
-        let (status, body) =
-            match actix_web::rt::time::timeout(self.timeout, self.get_body(path)).await {
-                Err(_elapsed) => return Err(QdrantError::Timeout(self.timeout)),
-                Ok(Err(error)) => {
-                    record.status_class = "error";
-                    return Err(error);
-                }
-                Ok(Ok(answer)) => answer,
-            };
-        record.status_class = status_class(status);
-        check_status(status)?;
+        let body = self.get(endpoint, path).await?;
         serde_json::from_slice(&body)
             .map_err(|e| QdrantError::InvalidResponse(format!("{path}: {e}")))
+    }
+
+    /// One request: waits for a free slot, counts it, bounds it in time and size.
+    async fn get(&self, endpoint: &'static str, path: &str) -> Result<bytes::Bytes, QdrantError> {
+        let _slot = self
+            .in_flight
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let mut record = self.requests.start(endpoint);
+        let (status, body) = match tokio::time::timeout(self.timeout, self.get_body(path)).await {
+            Err(_elapsed) => return Err(QdrantError::Timeout(self.timeout)),
+            Ok(Err(error)) => {
+                record.status_class = "error";
+                return Err(error);
+            }
+            Ok(Ok(answer)) => answer,
+        };
+        record.status_class = status_class(status);
+        check_status(status)?;
+        Ok(body)
     }
 
     async fn get_body(&self, path: &str) -> Result<(StatusCode, bytes::Bytes), QdrantError> {
@@ -253,6 +328,10 @@ impl QdrantClient {
             })?;
         Ok((status, body))
     }
+}
+
+fn encode(name: &str) -> impl std::fmt::Display + '_ {
+    utf8_percent_encode(name, PATH_SEGMENT)
 }
 
 fn check_status(status: StatusCode) -> Result<(), QdrantError> {

@@ -139,3 +139,164 @@ pub struct UpdateQueue {
     #[serde(default)]
     pub length: Option<u64>,
 }
+
+/// `GET /cluster`: `{"status": "disabled"}` in single-node mode.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum ClusterInfo {
+    Disabled,
+    Enabled(Box<EnabledCluster>),
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EnabledCluster {
+    pub peer_id: u64,
+    #[serde(default)]
+    pub peers: BTreeMap<String, PeerInfo>,
+    pub raft_info: RaftInfo,
+    #[serde(default)]
+    pub consensus_thread_status: Option<ConsensusThreadStatus>,
+    /// Keyed by the peer's p2p URI; filled only on the peer sending to it.
+    #[serde(default)]
+    pub message_send_failures: BTreeMap<String, MessageSendFailures>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PeerInfo {
+    pub uri: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RaftInfo {
+    pub term: u64,
+    pub commit: u64,
+    #[serde(default)]
+    pub pending_operations: u64,
+    /// 0 or absent while no leader is known (during an election).
+    #[serde(default)]
+    pub leader: Option<u64>,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub is_voter: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsensusThreadStatus {
+    pub consensus_thread_status: String,
+    /// RFC 3339; only while `working`.
+    #[serde(default)]
+    pub last_update: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MessageSendFailures {
+    pub count: u64,
+}
+
+/// `GET /cluster/telemetry` (Qdrant 1.17 and later, cluster mode only).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterTelemetry {
+    pub cluster: ClusterTelemetryPeers,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterTelemetryPeers {
+    #[serde(default)]
+    pub peers: BTreeMap<String, PeerTelemetry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PeerTelemetry {
+    pub responsive: bool,
+}
+
+/// `GET /collections/{name}/cluster`: this node's view of the collection's shards.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CollectionClusterInfo {
+    pub peer_id: u64,
+    #[serde(default)]
+    pub local_shards: Vec<LocalShard>,
+    #[serde(default)]
+    pub remote_shards: Vec<RemoteShard>,
+    #[serde(default)]
+    pub shard_transfers: Vec<serde_json::Value>,
+    /// Serialized only while resharding runs.
+    #[serde(default)]
+    pub resharding_operations: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LocalShard {
+    pub shard_id: u32,
+    #[serde(default)]
+    pub points_count: Option<u64>,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RemoteShard {
+    pub shard_id: u32,
+    pub peer_id: u64,
+    pub state: String,
+}
+
+/// One entry of `GET /collections/{name}/snapshots`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotDescription {
+    pub size: u64,
+    /// `2026-11-21T06:47:17`: UTC without an offset.
+    #[serde(default)]
+    pub creation_time: Option<String>,
+}
+
+/// The part of `GET /telemetry?details_level=3` the memory collector reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Telemetry {
+    pub collections: TelemetryCollections,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetryCollections {
+    #[serde(default)]
+    pub collections: Vec<CollectionTelemetry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CollectionTelemetry {
+    pub id: String,
+    #[serde(default)]
+    pub shards: Vec<ShardTelemetry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShardTelemetry {
+    #[serde(default)]
+    pub local: Option<LocalShardTelemetry>,
+}
+
+/// Sizes appeared in Qdrant 1.15.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LocalShardTelemetry {
+    #[serde(default)]
+    pub vectors_size_bytes: Option<u64>,
+    #[serde(default)]
+    pub payloads_size_bytes: Option<u64>,
+}
+
+/// `GET /issues`
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssueList {
+    #[serde(default)]
+    pub issues: Vec<IssueRecord>,
+}
+
+/// `TYPE/instance`, e.g. `UNINDEXED_FIELD/orders/price`: newer Qdrant versions
+/// call the field `id`, older ones `code`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IssueRecord {
+    #[serde(default, alias = "code")]
+    pub id: String,
+}

@@ -3,7 +3,9 @@
 
 use mock_qdrant::Fault;
 
-use crate::helpers::{collector_success, sample, spawn_app, spawn_app_with, value, RECORDED};
+use crate::helpers::{
+    collector_success, every_collector, sample, spawn_app, spawn_app_with, value, RECORDED,
+};
 
 /// Short timeouts so that a hanging Qdrant costs the test about a second.
 fn quick_timeouts(settings: &mut qdrant_exporter::config::Settings) {
@@ -164,17 +166,26 @@ async fn a_collection_deleted_between_list_and_fetch_is_skipped_without_failing(
 async fn the_api_key_header_is_sent_on_every_request() {
     let app = spawn_app_with(RECORDED, |s| {
         s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::new("secret-ro"));
+        every_collector(s);
     })
     .await;
     app.mock.require_api_key(Some("secret-ro"));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    for collector in [
+        "collections",
+        "cluster",
+        "shards",
+        "snapshots",
+        "memory",
+        "issues",
+        "native_relay",
+    ] {
+        assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
+    }
     let requests = app.mock.requests();
-    assert_eq!(
-        requests.len(),
-        7,
-        "/, /collections and 5 collections: {requests:?}"
-    );
+    // /, /collections, /cluster, /telemetry, /issues, /metrics, and info, shards and snapshots of 5 collections.
+    assert_eq!(requests.len(), 6 + 3 * 5, "{requests:?}");
     assert!(
         requests
             .iter()

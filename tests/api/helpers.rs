@@ -89,6 +89,12 @@ impl TestApp {
     }
 }
 
+/// Every collector on, the native relay included.
+pub fn every_collector(settings: &mut Settings) {
+    settings.collectors = Some("collections,cluster,shards,snapshots,memory,issues".into());
+    settings.native_metrics_relay = Some(true);
+}
+
 /// The value of the sample `name{labels}`, labels given in exposition order and escaping.
 pub fn sample(exposition: &str, name: &str, labels: &str) -> Option<f64> {
     let series = if labels.is_empty() {

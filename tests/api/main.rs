@@ -1,13 +1,16 @@
 //! Integration tests: the real server on port 0 against the mock Qdrant.
 
 mod cache;
+mod collectors;
 mod config;
 mod docs;
 mod failures;
+mod guards;
 mod helpers;
 mod metrics;
 mod models;
 mod names;
 mod process;
+mod relay;
 mod routes;
 mod tls;

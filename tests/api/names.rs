@@ -45,6 +45,7 @@ async fn awkward_names_give_valid_exposition_and_encoded_paths() {
         assert_eq!(points, 100.0 * (index as f64 + 1.0), "{escaped}");
     }
 
+    // Each collection is fetched for its info, its shards and its snapshots, always encoded.
     let mut paths: Vec<String> = app
         .mock
         .requests()
@@ -53,16 +54,22 @@ async fn awkward_names_give_valid_exposition_and_encoded_paths() {
         .filter(|p| p.starts_with("/collections/"))
         .collect();
     paths.sort();
-    let mut expected = vec![
-        "/collections/back%5Cslash",
-        "/collections/comma%2Cequals%3Dbrace%7D",
-        "/collections/new%0Aline",
-        "/collections/question%3Fmark%23hash%25percent",
-        "/collections/slash%2Finside",
-        "/collections/with%20%22quotes%22",
-        "/collections/with%20space",
-        "/collections/%C3%BCn%C3%AFc%C3%B6d%C3%A9-%E5%90%8D%E5%89%8D",
+    let encoded = [
+        "back%5Cslash",
+        "comma%2Cequals%3Dbrace%7D",
+        "new%0Aline",
+        "question%3Fmark%23hash%25percent",
+        "slash%2Finside",
+        "with%20%22quotes%22",
+        "with%20space",
+        "%C3%BCn%C3%AFc%C3%B6d%C3%A9-%E5%90%8D%E5%89%8D",
     ];
+    let mut expected: Vec<String> = encoded
+        .iter()
+        .flat_map(|name| {
+            ["", "/cluster", "/snapshots"].map(|suffix| format!("/collections/{name}{suffix}"))
+        })
+        .collect();
     expected.sort();
     assert_eq!(paths, expected);
 }

@@ -1,0 +1,78 @@
+//! One request per collection, all collectors' requests bounded together by
+//! the client, gathered until the refresh deadline.
+
+use std::future::Future;
+use std::time::Instant;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+use super::Failure;
+use crate::qdrant::QdrantError;
+
+pub struct FanOut<'a, T> {
+    /// Sorted by collection name.
+    pub fetched: Vec<(&'a str, T)>,
+    failed: Vec<(&'a str, QdrantError)>,
+    total: usize,
+    finished: bool,
+}
+
+/// Calls `fetch` for every name. A 404 means the collection was deleted since
+/// it was listed: skipped, not a failure.
+pub async fn fan_out<'a, T, Fut>(
+    names: &'a [String],
+    deadline: Instant,
+    fetch: impl Fn(&'a str) -> Fut,
+) -> FanOut<'a, T>
+where
+    Fut: Future<Output = Result<T, QdrantError>>,
+{
+    let mut fetched = Vec::with_capacity(names.len());
+    let mut failed = Vec::new();
+    let all = names
+        .iter()
+        .map(|name| {
+            let request = fetch(name);
+            async move { (name.as_str(), request.await) }
+        })
+        .collect::<FuturesUnordered<_>>()
+        .for_each(|(name, result)| {
+            match result {
+                Ok(value) => fetched.push((name, value)),
+                Err(QdrantError::NotFound) => {
+                    tracing::debug!(collection = name, "collection vanished during refresh")
+                }
+                Err(error) => failed.push((name, error)),
+            }
+            futures_util::future::ready(())
+        });
+    let finished = tokio::time::timeout_at(deadline.into(), all).await.is_ok();
+    fetched.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    FanOut {
+        fetched,
+        failed,
+        total: names.len(),
+        finished,
+    }
+}
+
+impl<T> FanOut<'_, T> {
+    /// Why the fan-out did not fully succeed, if it did not.
+    pub fn failure(&self, what: &str) -> Option<Failure> {
+        if !self.finished {
+            return Some(Failure::deadline(format!(
+                "refresh deadline reached with {what} of {} of {} collections fetched",
+                self.fetched.len() + self.failed.len(),
+                self.total
+            )));
+        }
+        self.failed.first().map(|(name, error)| {
+            let message = format!(
+                "{what} of {} of {} collections could not be fetched, e.g. {name:?}: {error}",
+                self.failed.len(),
+                self.total
+            );
+            Failure::from_error(error, message)
+        })
+    }
+}

@@ -1,0 +1,589 @@
+//! The cluster, shards, snapshots, memory and issues collectors on recorded
+//! cluster responses, the single-node recordings and older-version shapes.
+
+use mock_qdrant::Fault;
+
+use crate::helpers::{
+    assert_promtool_accepts, collector_success, every_collector, sample, spawn_app_with, value,
+    HANDMADE_V1_12, HANDMADE_V1_15, RECORDED,
+};
+
+const NODE_A: &str = "8326746331167863";
+const NODE_B: &str = "7708955329324187";
+const NODE_C: &str = "4606499160228025";
+
+fn replica(collection: &str, shard: u32, peer: &str, state: &str) -> String {
+    format!(r#"collection="{collection}",shard_id="{shard}",peer_id="{peer}",state="{state}""#)
+}
+
+/// The one state of the replica whose value is 1.
+#[track_caller]
+fn replica_state(m: &str, collection: &str, shard: u32, peer: &str) -> String {
+    let prefix = format!(
+        r#"qdrant_shard_replica_state{{collection="{collection}",shard_id="{shard}",peer_id="{peer}",state=""#
+    );
+    let current: Vec<&str> = m
+        .lines()
+        .filter_map(|line| line.strip_prefix(prefix.as_str()))
+        .filter(|rest| rest.ends_with("} 1"))
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect();
+    assert_eq!(
+        current.len(),
+        1,
+        "exactly one state is 1 for {collection}/{shard}@{peer}: {current:?}"
+    );
+    current[0].to_owned()
+}
+
+#[actix_web::test]
+async fn a_follower_during_a_transfer_with_a_dead_peer() {
+    let app = spawn_app_with("cluster-v1.18.3-node-b", every_collector).await;
+    let m = app.scrape().await;
+    for collector in [
+        "collections",
+        "cluster",
+        "shards",
+        "snapshots",
+        "memory",
+        "issues",
+        "native_relay",
+    ] {
+        assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_exporter_collector_supported",
+                &format!(r#"collector="{collector}""#)
+            ),
+            1.0
+        );
+    }
+
+    // cluster
+    assert_eq!(value(&m, "qdrant_cluster_enabled", ""), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_cluster_peer_info",
+            &format!(r#"peer_id="{NODE_B}""#)
+        ),
+        1.0
+    );
+    assert_eq!(value(&m, "qdrant_cluster_peers", ""), 3.0);
+    assert_eq!(value(&m, "qdrant_cluster_term", ""), 1.0);
+    assert_eq!(value(&m, "qdrant_cluster_commit", ""), 30.0);
+    assert_eq!(value(&m, "qdrant_cluster_pending_operations", ""), 0.0);
+    assert_eq!(value(&m, "qdrant_cluster_leader", ""), 0.0);
+    assert_eq!(value(&m, "qdrant_cluster_leader_known", ""), 1.0);
+    assert_eq!(value(&m, "qdrant_cluster_voter", ""), 1.0);
+    for (role, expected) in [
+        ("Leader", 0.0),
+        ("Follower", 1.0),
+        ("Candidate", 0.0),
+        ("PreCandidate", 0.0),
+    ] {
+        assert_eq!(
+            value(&m, "qdrant_cluster_role", &format!(r#"role="{role}""#)),
+            expected
+        );
+    }
+    for (status, expected) in [
+        ("working", 1.0),
+        ("stopped", 0.0),
+        ("stopped_with_err", 0.0),
+    ] {
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_cluster_consensus_thread_status",
+                &format!(r#"status="{status}""#)
+            ),
+            expected
+        );
+    }
+    assert!(value(&m, "qdrant_cluster_consensus_last_update_age_seconds", "") > 0.0);
+    assert!(
+        !m.contains("qdrant_cluster_message_send_failures{"),
+        "followers report no send failures"
+    );
+    for peer in [NODE_A, NODE_B, NODE_C] {
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_cluster_peer_responsive",
+                &format!(r#"peer_id="{peer}""#)
+            ),
+            1.0
+        );
+    }
+
+    // shards: B's own replica of orders shard 1 is Partial while it is streamed from C
+    assert_eq!(replica_state(&m, "orders", 1, NODE_B), "Partial");
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_shard_replica_state",
+            &replica("orders", 1, NODE_B, "Active")
+        ),
+        0.0
+    );
+    assert_eq!(replica_state(&m, "orders", 2, NODE_B), "Active");
+    for (shard, peer) in [
+        (0, NODE_C),
+        (0, NODE_A),
+        (1, NODE_A),
+        (1, NODE_C),
+        (2, NODE_A),
+    ] {
+        assert_eq!(
+            replica_state(&m, "orders", shard, peer),
+            "Active",
+            "remote {shard}@{peer}"
+        );
+    }
+    assert_eq!(replica_state(&m, "small", 0, NODE_C), "Dead");
+    assert_eq!(replica_state(&m, "small", 0, NODE_A), "Active");
+    let local =
+        |shard: u32| format!(r#"collection="orders",shard_id="{shard}",peer_id="{NODE_B}""#);
+    assert_eq!(value(&m, "qdrant_shard_local_points", &local(1)), 8500.0);
+    assert_eq!(value(&m, "qdrant_shard_local_points", &local(2)), 19910.0);
+    assert_eq!(
+        sample(
+            &m,
+            "qdrant_shard_local_points",
+            &format!(r#"collection="orders",shard_id="0",peer_id="{NODE_A}""#)
+        ),
+        None,
+        "remote replicas have no local points"
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_shard_transfers",
+            r#"collection="orders""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_shard_transfers",
+            r#"collection="small""#
+        ),
+        0.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_resharding_operations",
+            r#"collection="orders""#
+        ),
+        0.0
+    );
+
+    // snapshots
+    assert_eq!(
+        value(&m, "qdrant_collection_snapshots", r#"collection="orders""#),
+        2.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_snapshots_size_bytes",
+            r#"collection="orders""#
+        ),
+        115_343_360.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_snapshot_latest_timestamp_seconds",
+            r#"collection="orders""#
+        ),
+        1_795_226_400.0
+    );
+    assert_eq!(
+        value(&m, "qdrant_collection_snapshots", r#"collection="small""#),
+        0.0
+    );
+    assert_eq!(
+        sample(
+            &m,
+            "qdrant_collection_snapshot_latest_timestamp_seconds",
+            r#"collection="small""#
+        ),
+        None
+    );
+
+    // memory
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_local_data_bytes",
+            r#"collection="orders",kind="vectors""#
+        ),
+        970_752.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_local_data_bytes",
+            r#"collection="orders",kind="payloads""#
+        ),
+        242_688.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_local_data_bytes",
+            r#"collection="small",kind="vectors""#
+        ),
+        51_200.0
+    );
+
+    // issues: counted by type, never by their collection or field names
+    assert_eq!(value(&m, "qdrant_issues", ""), 3.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_issues_by_type",
+            r#"issue_type="UNINDEXED_FIELD""#
+        ),
+        2.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_issues_by_type",
+            r#"issue_type="TOO_MANY_COLLECTIONS""#
+        ),
+        1.0
+    );
+    assert!(!m.contains("customer_id"));
+
+    // native relay: Qdrant's own families, after the exporter's
+    assert!(m.contains("\ncollection_dead_replicas 3\n"), "{m}");
+    assert!(m.contains("# TYPE cluster_peers_total gauge"));
+    crate::relay::assert_valid_with_lint_only_in_native_families(&m);
+}
+
+#[actix_web::test]
+async fn the_leader_reports_send_failures_and_the_unreachable_peer() {
+    let app = spawn_app_with("cluster-v1.18.3-node-a", every_collector).await;
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_cluster_leader", ""), 1.0);
+    assert_eq!(value(&m, "qdrant_cluster_role", r#"role="Leader""#), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_cluster_message_send_failures",
+            &format!(r#"peer_id="{NODE_C}",peer_uri="http://127.0.0.1:7355/""#)
+        ),
+        64.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_cluster_peer_responsive",
+            &format!(r#"peer_id="{NODE_C}""#)
+        ),
+        0.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_cluster_peer_responsive",
+            &format!(r#"peer_id="{NODE_B}""#)
+        ),
+        1.0
+    );
+    // Collection status stays green with a peer down: the replica states are what show it.
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_status",
+            r#"collection="orders",status="green""#
+        ),
+        1.0
+    );
+    for shard in [0, 1] {
+        assert_eq!(replica_state(&m, "orders", shard, NODE_C), "Dead");
+    }
+    assert_eq!(replica_state(&m, "small", 0, NODE_C), "Dead");
+    crate::relay::assert_valid_with_lint_only_in_native_families(&m);
+}
+
+#[actix_web::test]
+async fn a_candidate_knows_no_leader() {
+    let app = spawn_app_with("cluster-v1.18.3-candidate", |s| {
+        s.collectors = Some("collections,cluster".into())
+    })
+    .await;
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_cluster_role", r#"role="Candidate""#), 1.0);
+    assert_eq!(value(&m, "qdrant_cluster_leader", ""), 0.0);
+    assert_eq!(value(&m, "qdrant_cluster_leader_known", ""), 0.0);
+    assert_eq!(value(&m, "qdrant_cluster_term", ""), 2.0);
+    // No /cluster/telemetry recorded here: the mock answers 404, as a Qdrant before 1.17 would.
+    assert_eq!(
+        collector_success(&m, "cluster"),
+        1.0,
+        "a 404 means an older Qdrant: not a failure"
+    );
+}
+
+#[actix_web::test]
+async fn single_node_mode() {
+    let app = spawn_app_with(RECORDED, |s| {
+        s.collectors = Some("collections,cluster,shards,snapshots,memory,issues".into())
+    })
+    .await;
+    let m = app.scrape().await;
+    for collector in [
+        "collections",
+        "cluster",
+        "shards",
+        "snapshots",
+        "memory",
+        "issues",
+    ] {
+        assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
+    }
+    // cluster: enabled 0 and nothing else
+    assert_eq!(value(&m, "qdrant_cluster_enabled", ""), 0.0);
+    let cluster_families: Vec<&str> = m
+        .lines()
+        .filter(|l| l.starts_with("qdrant_cluster_"))
+        .collect();
+    assert_eq!(cluster_families, ["qdrant_cluster_enabled 0"]);
+    assert_eq!(
+        app.mock.count("/cluster/telemetry"),
+        0,
+        "no cluster telemetry in single-node mode"
+    );
+
+    let peer = "4688170328447976";
+    assert_eq!(replica_state(&m, "docs", 0, peer), "Active");
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_shard_local_points",
+            &format!(r#"collection="docs",shard_id="0",peer_id="{peer}""#)
+        ),
+        2000.0
+    );
+    let ondisk = |shard: u32| {
+        format!(r#"collection="ondisk_quantized",shard_id="{shard}",peer_id="{peer}""#)
+    };
+    assert_eq!(
+        value(&m, "qdrant_shard_local_points", &ondisk(0))
+            + value(&m, "qdrant_shard_local_points", &ondisk(1)),
+        1000.0
+    );
+
+    assert_eq!(
+        value(&m, "qdrant_collection_snapshots", r#"collection="images""#),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_snapshots_size_bytes",
+            r#"collection="images""#
+        ),
+        3_138_048.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_snapshot_latest_timestamp_seconds",
+            r#"collection="images""#
+        ),
+        1_795_243_637.0
+    );
+    assert_eq!(
+        value(&m, "qdrant_collection_snapshots", r#"collection="docs""#),
+        0.0
+    );
+
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_local_data_bytes",
+            r#"collection="docs",kind="vectors""#
+        ),
+        12_288_000.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_local_data_bytes",
+            r#"collection="docs",kind="payloads""#
+        ),
+        512_000.0
+    );
+    assert_eq!(value(&m, "qdrant_issues", ""), 0.0);
+    assert_promtool_accepts(&m);
+}
+
+#[actix_web::test]
+async fn qdrant_1_12_cluster_shapes() {
+    let app = spawn_app_with(HANDMADE_V1_12, every_collector).await;
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_cluster_role", r#"role="Follower""#), 1.0);
+    assert_eq!(value(&m, "qdrant_cluster_pending_operations", ""), 3.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_cluster_consensus_thread_status",
+            r#"status="stopped_with_err""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(&m, "qdrant_cluster_consensus_last_update_age_seconds", ""),
+        None
+    );
+    // No /cluster/telemetry before 1.17: no responsiveness series, and no failure.
+    assert!(!m.contains("qdrant_cluster_peer_responsive"));
+    assert_eq!(collector_success(&m, "cluster"), 1.0);
+
+    assert_eq!(replica_state(&m, "legacy", 0, "111"), "Active");
+    assert_eq!(replica_state(&m, "legacy", 2, "111"), "PartialSnapshot");
+    assert_eq!(replica_state(&m, "legacy", 0, "222"), "Listener");
+    assert_eq!(replica_state(&m, "legacy", 2, "222"), "Initializing");
+    assert_eq!(replica_state(&m, "broken", 0, "111"), "Dead");
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_shard_transfers",
+            r#"collection="legacy""#
+        ),
+        1.0
+    );
+
+    assert_eq!(
+        value(&m, "qdrant_collection_snapshots", r#"collection="legacy""#),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &m,
+            "qdrant_collection_snapshot_latest_timestamp_seconds",
+            r#"collection="legacy""#
+        ),
+        None
+    );
+
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_issues_by_type",
+            r#"issue_type="TOO_MANY_COLLECTIONS""#
+        ),
+        1.0
+    );
+
+    // Shard sizes came with 1.15: unsupported, reported as such, not as a failure.
+    assert_eq!(collector_success(&m, "memory"), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_collector_supported",
+            r#"collector="memory""#
+        ),
+        0.0
+    );
+    assert!(!m.contains("qdrant_collection_local_data_bytes"));
+}
+
+#[actix_web::test]
+async fn qdrant_1_15_and_unknown_replica_states() {
+    let app = spawn_app_with(HANDMADE_V1_15, every_collector).await;
+    let m = app.scrape().await;
+    for collector in [
+        "collections",
+        "cluster",
+        "shards",
+        "snapshots",
+        "memory",
+        "issues",
+    ] {
+        assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
+    }
+    assert_eq!(replica_state(&m, "sparse_only", 1, "333"), "Resharding");
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_resharding_operations",
+            r#"collection="sparse_only""#
+        ),
+        1.0
+    );
+    // An unknown state maps to the documented fallback.
+    assert_eq!(replica_state(&m, "future_shape", 0, "333"), "Unknown");
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_snapshots",
+            r#"collection="future_shape""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_local_data_bytes",
+            r#"collection="sparse_only",kind="payloads""#
+        ),
+        40_480.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_local_data_bytes",
+            r#"collection="future_shape",kind="vectors""#
+        ),
+        5376.0
+    );
+    assert_eq!(value(&m, "qdrant_issues", ""), 0.0);
+}
+
+#[actix_web::test]
+async fn one_failing_collector_fails_alone() {
+    for (path, collector) in [
+        ("/collections/orders/snapshots", "snapshots"),
+        ("/collections/small/cluster", "shards"),
+        ("/cluster", "cluster"),
+        ("/cluster/telemetry", "cluster"),
+        ("/telemetry", "memory"),
+        ("/issues", "issues"),
+        ("/metrics", "native_relay"),
+    ] {
+        let app = spawn_app_with("cluster-v1.18.3-node-b", every_collector).await;
+        app.mock.fail_path(path, Fault::Status(500));
+        let m = app.scrape().await;
+        assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+        for other in [
+            "collections",
+            "cluster",
+            "shards",
+            "snapshots",
+            "memory",
+            "issues",
+            "native_relay",
+        ] {
+            let expected = if other == collector { 0.0 } else { 1.0 };
+            assert_eq!(
+                collector_success(&m, other),
+                expected,
+                "{path} failing: {other}"
+            );
+        }
+        assert_eq!(
+            value(&m, "qdrant_collection_points", r#"collection="orders""#),
+            3000.0
+        );
+    }
+}
