@@ -22,7 +22,7 @@ struct Exporter {
 }
 
 impl Exporter {
-    async fn start(qdrant_url: &str, ttl_seconds: &str) -> Exporter {
+    async fn start(qdrant_url: &str, ttl_seconds: &str, extra_env: &[(&str, &str)]) -> Exporter {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -37,6 +37,7 @@ impl Exporter {
             )
             .env("QDRANT_EXPORTER_CACHE_TTL_SECONDS", ttl_seconds)
             .env("QDRANT_EXPORTER_LOG_LEVEL", "warn")
+            .envs(extra_env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("exporter starts");
@@ -95,9 +96,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Cache-hit throughput: TTL of an hour, so every request after the first is a hit.
-async fn cache_hits(mock: &MockQdrant, collections: usize) {
+async fn cache_hits(
+    mock: &MockQdrant,
+    collections: usize,
+    which: &str,
+    extra_env: &[(&str, &str)],
+) {
     mock.synthesize(collections);
-    let exporter = Exporter::start(&mock.url(), "3600").await;
+    let exporter = Exporter::start(&mock.url(), "3600", extra_env).await;
     let url = format!("{}/metrics", exporter.url);
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -117,7 +123,7 @@ async fn cache_hits(mock: &MockQdrant, collections: usize) {
     latencies.sort_unstable();
     let (_, peak) = exporter.rss_mib();
     println!(
-        "cache hit   {collections:>5} collections  {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  body {:>7} B  peak RSS {peak:.1} MiB  ({} requests, {CONNECTIONS} connections)",
+        "cache hit, {which:<17} {collections:>5} collections  {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  body {:>7} B  peak RSS {peak:.1} MiB  ({} requests, {CONNECTIONS} connections)",
         latencies.len() as f64 / elapsed.as_secs_f64(),
         percentile(&latencies, 0.50).as_secs_f64() * 1e3,
         percentile(&latencies, 0.99).as_secs_f64() * 1e3,
@@ -127,10 +133,16 @@ async fn cache_hits(mock: &MockQdrant, collections: usize) {
 }
 
 /// Cold refreshes: TTL 0, so every scrape is a full refresh against a mock with latency.
-async fn cold_refresh(mock: &MockQdrant, collections: usize, latency: Duration) {
+async fn cold_refresh(
+    mock: &MockQdrant,
+    collections: usize,
+    latency: Duration,
+    which: &str,
+    extra_env: &[(&str, &str)],
+) {
     mock.synthesize(collections);
     mock.set_latency(latency);
-    let exporter = Exporter::start(&mock.url(), "0").await;
+    let exporter = Exporter::start(&mock.url(), "0", extra_env).await;
     let (idle_rss, _) = exporter.rss_mib();
     let url = format!("{}/metrics", exporter.url);
     let client = awc::Client::builder()
@@ -145,7 +157,7 @@ async fn cold_refresh(mock: &MockQdrant, collections: usize, latency: Duration) 
     times.sort_unstable();
     let (rss, peak) = exporter.rss_mib();
     println!(
-        "cold refresh {collections:>5} collections at {} ms latency: median {:.3} s, max {:.3} s (5 refreshes); \
+        "cold refresh {collections:>5} collections at {} ms latency, {which}: median {:.3} s, max {:.3} s (5 refreshes); \
          {requests_per_refresh} Qdrant requests per refresh",
         latency.as_millis(),
         times[2].as_secs_f64(),
@@ -166,8 +178,38 @@ async fn main() {
         "qdrant-exporter benchmark ({} cores)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    for collections in [10, 100, 1000] {
-        cache_hits(&mock, collections).await;
+    let collections_only = [("QDRANT_EXPORTER_COLLECTORS", "collections")];
+    for (which, env) in [
+        ("collections only", &collections_only[..]),
+        ("default collectors", &[]),
+    ] {
+        for collections in [10, 100, 1000] {
+            cache_hits(&mock, collections, which, env).await;
+        }
     }
-    cold_refresh(&mock, 1000, Duration::from_millis(2)).await;
+    let latency = Duration::from_millis(2);
+    cold_refresh(
+        &mock,
+        1000,
+        latency,
+        "collections collector only",
+        &collections_only,
+    )
+    .await;
+    cold_refresh(&mock, 1000, latency, "default collectors", &[]).await;
+    let everything = [
+        (
+            "QDRANT_EXPORTER_COLLECTORS",
+            "collections,cluster,shards,snapshots,memory,issues",
+        ),
+        ("QDRANT_EXPORTER_NATIVE_METRICS_RELAY", "true"),
+    ];
+    cold_refresh(
+        &mock,
+        1000,
+        latency,
+        "every collector and the relay",
+        &everything,
+    )
+    .await;
 }

@@ -55,6 +55,17 @@ impl Failure {
         }
     }
 
+    pub fn unsupported(collector: Collector) -> Self {
+        Self {
+            kind: "unsupported".into(),
+            message: format!(
+                "the {} collector is not supported by this Qdrant version; it exports nothing",
+                collector.name()
+            ),
+            hint: "upgrade Qdrant, or leave the collector out of QDRANT_EXPORTER_COLLECTORS",
+        }
+    }
+
     pub fn deadline(message: String) -> Self {
         Self {
             kind: "deadline".into(),
@@ -151,28 +162,15 @@ pub async fn refresh(
     config: &CollectorConfig,
     deadline: Instant,
 ) -> Snapshot {
-    let budget = deadline.saturating_duration_since(Instant::now());
-    let needs_cluster = config.is_enabled(Collector::Cluster) || config.cluster_wide_on_leader_only;
-    let cluster_status = async {
-        match needs_cluster {
-            true => Some(client.cluster().await),
-            false => None,
-        }
-    };
-    let reach = future::join3(client.version(), client.collection_names(), cluster_status);
-    let (version, names, cluster_status) = tokio::time::timeout_at(deadline.into(), reach)
-        .await
-        .unwrap_or((
-            Err(QdrantError::Timeout(budget)),
-            Err(QdrantError::Timeout(budget)),
-            None,
-        ));
-
-    let mut families = Vec::new();
-    if let Ok(version) = &version {
-        families.push(info_family(version));
-    }
-    let names = match names {
+    let reached = reach(client, config, deadline).await;
+    let mut families: Vec<MetricFamily> = reached
+        .version
+        .as_ref()
+        .ok()
+        .map(info_family)
+        .into_iter()
+        .collect();
+    let names = match reached.names {
         Ok(names) => {
             problems.observe("qdrant", None);
             names
@@ -180,6 +178,7 @@ pub async fn refresh(
         Err(error) => {
             let message = format!("cannot list collections at {}: {error}", client.base_url());
             problems.observe("qdrant", Some(&Failure::from_error(&error, message)));
+            // The collectors did not run: each failed, none took time.
             let reports: Vec<Report> = config
                 .enabled
                 .iter()
@@ -202,7 +201,8 @@ pub async fn refresh(
 
     // Without a known raft role (cluster status failed), emit: a duplicate beats a gap.
     let emits_cluster_wide = !config.cluster_wide_on_leader_only
-        || cluster_status
+        || reached
+            .cluster
             .as_ref()
             .is_none_or(|status| status.as_ref().map_or(true, cluster::is_leader));
     let selection = select_collections(&names, config);
@@ -215,39 +215,19 @@ pub async fn refresh(
     }
     families.push(selection.skipped_family());
 
-    let mut runs: Vec<LocalBoxFuture<'_, (Collector, Output, Duration)>> = Vec::new();
-    let selected = &selection.names;
-    for &collector in &config.enabled {
-        let output: LocalBoxFuture<'_, Output> = match collector {
-            Collector::Collections if !emits_cluster_wide => continue,
-            Collector::Collections => {
-                collections::collect(client, selected, deadline).boxed_local()
-            }
-            Collector::Cluster => {
-                let status = cluster_status.clone().unwrap_or(Ok(ClusterInfo::Unknown));
-                cluster::collect(client, status).boxed_local()
-            }
-            Collector::Shards => shards::collect(client, selected, deadline).boxed_local(),
-            Collector::Snapshots => snapshots::collect(client, selected, deadline).boxed_local(),
-            Collector::Memory => memory::collect(client, selected).boxed_local(),
-            Collector::Issues => issues::collect(client).boxed_local(),
-            Collector::NativeRelay => relay::collect(client).boxed_local(),
-        };
-        runs.push(timed(collector, output, deadline).boxed_local());
-    }
-
     let mut reports = Vec::new();
     let mut relayed = String::new();
+    let runs = start_collectors(
+        client,
+        config,
+        &selection.names,
+        reached.cluster,
+        emits_cluster_wide,
+        deadline,
+    );
     for (collector, output, duration) in future::join_all(runs).await {
         problems.observe(collector.name(), output.failure.as_ref());
-        let unsupported = output.unsupported.then(|| Failure {
-            kind: "unsupported".into(),
-            message: format!(
-                "the {} collector is not supported by this Qdrant version; it exports nothing",
-                collector.name()
-            ),
-            hint: "upgrade Qdrant, or leave the collector out of QDRANT_EXPORTER_COLLECTORS",
-        });
+        let unsupported = output.unsupported.then(|| Failure::unsupported(collector));
         problems.observe_warning(
             collector.name(),
             unsupported.as_ref().or(output.warning.as_ref()),
@@ -268,6 +248,71 @@ pub async fn refresh(
         families,
         relayed,
     }
+}
+
+/// What the first round of requests found: whether Qdrant answers at all.
+struct Reached {
+    version: Result<VersionInfo, QdrantError>,
+    names: Result<Vec<String>, QdrantError>,
+    /// Fetched when the cluster collector or the leader-only setting needs it.
+    cluster: Option<Result<ClusterInfo, QdrantError>>,
+}
+
+async fn reach(client: &QdrantClient, config: &CollectorConfig, deadline: Instant) -> Reached {
+    let budget = deadline.saturating_duration_since(Instant::now());
+    let needs_cluster = config.is_enabled(Collector::Cluster) || config.cluster_wide_on_leader_only;
+    let cluster = async {
+        match needs_cluster {
+            true => Some(client.cluster().await),
+            false => None,
+        }
+    };
+    let requests = future::join3(client.version(), client.collection_names(), cluster);
+    let (version, names, cluster) = tokio::time::timeout_at(deadline.into(), requests)
+        .await
+        .unwrap_or((
+            Err(QdrantError::Timeout(budget)),
+            Err(QdrantError::Timeout(budget)),
+            None,
+        ));
+    Reached {
+        version,
+        names,
+        cluster,
+    }
+}
+
+type Run<'a> = LocalBoxFuture<'a, (Collector, Output, Duration)>;
+
+/// The enabled collectors, ready to run concurrently.
+fn start_collectors<'a>(
+    client: &'a QdrantClient,
+    config: &CollectorConfig,
+    selected: &'a [String],
+    cluster_status: Option<Result<ClusterInfo, QdrantError>>,
+    emits_cluster_wide: bool,
+    deadline: Instant,
+) -> Vec<Run<'a>> {
+    let mut runs = Vec::new();
+    for &collector in &config.enabled {
+        let output: LocalBoxFuture<'a, Output> = match collector {
+            Collector::Collections if !emits_cluster_wide => continue,
+            Collector::Collections => {
+                collections::collect(client, selected, deadline).boxed_local()
+            }
+            Collector::Cluster => {
+                let status = cluster_status.clone().unwrap_or(Ok(ClusterInfo::Unknown));
+                cluster::collect(client, status).boxed_local()
+            }
+            Collector::Shards => shards::collect(client, selected, deadline).boxed_local(),
+            Collector::Snapshots => snapshots::collect(client, selected, deadline).boxed_local(),
+            Collector::Memory => memory::collect(client, selected).boxed_local(),
+            Collector::Issues => issues::collect(client).boxed_local(),
+            Collector::NativeRelay => relay::collect(client).boxed_local(),
+        };
+        runs.push(timed(collector, output, deadline).boxed_local());
+    }
+    runs
 }
 
 /// Runs a collector to the refresh deadline; one that has not finished by then failed.

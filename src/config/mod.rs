@@ -259,7 +259,15 @@ impl Config {
                     s.collectors.as_deref().unwrap_or_default(),
                     s.native_metrics_relay,
                 )?,
-                max_collections: s.max_collections.unwrap_or_default(),
+                max_collections: match s.max_collections {
+                    Some(n) if n >= 1 => n,
+                    other => {
+                        return Err(invalid(
+                            "max_collections",
+                            format!("must be at least 1, got {other:?}"),
+                        ))
+                    }
+                },
                 include: parse_regex("collections_include", s.collections_include)?,
                 exclude: parse_regex("collections_exclude", s.collections_exclude)?,
                 cluster_wide_on_leader_only: s.cluster_wide_metrics_on_leader_only.unwrap_or(false),
