@@ -7,6 +7,7 @@ pub mod cache;
 pub mod collectors;
 pub mod config;
 pub mod endpoints;
+pub mod kube;
 pub mod metrics;
 pub mod qdrant;
 pub mod startup;

@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use qdrant_exporter::config::{Cli, Config};
+use qdrant_exporter::config::{Cli, Command, Config, KubeCommand};
 use qdrant_exporter::startup::Application;
 use qdrant_exporter::telemetry;
 
@@ -25,6 +25,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_CONFIG));
         }
     };
+    if let Some(Command::Kube(KubeCommand::Sidecar(args))) = &cli.command {
+        print!("{}", qdrant_exporter::kube::render(args));
+        return Ok(ExitCode::SUCCESS);
+    }
     let config = match Config::load(cli, std::env::vars()) {
         Ok(config) => config,
         Err(error) => {

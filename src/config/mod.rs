@@ -51,6 +51,22 @@ pub struct Cli {
 
     #[command(flatten)]
     pub settings: Settings,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print Kubernetes objects for running the exporter (no cluster access)
+    #[command(subcommand)]
+    Kube(KubeCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum KubeCommand {
+    /// The sidecar container: a values snippet for the official Qdrant chart, or a StatefulSet patch
+    Sidecar(crate::kube::SidecarArgs),
 }
 
 impl Cli {

@@ -1,0 +1,90 @@
+{{/* Names, labels and selectors shared by the templates. */}}
+
+{{- define "qdrant-exporter.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "qdrant-exporter.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "qdrant-exporter.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object; helm.sh/chart never goes into a selector. */}}
+{{- define "qdrant-exporter.labels" -}}
+helm.sh/chart: {{ include "qdrant-exporter.chart" . }}
+{{ include "qdrant-exporter.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: metrics
+{{- end }}
+
+{{- define "qdrant-exporter.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "qdrant-exporter.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The pods that run the exporter: Qdrant's (sidecar) or this chart's (standalone). */}}
+{{- define "qdrant-exporter.podSelectorLabels" -}}
+{{- if ne .Values.mode "sidecar" -}}
+{{ include "qdrant-exporter.selectorLabels" . }}
+{{- else if .Values.qdrant.selectorLabels -}}
+{{ toYaml .Values.qdrant.selectorLabels }}
+{{- else -}}
+app.kubernetes.io/name: qdrant
+app.kubernetes.io/instance: {{ .Values.qdrant.release }}
+{{- end -}}
+{{- end }}
+
+{{/* The official Qdrant chart's fullname for release qdrant.release; its key Secret is <fullname>-apikey. */}}
+{{- define "qdrant-exporter.qdrantFullname" -}}
+{{- if contains "qdrant" .Values.qdrant.release -}}
+{{ .Values.qdrant.release }}
+{{- else -}}
+{{ printf "%s-qdrant" .Values.qdrant.release }}
+{{- end -}}
+{{- end }}
+
+{{- define "qdrant-exporter.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "qdrant-exporter.apiKeySecretName" -}}
+{{- default (include "qdrant-exporter.fullname" .) .Values.qdrant.existingSecret }}
+{{- end }}
+
+{{/* The scrape endpoint settings ServiceMonitor and PodMonitor share, after its port. */}}
+{{- define "qdrant-exporter.endpoint" -}}
+path: /metrics
+scheme: {{ .scheme }}
+{{- with .interval }}
+interval: {{ . }}
+{{- end }}
+{{- with .scrapeTimeout }}
+scrapeTimeout: {{ . }}
+{{- end }}
+honorLabels: {{ .honorLabels }}
+{{- with .tlsConfig }}
+tlsConfig:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .relabelings }}
+relabelings:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .metricRelabelings }}
+metricRelabelings:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}

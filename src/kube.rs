@@ -1,0 +1,173 @@
+//! `qdrant-exporter kube sidecar`: the exporter's sidecar container, built
+//! with k8s-openapi from the same constants the server uses (port, port name,
+//! probe paths, container name), printed as YAML. No Kubernetes API calls.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, Probe,
+    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use serde_json::json;
+
+use crate::endpoints::{
+    CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, METRICS_PORT_NAME, READYZ_PATH,
+};
+
+/// User and group of the distroless `nonroot` image the Dockerfile builds on.
+pub const NONROOT_UID: i64 = 65532;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `sidecarContainers:` for the official qdrant/qdrant Helm chart's values
+    Values,
+    /// A strategic-merge patch adding the container to a StatefulSet
+    Patch,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SidecarArgs {
+    /// Output: a values snippet for the official chart, or a StatefulSet patch
+    #[arg(long, value_enum, default_value = "values")]
+    pub format: Format,
+    /// Container image of the exporter
+    #[arg(long, default_value = concat!("qdrant-exporter:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+    /// Fullname of the official chart's release (the release name if it contains "qdrant", else <release>-qdrant); its key Secret is <fullname>-apikey
+    #[arg(long, default_value = "qdrant")]
+    pub qdrant_fullname: String,
+    /// Key of that Secret to read; the read-only key is enough
+    #[arg(long, default_value = "read-only-api-key")]
+    pub api_key_secret_key: String,
+    /// Qdrant has no API key: send none
+    #[arg(long)]
+    pub no_api_key: bool,
+    /// Name of the StatefulSet the patch applies to
+    #[arg(long, default_value = "qdrant")]
+    pub statefulset: String,
+}
+
+impl SidecarArgs {
+    /// The command line that prints this output, for the generated file's header.
+    fn command_line(&self) -> String {
+        let format = match self.format {
+            Format::Values => "values",
+            Format::Patch => "patch",
+        };
+        let mut line = format!(
+            "qdrant-exporter kube sidecar --format {format} --image {} --qdrant-fullname {}",
+            self.image, self.qdrant_fullname
+        );
+        match self.no_api_key {
+            true => line.push_str(" --no-api-key"),
+            false => line.push_str(&format!(
+                " --api-key-secret-key {}",
+                self.api_key_secret_key
+            )),
+        }
+        if self.format == Format::Patch {
+            line.push_str(&format!(" --statefulset {}", self.statefulset));
+        }
+        line
+    }
+}
+
+/// The exporter's container, next to Qdrant in the same pod.
+pub fn sidecar_container(args: &SidecarArgs) -> Container {
+    let mut env = vec![EnvVar {
+        name: "QDRANT_URL".into(),
+        value: Some("http://127.0.0.1:6333".into()),
+        ..EnvVar::default()
+    }];
+    if !args.no_api_key {
+        env.push(EnvVar {
+            name: "QDRANT_API_KEY".into(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: format!("{}-apikey", args.qdrant_fullname),
+                    key: args.api_key_secret_key.clone(),
+                    // A Qdrant without API keys has no such Secret; the pod must still start.
+                    optional: Some(true),
+                }),
+                ..EnvVarSource::default()
+            }),
+            ..EnvVar::default()
+        });
+    }
+    let probe = |path: &str| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::String(METRICS_PORT_NAME.into()),
+            ..HTTPGetAction::default()
+        }),
+        period_seconds: Some(10),
+        timeout_seconds: Some(2),
+        ..Probe::default()
+    };
+    let quantities = |pairs: &[(&str, &str)]| -> BTreeMap<String, Quantity> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+            .collect()
+    };
+    Container {
+        name: CONTAINER_NAME.into(),
+        image: Some(args.image.clone()),
+        env: Some(env),
+        ports: Some(vec![ContainerPort {
+            name: Some(METRICS_PORT_NAME.into()),
+            container_port: i32::from(DEFAULT_PORT),
+            protocol: Some("TCP".into()),
+            ..ContainerPort::default()
+        }]),
+        liveness_probe: Some(probe(HEALTHZ_PATH)),
+        readiness_probe: Some(probe(READYZ_PATH)),
+        resources: Some(ResourceRequirements {
+            requests: Some(quantities(&[("cpu", "10m"), ("memory", "32Mi")])),
+            limits: Some(quantities(&[("memory", "128Mi")])),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(restricted_security_context()),
+        ..Container::default()
+    }
+}
+
+/// The Pod Security Standards' "restricted" profile for one container.
+pub fn restricted_security_context() -> SecurityContext {
+    SecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(NONROOT_UID),
+        run_as_group: Some(NONROOT_UID),
+        read_only_root_filesystem: Some(true),
+        allow_privilege_escalation: Some(false),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            ..Capabilities::default()
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..SeccompProfile::default()
+        }),
+        ..SecurityContext::default()
+    }
+}
+
+/// The YAML `kube sidecar` prints.
+pub fn render(args: &SidecarArgs) -> String {
+    let container = sidecar_container(args);
+    let document = match args.format {
+        Format::Values => json!({ "sidecarContainers": [container] }),
+        // Not built from StatefulSet: its required fields (selector, ...) would be
+        // serialized empty and a patch must not set them.
+        Format::Patch => json!({
+            "apiVersion": "apps/v1",
+            "kind": "StatefulSet",
+            "metadata": { "name": args.statefulset },
+            "spec": { "template": { "spec": { "containers": [container] } } },
+        }),
+    };
+    let yaml = serde_yaml::to_string(&document).expect("JSON values always serialize as YAML");
+    format!("# Generated by: {}\n{yaml}", args.command_line())
+}

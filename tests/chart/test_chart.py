@@ -1,0 +1,194 @@
+"""The Helm chart, checked with the real tools: Helm v4 (helm-python-sdk) lint and render,
+kubernetes-validate --strict for built-in kinds, the Prometheus Operator CRD schemas for
+ServiceMonitor/PodMonitor/PrometheusRule, and promtool for the rendered rules."""
+
+import json
+import subprocess
+
+import helm_python as helm
+import jsonschema
+import pytest
+import yaml
+
+from conftest import CHART, CRD_SCHEMAS, NAMESPACE, RELEASE, RENDERED, ROOT, SCENARIOS, load_values
+
+LINT_WARNING = 2  # helm's severities: 1 info, 2 warning, 3 error
+
+
+def render(values: dict) -> dict[str, str]:
+    return helm.Chart.load(CHART).render(values, name=RELEASE, namespace=NAMESPACE)
+
+
+def objects(rendered: dict[str, str]) -> list[dict]:
+    return [
+        document
+        for path, text in sorted(rendered.items())
+        if path.endswith(".yaml")
+        for document in yaml.safe_load_all(text)
+        if document
+    ]
+
+
+@pytest.fixture(scope="module", params=SCENARIOS, ids=lambda p: p.name)
+def scenario(request):
+    """(values file, rendered objects); also written to target/chart-rendered for the Rust test."""
+    values = load_values(request.param)
+    rendered = objects(render(values))
+    RENDERED.mkdir(parents=True, exist_ok=True)
+    (RENDERED / request.param.name).write_text(yaml.safe_dump_all(rendered, sort_keys=False))
+    return request.param, rendered
+
+
+def test_every_scenario_is_tested():
+    assert {p.name for p in SCENARIOS} >= {
+        "sidecar-default-values.yaml",
+        "sidecar-read-only-key-values.yaml",
+        "standalone-existing-secret-values.yaml",
+        "everything-values.yaml",
+    }
+
+
+def test_lint_is_clean(scenario):
+    values_file, _ = scenario
+    result = helm.lint(CHART, load_values(values_file), strict=True, namespace=NAMESPACE)
+    assert result["errors"] == []
+    problems = [m for m in result["messages"] if m["severity"] >= LINT_WARNING]
+    assert problems == [], problems
+
+
+def test_builtin_objects_pass_kubernetes_validate_strict(scenario, tmp_path):
+    _, rendered = scenario
+    builtin = [o for o in rendered if not o["apiVersion"].startswith("monitoring.coreos.com/")]
+    assert builtin, "every scenario renders a Service at least"
+    paths = []
+    for index, obj in enumerate(builtin):
+        path = tmp_path / f"{index}-{obj['kind']}.yaml"
+        path.write_text(yaml.safe_dump(obj))
+        paths.append(str(path))
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "kubernetes-validate"), "--strict", "--kubernetes-version", "1.33.0", *paths],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def undeclared_fields(value, schema: dict, path: str = "") -> list[str]:
+    """Fields the CRD schema does not declare, which the API server would silently prune."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return []
+    if isinstance(value, dict) and "properties" in schema:
+        found = []
+        for key, child in value.items():
+            if key in schema["properties"]:
+                found += undeclared_fields(child, schema["properties"][key], f"{path}.{key}")
+            elif not schema.get("additionalProperties"):
+                found.append(f"{path}.{key}")
+        return found
+    if isinstance(value, list) and "items" in schema:
+        return [f for i, item in enumerate(value) for f in undeclared_fields(item, schema["items"], f"{path}[{i}]")]
+    return []
+
+
+def test_monitoring_objects_match_the_operator_crds(scenario):
+    _, rendered = scenario
+    for obj in rendered:
+        if obj["apiVersion"].startswith("monitoring.coreos.com/"):
+            crd = yaml.safe_load(CRD_SCHEMAS[obj["kind"]].read_text())
+            version = next(v for v in crd["spec"]["versions"] if v["name"] == obj["apiVersion"].split("/")[1])
+            schema = version["schema"]["openAPIV3Schema"]
+            # Not jsonschema.validate: that also checks the CRD schema itself, whose Go
+            # regular expressions ("(?i)" mid-pattern) Python's re cannot compile.
+            jsonschema.Draft7Validator(schema).validate(obj)
+            assert undeclared_fields(obj, schema) == [], obj["kind"]
+
+
+def test_rendered_rules_pass_promtool(scenario, tmp_path):
+    _, rendered = scenario
+    for rule in [o for o in rendered if o["kind"] == "PrometheusRule"]:
+        path = tmp_path / "rules.yaml"
+        path.write_text(yaml.safe_dump({"groups": rule["spec"]["groups"]}))
+        result = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_prometheus_rule_is_the_rules_file_less_the_disabled_rules():
+    rules_file = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
+    rendered = objects(render({"prometheusRule": {"enabled": True, "disabledRules": ["QdrantNoRecentSnapshot"]}}))
+    [rule] = [o for o in rendered if o["kind"] == "PrometheusRule"]
+    expected = [
+        {"name": g["name"], "rules": [r for r in g["rules"] if r["alert"] != "QdrantNoRecentSnapshot"]}
+        for g in rules_file["groups"]
+    ]
+    assert rule["spec"]["groups"] == [g for g in expected if g["rules"]]
+
+
+def test_the_dashboard_config_map_carries_the_dashboard_file():
+    rendered = objects(render({"grafanaDashboard": {"enabled": True}}))
+    [config_map] = [o for o in rendered if o["kind"] == "ConfigMap"]
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    dashboard = json.loads((CHART / "files" / "dashboard.json").read_text())
+    assert json.loads(config_map["data"]["qdrant-exporter.json"]) == dashboard
+
+
+def test_selectors_never_carry_the_chart_version():
+    for values_file in SCENARIOS:
+        for obj in objects(render(load_values(values_file))):
+            spec = obj.get("spec", {})
+            for selector in [spec.get("selector", {}), spec.get("selector", {}).get("matchLabels", {})]:
+                assert "helm.sh/chart" not in selector, (values_file.name, obj["kind"])
+
+
+def test_sidecar_service_selects_the_official_charts_pods():
+    [service] = [o for o in objects(render({"qdrant": {"release": "prod"}})) if o["kind"] == "Service"]
+    assert service["spec"]["selector"] == {"app.kubernetes.io/name": "qdrant", "app.kubernetes.io/instance": "prod"}
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"serviceMonitor": {"interval": 30}}, "/serviceMonitor/interval"),
+        ({"service": {"port": "9999"}}, "/service/port"),
+        ({"mode": "daemonset"}, "/mode"),
+        ({"serviceMonitr": {}}, "serviceMonitr"),
+        ({"env": {"RUST_LOG": "debug"}}, "RUST_LOG"),
+    ],
+)
+def test_values_schema_rejects_wrong_values(values, message):
+    with pytest.raises(helm.HelmValuesError) as error:
+        render(values)
+    assert message in str(error.value)
+
+
+def test_standalone_needs_a_url():
+    with pytest.raises(helm.HelmError) as error:
+        render({"mode": "standalone"})
+    assert "qdrant.url" in str(error.value)
+
+
+def test_notes_show_the_sidecar_snippet_for_this_release():
+    notes = render({"qdrant": {"release": "prod"}, "image": {"tag": "9.9.9"}})["qdrant-exporter/templates/NOTES.txt"]
+    snippet = yaml.safe_load(notes.split("upgrade the official Qdrant chart's release with it:")[1].split("  helm upgrade")[0])
+    [container] = snippet["sidecarContainers"]
+    assert container["image"] == "qdrant-exporter:9.9.9"
+    key = next(e for e in container["env"] if e["name"] == "QDRANT_API_KEY")
+    assert key["valueFrom"]["secretKeyRef"]["name"] == "prod-qdrant-apikey"
+
+
+def test_every_value_is_in_the_readme_table():
+    readme = (CHART / "README.md").read_text()
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+
+    # Maps that are Kubernetes objects or label sets are one value each.
+    free_form = {"labels", "annotations", "podSecurityContext", "securityContext", "resources", "env"}
+
+    def leaves(tree, prefix=""):
+        for key, value in tree.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, dict) and value and key not in free_form:
+                yield from leaves(value, f"{name}.")
+            else:
+                yield name
+
+    missing = [name for name in leaves(values) if f"| `{name}` |" not in readme]
+    assert missing == []
