@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project. Installs what the tests need first:
-# promtool (Debian's prometheus package), which checks the exposition.
+# promtool (Debian's prometheus package) and a Python venv with Helm v4
+# (helm-python-sdk), kubernetes-validate, jsonschema, hadolint and pytest.
+# Needs kubectl for `kubectl kustomize` (Debian/Ubuntu: package kubectl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,22 +13,38 @@ install_debian_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-if ! command -v promtool >/dev/null 2>&1; then
-  echo "==> installing promtool (Debian package prometheus)"
-  install_debian_packages prometheus
+missing=()
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing ${missing[*]} (Debian packages)"
+  install_debian_packages "${missing[@]}"
 fi
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+logs=$(mktemp -d)
+echo "==> chart, manifests, Dockerfile and Tiltfile tests (pytest)"
+# Also renders the chart into target/chart-rendered for the Rust test below.
+(cd tests/chart && ../../.venv/bin/python -m pytest -q) 2>&1 | tee "$logs/pytest"
 echo "==> cargo test"
-cargo_log=$(mktemp)
-cargo test --workspace --locked 2>&1 | tee "$cargo_log"
+cargo test --workspace --locked -- --include-ignored 2>&1 | tee "$logs/cargo"
 echo "==> demo (scripts/demo.sh --once)"
 demo_output=$(EXPORTER_PORT=19999 MOCK_PORT=26333 scripts/demo.sh --once)
 grep -qx 'qdrant_collection_points{collection="docs"} 2000' <<<"$demo_output"
 echo "demo: ok"
 
-# One closing line for all test binaries (cargo's last line is often a doc-test run of 0 tests).
-awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' "$cargo_log"
+# One closing line for every runner (cargo's last line is often a doc-test run of 0 tests).
+awk '
+  /^test result:/ { passed += $4; failed += $6 }
+  / passed/ && !/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) passed += $i; if ($(i+1) ~ /^failed/) failed += $i } }
+  END { printf "tests: %d passed, %d failed\n", passed, failed }
+' "$logs/cargo" "$logs/pytest"

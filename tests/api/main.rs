@@ -7,6 +7,7 @@ mod docs;
 mod failures;
 mod guards;
 mod helpers;
+mod kube;
 mod metrics;
 mod models;
 mod names;

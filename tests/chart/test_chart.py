@@ -6,11 +6,19 @@ import json
 import subprocess
 
 import helm_python as helm
-import jsonschema
 import pytest
 import yaml
 
-from conftest import CHART, CRD_SCHEMAS, NAMESPACE, RELEASE, RENDERED, ROOT, SCENARIOS, load_values
+from conftest import (
+    CHART,
+    NAMESPACE,
+    RELEASE,
+    RENDERED,
+    SCENARIOS,
+    assert_builtin_objects_valid,
+    assert_monitoring_objects_valid,
+    load_values,
+)
 
 LINT_WARNING = 2  # helm's severities: 1 info, 2 warning, 3 error
 
@@ -58,49 +66,12 @@ def test_lint_is_clean(scenario):
 
 def test_builtin_objects_pass_kubernetes_validate_strict(scenario, tmp_path):
     _, rendered = scenario
-    builtin = [o for o in rendered if not o["apiVersion"].startswith("monitoring.coreos.com/")]
-    assert builtin, "every scenario renders a Service at least"
-    paths = []
-    for index, obj in enumerate(builtin):
-        path = tmp_path / f"{index}-{obj['kind']}.yaml"
-        path.write_text(yaml.safe_dump(obj))
-        paths.append(str(path))
-    result = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "kubernetes-validate"), "--strict", "--kubernetes-version", "1.33.0", *paths],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def undeclared_fields(value, schema: dict, path: str = "") -> list[str]:
-    """Fields the CRD schema does not declare, which the API server would silently prune."""
-    if schema.get("x-kubernetes-preserve-unknown-fields"):
-        return []
-    if isinstance(value, dict) and "properties" in schema:
-        found = []
-        for key, child in value.items():
-            if key in schema["properties"]:
-                found += undeclared_fields(child, schema["properties"][key], f"{path}.{key}")
-            elif not schema.get("additionalProperties"):
-                found.append(f"{path}.{key}")
-        return found
-    if isinstance(value, list) and "items" in schema:
-        return [f for i, item in enumerate(value) for f in undeclared_fields(item, schema["items"], f"{path}[{i}]")]
-    return []
+    assert_builtin_objects_valid(rendered, tmp_path)
 
 
 def test_monitoring_objects_match_the_operator_crds(scenario):
     _, rendered = scenario
-    for obj in rendered:
-        if obj["apiVersion"].startswith("monitoring.coreos.com/"):
-            crd = yaml.safe_load(CRD_SCHEMAS[obj["kind"]].read_text())
-            version = next(v for v in crd["spec"]["versions"] if v["name"] == obj["apiVersion"].split("/")[1])
-            schema = version["schema"]["openAPIV3Schema"]
-            # Not jsonschema.validate: that also checks the CRD schema itself, whose Go
-            # regular expressions ("(?i)" mid-pattern) Python's re cannot compile.
-            jsonschema.Draft7Validator(schema).validate(obj)
-            assert undeclared_fields(obj, schema) == [], obj["kind"]
+    assert_monitoring_objects_valid(rendered)
 
 
 def test_rendered_rules_pass_promtool(scenario, tmp_path):

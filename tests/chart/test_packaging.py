@@ -1,0 +1,120 @@
+"""Plain manifests (kubectl kustomize), the Dockerfile (hadolint) and the Tiltfile (executed
+with recording stubs: no cluster here)."""
+
+import subprocess
+
+import yaml
+
+from conftest import CHART, RENDERED, ROOT, assert_builtin_objects_valid, assert_monitoring_objects_valid
+
+
+def kustomize(directory: str) -> list[dict]:
+    result = subprocess.run(["kubectl", "kustomize", str(ROOT / directory)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return [d for d in yaml.safe_load_all(result.stdout) if d]
+
+
+def test_the_example_kustomization_builds_valid_objects(tmp_path):
+    built = kustomize("manifests/example")
+    assert sorted(o["kind"] for o in built) == ["PrometheusRule", "Service", "Service", "ServiceMonitor", "StatefulSet"]
+    [statefulset] = [o for o in built if o["kind"] == "StatefulSet"]
+    names = [c["name"] for c in statefulset["spec"]["template"]["spec"]["containers"]]
+    assert names == ["qdrant-exporter", "qdrant"], "the patch adds the sidecar and keeps Qdrant"
+    RENDERED.mkdir(parents=True, exist_ok=True)
+    (RENDERED / "manifests-example.yaml").write_text(yaml.safe_dump_all(built, sort_keys=False))
+    assert_builtin_objects_valid(built, tmp_path)
+    assert_monitoring_objects_valid(built)
+
+
+def test_the_dev_kustomization_builds():
+    kinds = sorted(o["kind"] for o in kustomize("dev"))
+    assert kinds == ["Service", "StatefulSet"], "dev takes only the container; the chart brings the rest"
+
+
+def test_the_manifest_rules_are_the_rules_file():
+    rules = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
+    manifest = yaml.safe_load((ROOT / "manifests" / "sidecar" / "prometheusrule.yaml").read_text())
+    assert manifest["spec"] == rules
+
+
+def test_hadolint_passes_clean():
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "hadolint"), "--failure-threshold", "style", "Dockerfile"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+class TiltRecorder:
+    """Stand-ins for Tilt's built-ins that record what the Tiltfile asks for."""
+
+    def __init__(self):
+        self.images, self.yaml, self.resources, self.local, self.paths = [], [], {}, [], []
+
+    def functions(self):
+        return {
+            "docker_build": self.docker_build,
+            "local_resource": self.local_resource,
+            "k8s_yaml": self.yaml.append,
+            "kustomize": self.kustomize,
+            "helm": self.helm,
+            "k8s_resource": self.k8s_resource,
+            "port_forward": lambda local, remote, name=None: (local, remote, name),
+            "link": lambda url, name=None: (url, name),
+        }
+
+    def docker_build(self, ref, context, dockerfile="Dockerfile", **_):
+        self.images.append(ref)
+        self.paths += [context, dockerfile]
+
+    def local_resource(self, name, cmd, deps=(), **_):
+        self.local.append(name)
+        self.paths += list(deps)
+        self.resources[name] = {"resource_deps": []}
+
+    def kustomize(self, path):
+        self.paths.append(path)
+        return kustomize(path)
+
+    def helm(self, chart, name, values=(), **_):
+        self.paths += [chart, *values]
+        merged = {}
+        for path in values:
+            merged.update(yaml.safe_load((ROOT / path).read_text()))
+        import helm_python
+
+        rendered = helm_python.Chart.load(ROOT / chart).render(merged, name=name, namespace="default")
+        return [d for p, t in rendered.items() if p.endswith(".yaml") for d in yaml.safe_load_all(t) if d]
+
+    def k8s_resource(self, workload="", new_name="", objects=(), resource_deps=(), port_forwards=(), **_):
+        self.resources[new_name or workload] = {
+            "workload": workload,
+            "objects": list(objects),
+            "resource_deps": list(resource_deps),
+            "port_forwards": list(port_forwards),
+        }
+
+
+def test_the_tiltfile_names_only_things_that_exist():
+    recorder = TiltRecorder()
+    exec(compile((ROOT / "Tiltfile").read_text(), "Tiltfile", "exec"), recorder.functions())
+
+    for path in recorder.paths:
+        assert (ROOT / path).exists(), path
+    deployed = [obj for batch in recorder.yaml for obj in batch]
+    workloads = {o["metadata"]["name"] for o in deployed if o["kind"] in ("StatefulSet", "Deployment")}
+    objects = {f'{o["metadata"]["name"]}:{o["kind"].lower()}' for o in deployed}
+    for name, resource in recorder.resources.items():
+        if resource.get("workload"):
+            assert resource["workload"] in workloads, name
+        for obj in resource.get("objects", []):
+            assert obj in objects, obj
+        for dep in resource["resource_deps"]:
+            assert dep in recorder.resources, dep
+    # The image tilt builds is the one the sidecar runs.
+    images = {c["image"] for o in deployed if o["kind"] == "StatefulSet" for c in o["spec"]["template"]["spec"]["containers"]}
+    assert any(image.split(":")[0] == recorder.images[0] for image in images), images
+    assert (9999, 9999, "exporter") in recorder.resources["qdrant"]["port_forwards"]
+    assert (6333, 6333, "qdrant") in recorder.resources["qdrant"]["port_forwards"]
