@@ -5,7 +5,7 @@ use mock_qdrant::Fault;
 
 use crate::helpers::{
     assert_promtool_accepts, collector_success, every_collector, sample, spawn_app_with, value,
-    HANDMADE_V1_12, HANDMADE_V1_15, RECORDED,
+    ALL_COLLECTORS, HANDMADE_V1_12, HANDMADE_V1_15, RECORDED,
 };
 
 const NODE_A: &str = "8326746331167863";
@@ -40,15 +40,7 @@ fn replica_state(m: &str, collection: &str, shard: u32, peer: &str) -> String {
 async fn a_follower_during_a_transfer_with_a_dead_peer() {
     let app = spawn_app_with("cluster-v1.18.3-node-b", every_collector).await;
     let m = app.scrape().await;
-    for collector in [
-        "collections",
-        "cluster",
-        "shards",
-        "snapshots",
-        "memory",
-        "issues",
-        "native_relay",
-    ] {
+    for collector in ALL_COLLECTORS {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
         assert_eq!(
             value(
@@ -565,15 +557,7 @@ async fn one_failing_collector_fails_alone() {
         app.mock.fail_path(path, Fault::Status(500));
         let m = app.scrape().await;
         assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-        for other in [
-            "collections",
-            "cluster",
-            "shards",
-            "snapshots",
-            "memory",
-            "issues",
-            "native_relay",
-        ] {
+        for other in ALL_COLLECTORS {
             let expected = if other == collector { 0.0 } else { 1.0 };
             assert_eq!(
                 collector_success(&m, other),

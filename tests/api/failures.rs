@@ -4,7 +4,8 @@
 use mock_qdrant::Fault;
 
 use crate::helpers::{
-    collector_success, every_collector, sample, spawn_app, spawn_app_with, value, RECORDED,
+    collector_success, every_collector, sample, spawn_app, spawn_app_with, value, ALL_COLLECTORS,
+    RECORDED,
 };
 
 /// Short timeouts so that a hanging Qdrant costs the test about a second.
@@ -172,15 +173,7 @@ async fn the_api_key_header_is_sent_on_every_request() {
     app.mock.require_api_key(Some("secret-ro"));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-    for collector in [
-        "collections",
-        "cluster",
-        "shards",
-        "snapshots",
-        "memory",
-        "issues",
-        "native_relay",
-    ] {
+    for collector in ALL_COLLECTORS {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
     }
     let requests = app.mock.requests();

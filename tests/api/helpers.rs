@@ -89,6 +89,17 @@ impl TestApp {
     }
 }
 
+/// The `collector` label of every collector, the native relay included.
+pub const ALL_COLLECTORS: [&str; 7] = [
+    "collections",
+    "cluster",
+    "shards",
+    "snapshots",
+    "memory",
+    "issues",
+    "native_relay",
+];
+
 /// Every collector on, the native relay included.
 pub fn every_collector(settings: &mut Settings) {
     settings.collectors = Some("collections,cluster,shards,snapshots,memory,issues".into());
@@ -125,9 +136,8 @@ pub fn collector_success(exposition: &str, collector: &str) -> f64 {
     )
 }
 
-/// Checks the exposition with the real `promtool check metrics`.
-#[track_caller]
-pub fn assert_promtool_accepts(exposition: &str) {
+/// Runs the real `promtool check metrics` on the exposition: (exit code, what it printed).
+pub fn promtool_check_metrics(exposition: &str) -> (Option<i32>, String) {
     let mut child = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
@@ -142,10 +152,21 @@ pub fn assert_promtool_accepts(exposition: &str) {
         .write_all(exposition.as_bytes())
         .expect("promtool reads the exposition");
     let output = child.wait_with_output().expect("promtool finishes");
-    assert!(
-        output.status.success(),
-        "promtool check metrics failed:\n{}{}\n--- exposition ---\n{exposition}",
+    let printed = format!(
+        "{}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), printed)
+}
+
+/// `promtool check metrics` finds neither a parse error nor a lint problem.
+#[track_caller]
+pub fn assert_promtool_accepts(exposition: &str) {
+    let (code, printed) = promtool_check_metrics(exposition);
+    assert_eq!(
+        code,
+        Some(0),
+        "promtool check metrics failed:\n{printed}\n--- exposition ---\n{exposition}"
     );
 }

@@ -1,9 +1,8 @@
 //! The native relay: Qdrant's own /metrics appended, collisions dropped, output valid.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use crate::helpers::{collector_success, sample, spawn_app_with, value, RECORDED};
+use crate::helpers::{
+    collector_success, promtool_check_metrics, sample, spawn_app_with, value, RECORDED,
+};
 
 /// Qdrant's own families break promtool's naming lint (`cluster_term` is a
 /// counter without `_total`, `collections_total` a gauge with it). The relay
@@ -11,28 +10,9 @@ use crate::helpers::{collector_success, sample, spawn_app_with, value, RECORDED}
 /// lint complaint (exit code 3) about a relayed family, none about ours.
 #[track_caller]
 pub fn assert_valid_with_lint_only_in_native_families(exposition: &str) {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool is on PATH (scripts/test.sh installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(exposition.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let complaints = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    match output.status.code() {
-        Some(0) => {}
-        Some(3) => {
+    match promtool_check_metrics(exposition) {
+        (Some(0), _) => {}
+        (Some(3), complaints) => {
             for complaint in complaints.lines().filter(|l| !l.trim().is_empty()) {
                 assert!(
                     !complaint.starts_with("qdrant_"),
@@ -40,7 +20,7 @@ pub fn assert_valid_with_lint_only_in_native_families(exposition: &str) {
                 );
             }
         }
-        other => panic!("promtool check metrics failed ({other:?}): {complaints}"),
+        (code, complaints) => panic!("promtool check metrics failed ({code:?}): {complaints}"),
     }
 }
 
