@@ -3,6 +3,7 @@
 mod cache;
 mod collectors;
 mod config;
+mod consistency;
 mod docs;
 mod failures;
 mod guards;

@@ -163,3 +163,10 @@ def test_every_value_is_in_the_readme_table():
 
     missing = [name for name in leaves(values) if f"| `{name}` |" not in readme]
     assert missing == []
+
+
+def test_runbook_links_get_the_configured_base():
+    values = {"prometheusRule": {"enabled": True, "runbookBaseUrl": "https://git.example.com/qdrant-exporter/blob/main/"}}
+    [rule] = [o for o in objects(render(values)) if o["kind"] == "PrometheusRule"]
+    links = [r["annotations"]["runbook_url"] for g in rule["spec"]["groups"] for r in g["rules"]]
+    assert links and all(link.startswith("https://git.example.com/qdrant-exporter/blob/main/docs/runbooks.md#") for link in links)

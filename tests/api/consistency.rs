@@ -1,0 +1,117 @@
+//! Every metric the dashboard, the alert rules and the README's PromQL examples
+//! name is one the exporter emits, so a renamed metric cannot silently break a
+//! panel, an alert or the docs.
+
+use std::collections::BTreeSet;
+
+use regex::Regex;
+
+use crate::helpers::{every_collector, spawn_app_with, RECORDED};
+
+const DASHBOARD: &str = include_str!("../../charts/qdrant-exporter/files/dashboard.json");
+const RULES: &str = include_str!("../../charts/qdrant-exporter/files/alerts.yaml");
+const README: &str = include_str!("../../README.md");
+
+/// Metric names in PromQL: ours by prefix, any other as a selector (`name{`).
+fn metric_names(expressions: &[String]) -> BTreeSet<String> {
+    let ours = Regex::new(r"\bqdrant_[a-z0-9_]+").unwrap();
+    let selector = Regex::new(r"\b([a-z_][a-z0-9_]*)\{").unwrap();
+    expressions
+        .iter()
+        .flat_map(|e| {
+            let ours = ours.find_iter(e).map(|m| m.as_str().to_owned());
+            let selected = selector.captures_iter(e).map(|c| c[1].to_owned());
+            ours.chain(selected).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn dashboard_expressions() -> Vec<String> {
+    fn walk(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, child) in map {
+                    match (key.as_str(), child) {
+                        ("expr", serde_json::Value::String(expr)) => found.push(expr.clone()),
+                        _ => walk(child, found),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&serde_json::from_str(DASHBOARD).unwrap(), &mut found);
+    found
+}
+
+fn rule_expressions() -> Vec<String> {
+    let rules: serde_yaml::Value = serde_yaml::from_str(RULES).unwrap();
+    rules["groups"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|group| group["rules"].as_sequence().unwrap().iter())
+        .map(|rule| rule["expr"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn readme_expressions() -> Vec<String> {
+    README
+        .split("```promql\n")
+        .skip(1)
+        .flat_map(|block| block.split("```").next().unwrap().lines())
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Families served with every collector and the relay on, over the recorded
+/// single node and both cluster nodes: together they produce every family.
+async fn served_families() -> BTreeSet<String> {
+    let mut families = BTreeSet::new();
+    for scenario in [RECORDED, "cluster-v1.18.3-node-a", "cluster-v1.18.3-node-b"] {
+        let app = spawn_app_with(scenario, every_collector).await;
+        let exposition = app.scrape().await;
+        families.extend(
+            exposition
+                .lines()
+                .filter_map(|l| l.strip_prefix("# TYPE "))
+                .map(|l| l.split(' ').next().unwrap().to_owned()),
+        );
+    }
+    families
+}
+
+#[actix_web::test]
+async fn the_dashboard_rules_and_readme_only_name_metrics_the_exporter_serves() {
+    let served = served_families().await;
+    for (source, expressions) in [
+        ("dashboard", dashboard_expressions()),
+        ("alert rules", rule_expressions()),
+        ("README", readme_expressions()),
+    ] {
+        assert!(
+            expressions.len() >= 5,
+            "{source}: found only {expressions:?}"
+        );
+        let named = metric_names(&expressions);
+        let unknown: Vec<&String> = named.difference(&served).collect();
+        assert!(
+            unknown.is_empty(),
+            "{source} names metrics the exporter does not serve: {unknown:?}"
+        );
+    }
+}
+
+#[test]
+fn the_name_extraction_finds_ours_and_selected_ones_but_not_labels_or_functions() {
+    let names = metric_names(&[
+        "max by (collection) (qdrant_up) + rate(rest_responses_total{job=~\"$job\"}[5m])".into(),
+    ]);
+    assert_eq!(
+        names,
+        BTreeSet::from(["qdrant_up".to_owned(), "rest_responses_total".to_owned()])
+    );
+}

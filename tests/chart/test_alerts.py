@@ -1,0 +1,40 @@
+"""The alert rules: promtool's own unit tests, and that they cover every alert both ways."""
+
+import subprocess
+
+import yaml
+
+from conftest import CHART, ROOT
+
+RULES = CHART / "files" / "alerts.yaml"
+RULE_TESTS = ROOT / "tests" / "alerts" / "alerts_test.yaml"
+
+
+def test_promtool_check_rules():
+    result = subprocess.run(["promtool", "check", "rules", str(RULES)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_unit_tests_pass():
+    result = subprocess.run(["promtool", "test", "rules", str(RULE_TESTS)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_alert_is_tested_firing_and_silent():
+    alerts = {r["alert"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]}
+    checks = [c for t in yaml.safe_load(RULE_TESTS.read_text())["tests"] for c in t["alert_rule_test"]]
+    fires = {c["alertname"] for c in checks if c["exp_alerts"]}
+    silent = {c["alertname"] for c in checks if not c["exp_alerts"]}
+    assert alerts - fires == set(), "alerts never tested firing"
+    assert alerts - silent == set(), "alerts never tested silent"
+
+
+def test_every_alert_has_severity_summary_description_and_a_runbook_section():
+    runbooks = (ROOT / "docs" / "runbooks.md").read_text()
+    for group in yaml.safe_load(RULES.read_text())["groups"]:
+        for rule in group["rules"]:
+            assert rule["labels"]["severity"] in ("critical", "warning"), rule["alert"]
+            assert {"summary", "description", "runbook_url"} <= rule["annotations"].keys(), rule["alert"]
+            path, anchor = rule["annotations"]["runbook_url"].split("#")
+            assert path == "docs/runbooks.md" and anchor == rule["alert"].lower(), rule["alert"]
+            assert f"\n## {rule['alert']}\n" in runbooks, rule["alert"]
