@@ -5,6 +5,7 @@ mod collectors;
 mod config;
 mod consistency;
 mod docs;
+mod e2e;
 mod failures;
 mod guards;
 mod helpers;

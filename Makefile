@@ -1,0 +1,25 @@
+# The docker-compose stack (needs a container engine), the demo and the tests.
+COMPOSE := docker-compose -f docker-compose.yml
+
+.PHONY: local cloud down logs demo test
+
+local: ## Qdrant, exporter, Prometheus and Grafana
+	$(COMPOSE) --profile local up -d --build
+	@echo "Grafana http://localhost:3000 (dashboard 'Qdrant (qdrant-exporter)'), Prometheus http://localhost:9090, exporter http://localhost:9999/metrics"
+
+cloud: ## exporter, Prometheus and Grafana against QDRANT_URL / QDRANT_API_KEY in cloud.env
+	@test -f cloud.env || { echo "copy cloud.env.example to cloud.env and fill it in"; exit 2; }
+	$(COMPOSE) --env-file cloud.env --profile cloud up -d --build
+	@echo "Grafana http://localhost:3000, Prometheus http://localhost:9090, exporter http://localhost:9999/metrics"
+
+down: ## stop and remove the stack (both modes)
+	$(COMPOSE) --profile local --profile cloud down
+
+logs: ## follow the stack's logs
+	$(COMPOSE) --profile local --profile cloud logs -f
+
+demo: ## the exporter against the bundled mock Qdrant, no containers
+	scripts/demo.sh
+
+test: ## every test
+	scripts/test.sh

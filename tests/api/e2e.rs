@@ -1,0 +1,249 @@
+//! A real Prometheus (Debian's package, on 127.0.0.1, a temporary data dir)
+//! scrapes the exporter with `examples/prometheus.yml` and the alert rules,
+//! while the exporter reads the mock Qdrant; then the mock fails.
+
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use mock_qdrant::Fault;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use serde_json::Value;
+
+use crate::helpers::{spawn_app_with, RECORDED};
+
+const CONFIG: &str = include_str!("../../examples/prometheus.yml");
+const RULES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/charts/qdrant-exporter/files/alerts.yaml"
+);
+const DASHBOARD: &str = include_str!("../../charts/qdrant-exporter/files/dashboard.json");
+const README: &str = include_str!("../../README.md");
+/// How long any one condition may take to show up in Prometheus.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The Prometheus process; killed when dropped, also when a check fails.
+struct Prometheus {
+    child: Child,
+    url: String,
+    http: awc::Client,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prometheus {
+    fn start(exporter_address: &str, data: &Path) -> Prometheus {
+        // The example config, pointed at this exporter, with this checkout's rules file and
+        // one-second intervals. Each replacement must apply: a changed example fails loudly.
+        let mut config = CONFIG.to_owned();
+        for (from, to) in [
+            (
+                "exporter:9999",
+                exporter_address.trim_start_matches("http://"),
+            ),
+            ("/etc/prometheus/rules/alerts.yaml", RULES),
+            ("scrape_interval: 15s", "scrape_interval: 1s"),
+            ("scrape_timeout: 10s", "scrape_timeout: 1s"),
+            ("evaluation_interval: 15s", "evaluation_interval: 1s"),
+        ] {
+            assert!(
+                config.contains(from),
+                "examples/prometheus.yml no longer has {from:?}"
+            );
+            config = config.replace(from, to);
+        }
+        let config_path = data.join("prometheus.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::fs::File::create(data.join("prometheus.log")).unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                data.join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("prometheus is on PATH (scripts/test.sh installs Debian's prometheus package)");
+        Prometheus {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            http: awc::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .finish(),
+        }
+    }
+
+    /// GET an API path; `None` while Prometheus is not answering yet.
+    async fn api(&self, path: &str) -> Option<Value> {
+        let mut response = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .ok()?;
+        let body: Value = response.json().limit(16 * 1024 * 1024).await.ok()?;
+        Some(body)
+    }
+
+    async fn query(&self, promql: &str) -> Value {
+        let path = format!(
+            "/api/v1/query?query={}",
+            utf8_percent_encode(promql, NON_ALPHANUMERIC)
+        );
+        self.api(&path).await.unwrap_or(Value::Null)
+    }
+
+    /// The single value of an instant query, if it has exactly one sample.
+    async fn value(&self, promql: &str) -> Option<f64> {
+        let answer = self.query(promql).await;
+        match answer["data"]["result"].as_array().map(Vec::as_slice) {
+            Some([sample]) => sample["value"][1].as_str()?.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// Waits until `check` holds, polling; fails with `what` after PATIENCE.
+    async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let started = Instant::now();
+        while !check().await {
+            assert!(
+                started.elapsed() < PATIENCE,
+                "Prometheus never showed: {what}"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Alert name → state (inactive, pending, firing) of every alerting rule loaded.
+    async fn alert_states(&self) -> Vec<(String, String)> {
+        let rules = self
+            .api("/api/v1/rules?type=alert")
+            .await
+            .unwrap_or(Value::Null);
+        rules["data"]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|group| group["rules"].as_array().cloned().unwrap_or_default())
+            .map(|rule| {
+                (
+                    rule["name"].as_str().unwrap_or_default().to_owned(),
+                    rule["state"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn rule_count() -> usize {
+    std::fs::read_to_string(RULES)
+        .unwrap()
+        .matches("- alert: ")
+        .count()
+}
+
+/// The dashboard's queries with its variables filled in as Grafana would.
+fn dashboard_queries() -> Vec<String> {
+    let dashboard: Value = serde_json::from_str(DASHBOARD).unwrap();
+    let mut queries = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            let expr = target["expr"].as_str().unwrap();
+            queries.push(
+                expr.replace("$job", ".*")
+                    .replace("$instance", ".*")
+                    .replace("$collection", ".*")
+                    .replace("$__rate_interval", "1m"),
+            );
+        }
+    }
+    queries
+}
+
+fn readme_queries() -> Vec<String> {
+    README
+        .split("```promql\n")
+        .skip(1)
+        .flat_map(|block| block.split("```").next().unwrap().lines())
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_real_prometheus_scrapes_alerts_and_sees_qdrant_go_down() {
+    let app = spawn_app_with(RECORDED, |s| s.cache_ttl_seconds = Some(0.0)).await;
+    let data = tempfile::tempdir().unwrap();
+    let prometheus = Prometheus::start(&app.address, data.path());
+
+    prometheus
+        .eventually("up{job=\"qdrant-exporter\"} == 1", || async {
+            prometheus.value(r#"up{job="qdrant-exporter"}"#).await == Some(1.0)
+        })
+        .await;
+    prometheus
+        .eventually(
+            "qdrant_up 1 and the docs collection's 2000 points",
+            || async {
+                prometheus.value("qdrant_up").await == Some(1.0)
+                    && prometheus
+                        .value(r#"qdrant_collection_points{collection="docs"}"#)
+                        .await
+                        == Some(2000.0)
+            },
+        )
+        .await;
+
+    // The rules file is loaded; with this data only the snapshot rule is not inactive: four of
+    // the recorded collections have no snapshot at all.
+    prometheus
+        .eventually("every alerting rule loaded and evaluated", || async {
+            let states = prometheus.alert_states().await;
+            states.len() == rule_count()
+                && states.iter().all(|(name, state)| {
+                    (name == "QdrantNoRecentSnapshot") != (state == "inactive")
+                })
+        })
+        .await;
+
+    // Every dashboard and README query parses and runs in a real Prometheus.
+    for query in dashboard_queries().into_iter().chain(readme_queries()) {
+        let answer = prometheus.query(&query).await;
+        assert_eq!(answer["status"], "success", "{query}: {answer}");
+    }
+
+    app.mock.fail_all(Fault::Status(500));
+    prometheus
+        .eventually("qdrant_up 0 once Qdrant fails", || async {
+            prometheus.value("qdrant_up").await == Some(0.0)
+        })
+        .await;
+    prometheus
+        .eventually("the cannot-reach-Qdrant alert pending", || async {
+            prometheus.alert_states().await.iter().any(|(name, state)| {
+                name == "QdrantExporterCannotReachQdrant" && state == "pending"
+            })
+        })
+        .await;
+    // The exporter itself stayed up for Prometheus all along.
+    assert_eq!(
+        prometheus.value(r#"up{job="qdrant-exporter"}"#).await,
+        Some(1.0)
+    );
+}
