@@ -2,8 +2,9 @@
 # Runs every test of the project. Installs what the tests need first:
 # Debian's prometheus (promtool and the server for the end-to-end test) and
 # docker-compose (validates the compose file offline), and a Python venv with
-# Helm v4 (helm-python-sdk), kubernetes-validate, jsonschema, hadolint and
-# pytest. Needs kubectl for `kubectl kustomize` (Debian/Ubuntu: package kubectl).
+# Helm v4 (helm-python-sdk), kubernetes-validate, jsonschema, hadolint, pytest,
+# mypy and the Python SDK (sdk/python, editable). Needs kubectl for
+# `kubectl kustomize` (Debian/Ubuntu: package kubectl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   python3 -m venv .venv
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt -e sdk/python
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
@@ -39,6 +40,9 @@ echo "==> chart, rules, compose, manifests, Dockerfile and Tiltfile tests (pytes
 (cd tests/chart && ../../.venv/bin/python -m pytest -q) 2>&1 | tee "$logs/pytest"
 echo "==> cargo test"
 cargo test --workspace --locked -- --include-ignored 2>&1 | tee "$logs/cargo"
+echo "==> Python SDK: mypy --strict and pytest (against the exporter and mock binaries)"
+.venv/bin/mypy --strict sdk/python/src
+(cd sdk/python && ../../.venv/bin/python -m pytest -q) 2>&1 | tee "$logs/sdk"
 echo "==> demo (scripts/demo.sh --once)"
 demo_output=$(EXPORTER_PORT=19999 MOCK_PORT=26333 scripts/demo.sh --once)
 grep -qx 'qdrant_collection_points{collection="docs"} 2000' <<<"$demo_output"
@@ -49,4 +53,4 @@ awk '
   /^test result:/ { passed += $4; failed += $6 }
   / passed/ && !/^test result:/ { for (i = 1; i < NF; i++) { if ($(i+1) ~ /^passed/) passed += $i; if ($(i+1) ~ /^failed/) failed += $i } }
   END { printf "tests: %d passed, %d failed\n", passed, failed }
-' "$logs/cargo" "$logs/pytest"
+' "$logs/cargo" "$logs/pytest" "$logs/sdk"

@@ -15,8 +15,11 @@ struct Args {
     #[arg(long, default_value = "tests/fixtures/qdrant-v1.18.3")]
     fixtures: String,
     /// Serve this many synthetic collections instead of the recorded ones
-    #[arg(long)]
+    #[arg(long, conflicts_with = "collection_names_file")]
     collections: Option<usize>,
+    /// Serve synthetic collections with the names in this JSON file (an array of strings)
+    #[arg(long)]
+    collection_names_file: Option<String>,
     /// Delay before every answer, in milliseconds
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -32,6 +35,10 @@ async fn main() -> std::io::Result<()> {
     let (mock, server) = MockQdrant::bind(&args.listen, &args.fixtures, None)?;
     if let Some(count) = args.collections {
         mock.synthesize(count);
+    }
+    if let Some(path) = args.collection_names_file {
+        let names: Vec<String> = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+        mock.synthesize_names(names);
     }
     mock.set_latency(Duration::from_millis(args.latency_ms));
     mock.require_api_key(std::env::var(API_KEY_ENV).ok().as_deref());

@@ -1,0 +1,235 @@
+"""Read qdrant-exporter's ``/metrics``: every family generically, and typed accessors for what
+the exporter exports. The exposition is parsed with ``prometheus_client``'s own text parser, so
+label values with commas, quotes, backslashes or newlines come through intact.
+
+A family the exporter does not serve (its collector is off) gives ``None``, not an error. When
+the exporter cannot reach Qdrant, ``up()`` is ``False`` and the collection figures are empty: the
+exporter does not serve stale data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from types import TracebackType
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from qdrant_models import (
+    REPLICA_STATES,
+    UNKNOWN_REPLICA_STATE,
+    Cluster,
+    Collection,
+    CollectionStatus,
+    Replica,
+    Snapshots,
+    UnexpectedResponseError,
+    UnreachableError,
+    Vector,
+)
+
+__all__ = ["ExporterClient", "MetricFamily", "Sample", "Metrics"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    labels: dict[str, str]
+    value: float
+
+
+@dataclass(frozen=True)
+class MetricFamily:
+    """One family as ``prometheus_client`` parses it (a counter's name is without ``_total``)."""
+
+    name: str
+    type: str
+    help: str
+    samples: tuple[Sample, ...]
+
+
+class Metrics:
+    """One scrape of the exporter, with typed accessors."""
+
+    def __init__(self, families: dict[str, MetricFamily]) -> None:
+        self.families = families
+
+    def _samples(self, family: str) -> tuple[Sample, ...] | None:
+        found = self.families.get(family)
+        return found.samples if found else None
+
+    def _by_collection(self, family: str) -> dict[str, float]:
+        return {s.labels["collection"]: s.value for s in self._samples(family) or ()}
+
+    def up(self) -> bool:
+        samples = self._samples("qdrant_up")
+        return samples is not None and len(samples) > 0 and samples[0].value == 1
+
+    def version(self) -> str | None:
+        samples = self._samples("qdrant_info")
+        return samples[0].labels["version"] if samples else None
+
+    def collections(self) -> list[Collection]:
+        status: dict[str, CollectionStatus] = {}
+        for sample in self._samples("qdrant_collection_status") or ():
+            current = status.setdefault(sample.labels["collection"], CollectionStatus.UNKNOWN)
+            if sample.value == 1 and current is CollectionStatus.UNKNOWN:
+                status[sample.labels["collection"]] = CollectionStatus.parse(sample.labels["status"])
+        points = self._by_collection("qdrant_collection_points")
+        indexed = self._by_collection("qdrant_collection_indexed_vectors")
+        segments = self._by_collection("qdrant_collection_segments")
+        optimizer = self._by_collection("qdrant_collection_optimizer_ok")
+        shards = self._by_collection("qdrant_collection_shard_number")
+        replication = self._by_collection("qdrant_collection_replication_factor")
+        write_consistency = self._by_collection("qdrant_collection_write_consistency_factor")
+        dimensions = {
+            (s.labels["collection"], s.labels["vector"]): s.value
+            for s in self._samples("qdrant_collection_vector_dimensions") or ()
+        }
+        vectors: dict[str, list[Vector]] = {}
+        for s in self._samples("qdrant_collection_vector_info") or ():
+            key = (s.labels["collection"], s.labels["vector"])
+            vector = Vector(key[1], _int(dimensions.get(key)) or 0, s.labels["distance"], s.labels["on_disk"] == "true")
+            vectors.setdefault(key[0], []).append(vector)
+
+        return [
+            Collection(
+                name=name,
+                status=status.get(name, CollectionStatus.UNKNOWN),
+                points=_int(points.get(name)),
+                indexed_vectors=_int(indexed.get(name)),
+                segments=_int(segments.get(name)),
+                optimizer_ok=None if name not in optimizer else optimizer[name] == 1,
+                shard_number=_int(shards.get(name)),
+                replication_factor=_int(replication.get(name)),
+                write_consistency_factor=_int(write_consistency.get(name)),
+                vectors=tuple(sorted(vectors.get(name, []), key=lambda v: v.name)),
+            )
+            for name in sorted(status.keys() | points.keys())
+        ]
+
+    def replicas(self) -> list[Replica] | None:
+        states = self._samples("qdrant_shard_replica_state")
+        if states is None:
+            return None
+        local = {
+            (s.labels["collection"], s.labels["shard_id"], s.labels["peer_id"]): s.value
+            for s in self._samples("qdrant_shard_local_points") or ()
+        }
+        replicas = []
+        for s in states:
+            if s.value != 1:
+                continue
+            key = (s.labels["collection"], s.labels["shard_id"], s.labels["peer_id"])
+            state = s.labels["state"] if s.labels["state"] in REPLICA_STATES else UNKNOWN_REPLICA_STATE
+            replicas.append(Replica(key[0], int(key[1]), int(key[2]), state, _int(local.get(key))))
+        return sorted(replicas, key=lambda r: (r.collection, r.shard_id, r.peer_id))
+
+    def snapshots(self) -> list[Snapshots] | None:
+        if self._samples("qdrant_collection_snapshots") is None:
+            return None
+        count = self._by_collection("qdrant_collection_snapshots")
+        size = self._by_collection("qdrant_collection_snapshots_size_bytes")
+        latest = self._by_collection("qdrant_collection_snapshot_latest_timestamp_seconds")
+        return [
+            Snapshots(
+                collection=name,
+                count=int(count[name]),
+                total_size_bytes=int(size.get(name, 0)),
+                latest=datetime.fromtimestamp(latest[name], tz=timezone.utc) if name in latest else None,
+            )
+            for name in sorted(count)
+        ]
+
+    def cluster(self) -> Cluster | None:
+        enabled = self._samples("qdrant_cluster_enabled")
+        if not enabled:
+            return None
+        if enabled[0].value != 1:
+            return Cluster(enabled=False)
+
+        def single(family: str) -> int | None:
+            samples = self._samples(family)
+            return _int(samples[0].value) if samples else None
+
+        peer = self._samples("qdrant_cluster_peer_info")
+        role = [s.labels["role"] for s in self._samples("qdrant_cluster_role") or () if s.value == 1]
+        leader, voter = single("qdrant_cluster_leader"), single("qdrant_cluster_voter")
+        return Cluster(
+            enabled=True,
+            peer_id=int(peer[0].labels["peer_id"]) if peer else None,
+            peers=single("qdrant_cluster_peers"),
+            term=single("qdrant_cluster_term"),
+            commit=single("qdrant_cluster_commit"),
+            pending_operations=single("qdrant_cluster_pending_operations"),
+            is_leader=None if leader is None else leader == 1,
+            role=role[0] if role else None,
+            is_voter=None if voter is None else voter == 1,
+        )
+
+
+class ExporterClient:
+    """``ExporterClient("http://localhost:9999")``; each call scrapes ``/metrics`` once."""
+
+    def __init__(self, url: str = "http://localhost:9999", *, timeout: float = 5.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(timeout=timeout)
+
+    def scrape(self) -> Metrics:
+        metrics_url = f"{self.url}/metrics"
+        try:
+            response = self._http.get(metrics_url)
+        except httpx.TransportError as error:
+            raise UnreachableError(f"the exporter at {self.url} did not answer: {error!r}") from error
+        if response.status_code != 200:
+            raise UnexpectedResponseError(f"{metrics_url} answered {response.status_code}")
+        try:
+            parsed = list(text_string_to_metric_families(response.text))
+        except ValueError as error:
+            raise UnexpectedResponseError(f"{metrics_url} is not Prometheus text: {error}") from error
+        return Metrics(
+            {
+                family.name: MetricFamily(
+                    name=family.name,
+                    type=family.type,
+                    help=family.documentation,
+                    samples=tuple(Sample(s.name, dict(s.labels), s.value) for s in family.samples),
+                )
+                for family in parsed
+            }
+        )
+
+    def families(self) -> dict[str, MetricFamily]:
+        return self.scrape().families
+
+    def up(self) -> bool:
+        return self.scrape().up()
+
+    def version(self) -> str | None:
+        return self.scrape().version()
+
+    def collections(self) -> list[Collection]:
+        return self.scrape().collections()
+
+    def replicas(self) -> list[Replica] | None:
+        return self.scrape().replicas()
+
+    def snapshots(self) -> list[Snapshots] | None:
+        return self.scrape().snapshots()
+
+    def cluster(self) -> Cluster | None:
+        return self.scrape().cluster()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ExporterClient:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.close()
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
