@@ -7,10 +7,7 @@ use std::collections::BTreeSet;
 use regex::Regex;
 
 use crate::helpers::{every_collector, spawn_app_with, RECORDED};
-
-const DASHBOARD: &str = include_str!("../../charts/qdrant-exporter/files/dashboard.json");
-const RULES: &str = include_str!("../../charts/qdrant-exporter/files/alerts.yaml");
-const README: &str = include_str!("../../README.md");
+use crate::promql::{dashboard_expressions, readme_expressions, rule_expressions};
 
 /// Metric names in PromQL: ours by prefix, any other as a selector (`name{`).
 fn metric_names(expressions: &[String]) -> BTreeSet<String> {
@@ -23,47 +20,6 @@ fn metric_names(expressions: &[String]) -> BTreeSet<String> {
             let selected = selector.captures_iter(e).map(|c| c[1].to_owned());
             ours.chain(selected).collect::<Vec<_>>()
         })
-        .collect()
-}
-
-fn dashboard_expressions() -> Vec<String> {
-    fn walk(value: &serde_json::Value, found: &mut Vec<String>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                for (key, child) in map {
-                    match (key.as_str(), child) {
-                        ("expr", serde_json::Value::String(expr)) => found.push(expr.clone()),
-                        _ => walk(child, found),
-                    }
-                }
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
-            _ => {}
-        }
-    }
-    let mut found = Vec::new();
-    walk(&serde_json::from_str(DASHBOARD).unwrap(), &mut found);
-    found
-}
-
-fn rule_expressions() -> Vec<String> {
-    let rules: serde_yaml::Value = serde_yaml::from_str(RULES).unwrap();
-    rules["groups"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .flat_map(|group| group["rules"].as_sequence().unwrap().iter())
-        .map(|rule| rule["expr"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn readme_expressions() -> Vec<String> {
-    README
-        .split("```promql\n")
-        .skip(1)
-        .flat_map(|block| block.split("```").next().unwrap().lines())
-        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
-        .map(str::to_owned)
         .collect()
 }
 

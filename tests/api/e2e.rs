@@ -11,14 +11,9 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use crate::helpers::{spawn_app_with, RECORDED};
+use crate::promql::{dashboard_expressions, readme_expressions, rule_expressions, RULES_PATH};
 
 const CONFIG: &str = include_str!("../../examples/prometheus.yml");
-const RULES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/charts/qdrant-exporter/files/alerts.yaml"
-);
-const DASHBOARD: &str = include_str!("../../charts/qdrant-exporter/files/dashboard.json");
-const README: &str = include_str!("../../README.md");
 /// How long any one condition may take to show up in Prometheus.
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -46,7 +41,7 @@ impl Prometheus {
                 "exporter:9999",
                 exporter_address.trim_start_matches("http://"),
             ),
-            ("/etc/prometheus/rules/alerts.yaml", RULES),
+            ("/etc/prometheus/rules/alerts.yaml", RULES_PATH),
             ("scrape_interval: 15s", "scrape_interval: 1s"),
             ("scrape_timeout: 10s", "scrape_timeout: 1s"),
             ("evaluation_interval: 15s", "evaluation_interval: 1s"),
@@ -151,38 +146,16 @@ impl Prometheus {
     }
 }
 
-fn rule_count() -> usize {
-    std::fs::read_to_string(RULES)
-        .unwrap()
-        .matches("- alert: ")
-        .count()
-}
-
 /// The dashboard's queries with its variables filled in as Grafana would.
 fn dashboard_queries() -> Vec<String> {
-    let dashboard: Value = serde_json::from_str(DASHBOARD).unwrap();
-    let mut queries = Vec::new();
-    for panel in dashboard["panels"].as_array().unwrap() {
-        for target in panel["targets"].as_array().into_iter().flatten() {
-            let expr = target["expr"].as_str().unwrap();
-            queries.push(
-                expr.replace("$job", ".*")
-                    .replace("$instance", ".*")
-                    .replace("$collection", ".*")
-                    .replace("$__rate_interval", "1m"),
-            );
-        }
-    }
-    queries
-}
-
-fn readme_queries() -> Vec<String> {
-    README
-        .split("```promql\n")
-        .skip(1)
-        .flat_map(|block| block.split("```").next().unwrap().lines())
-        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
-        .map(str::to_owned)
+    dashboard_expressions()
+        .into_iter()
+        .map(|expr| {
+            expr.replace("$job", ".*")
+                .replace("$instance", ".*")
+                .replace("$collection", ".*")
+                .replace("$__rate_interval", "1m")
+        })
         .collect()
 }
 
@@ -215,7 +188,7 @@ async fn a_real_prometheus_scrapes_alerts_and_sees_qdrant_go_down() {
     prometheus
         .eventually("every alerting rule loaded and evaluated", || async {
             let states = prometheus.alert_states().await;
-            states.len() == rule_count()
+            states.len() == rule_expressions().len()
                 && states.iter().all(|(name, state)| {
                     (name == "QdrantNoRecentSnapshot") != (state == "inactive")
                 })
@@ -223,7 +196,7 @@ async fn a_real_prometheus_scrapes_alerts_and_sees_qdrant_go_down() {
         .await;
 
     // Every dashboard and README query parses and runs in a real Prometheus.
-    for query in dashboard_queries().into_iter().chain(readme_queries()) {
+    for query in dashboard_queries().into_iter().chain(readme_expressions()) {
         let answer = prometheus.query(&query).await;
         assert_eq!(answer["status"], "success", "{query}: {answer}");
     }

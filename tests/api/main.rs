@@ -14,6 +14,7 @@ mod metrics;
 mod models;
 mod names;
 mod process;
+mod promql;
 mod relay;
 mod routes;
 mod tls;

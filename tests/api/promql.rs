@@ -1,0 +1,54 @@
+//! The PromQL the project ships: the dashboard's, the alert rules' and the README's.
+
+use serde_json::Value;
+
+const DASHBOARD: &str = include_str!("../../charts/qdrant-exporter/files/dashboard.json");
+pub const RULES_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/charts/qdrant-exporter/files/alerts.yaml"
+);
+const RULES: &str = include_str!("../../charts/qdrant-exporter/files/alerts.yaml");
+const README: &str = include_str!("../../README.md");
+
+/// Every `expr` of the dashboard, variables as written (`$job`, `$__rate_interval`, ...).
+pub fn dashboard_expressions() -> Vec<String> {
+    fn walk(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    match (key.as_str(), child) {
+                        ("expr", Value::String(expr)) => found.push(expr.clone()),
+                        _ => walk(child, found),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&serde_json::from_str(DASHBOARD).unwrap(), &mut found);
+    found
+}
+
+pub fn rule_expressions() -> Vec<String> {
+    let rules: serde_yaml::Value = serde_yaml::from_str(RULES).unwrap();
+    rules["groups"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|group| group["rules"].as_sequence().unwrap().iter())
+        .map(|rule| rule["expr"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The lines of the README's ```promql blocks, comments left out.
+pub fn readme_expressions() -> Vec<String> {
+    README
+        .split("```promql\n")
+        .skip(1)
+        .flat_map(|block| block.split("```").next().unwrap().lines())
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
