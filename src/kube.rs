@@ -17,7 +17,7 @@ use crate::endpoints::{
 };
 
 /// User and group of the distroless `nonroot` image the Dockerfile builds on.
-pub const NONROOT_UID: i64 = 65532;
+const NONROOT_UID: i64 = 65532;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -135,7 +135,7 @@ pub fn sidecar_container(args: &SidecarArgs) -> Container {
 }
 
 /// The Pod Security Standards' "restricted" profile for one container.
-pub fn restricted_security_context() -> SecurityContext {
+fn restricted_security_context() -> SecurityContext {
     SecurityContext {
         run_as_non_root: Some(true),
         run_as_user: Some(NONROOT_UID),
