@@ -8,8 +8,11 @@ use crate::helpers::{collector_success, sample, spawn_app_with, value, RECORDED}
 
 #[actix_web::test]
 async fn fifty_concurrent_scrapes_on_a_cold_cache_cause_one_refresh() {
-    let app = spawn_app_with(RECORDED, |s| s.cache_ttl_seconds = Some(0.0)).await;
-    // Slow enough that all fifty arrive while the first refresh is running.
+    // The cache is empty while the first refresh runs, so without single-flight every scrape
+    // arriving meanwhile would refresh too. A long TTL keeps a scrape that a slow machine
+    // delays past that refresh from counting as a second one.
+    let app = spawn_app_with(RECORDED, |s| s.cache_ttl_seconds = Some(600.0)).await;
+    // Slow enough that the fifty arrive while the first refresh is running.
     app.mock.set_latency(Duration::from_millis(200));
     let scrapes = join_all((0..50).map(|_| app.scrape())).await;
     assert_eq!(
