@@ -9,6 +9,9 @@ use qdrant_exporter::startup::Application;
 
 /// Recorded responses of a real single-node Qdrant v1.18.3.
 pub const RECORDED: &str = "qdrant-v1.18.3";
+/// `qdrant_info` labels of the recorded server.
+pub const RECORDED_INFO: &str =
+    r#"version="1.18.3",commit="db8fa43fcb6aedec1e739487e17a99731b74590a""#;
 /// Hand-made responses in the shape of older Qdrant versions.
 pub const HANDMADE_V1_12: &str = "handmade-v1.12.0";
 pub const HANDMADE_V1_15: &str = "handmade-v1.15.0";

@@ -3,7 +3,7 @@
 
 use crate::helpers::{
     assert_promtool_accepts, collector_success, sample, spawn_app, spawn_app_with, value,
-    HANDMADE_V1_12, HANDMADE_V1_15,
+    HANDMADE_V1_12, HANDMADE_V1_15, RECORDED_INFO,
 };
 
 #[actix_web::test]
@@ -12,14 +12,7 @@ async fn recorded_fixtures_give_the_expected_values() {
     let m = app.scrape().await;
 
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_info",
-            r#"version="1.18.3",commit="db8fa43fcb6aedec1e739487e17a99731b74590a""#
-        ),
-        1.0
-    );
+    assert_eq!(value(&m, "qdrant_info", RECORDED_INFO), 1.0);
     assert_eq!(value(&m, "qdrant_collections", ""), 5.0);
 
     for (collection, points, indexed, segments, shards) in [

@@ -3,6 +3,7 @@ Qdrant, labels that survive, the documented exceptions."""
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from conftest import exporter, free_port, mock_qdrant
 from python_exporter import ExporterClient
 from qdrant_cloud_client import QdrantClient
 from qdrant_models import (
+    REPLICA_STATES,
     Cluster,
     CollectionStatus,
     Replica,
@@ -157,3 +159,10 @@ def test_the_readme_examples_run(capsys):
     printed = capsys.readouterr().out
     assert "docs                        2,000 points  default=1536" in printed
     assert "all collections green, all replicas Active" in printed
+
+
+def test_the_replica_states_are_the_exporters():
+    # The list exists in Rust (the exporter's state set) and here; they must not drift apart.
+    source = (Path(__file__).resolve().parents[3] / "src" / "collectors" / "shards.rs").read_text()
+    rust_list = source.split("pub const REPLICA_STATES")[1].split("];")[0]
+    assert tuple(re.findall(r'"(\w+)"', rust_list)) == REPLICA_STATES
