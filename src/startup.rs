@@ -12,7 +12,7 @@ use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
 
 use crate::cache::{Cache, Rendered};
-use crate::collectors::{self, ProblemLog};
+use crate::collectors::{self, RefreshState};
 use crate::config::Config;
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATHS, READYZ_PATH};
 use crate::metrics::{render, GaugeFamily, TEXT_CONTENT_TYPE};
@@ -27,7 +27,7 @@ const SCRAPE_TIMEOUT_MARGIN: Duration = Duration::from_millis(500);
 pub struct AppState {
     config: Config,
     cache: Cache,
-    problems: ProblemLog,
+    refresh: RefreshState,
 }
 
 impl AppState {
@@ -45,7 +45,7 @@ impl AppState {
                 });
                 collectors::refresh(
                     client,
-                    &self.problems,
+                    &self.refresh,
                     &self.config.collectors,
                     Instant::now() + budget,
                 )
@@ -82,7 +82,7 @@ fn run(listener: TcpListener, config: Config) -> std::io::Result<Server> {
     let requests = RequestCounter::new();
     let state = web::Data::new(AppState {
         cache: Cache::new(config.cache_ttl),
-        problems: ProblemLog::default(),
+        refresh: RefreshState::default(),
         config,
     });
     let qdrant_config = Arc::new(state.config.qdrant.clone());

@@ -379,6 +379,28 @@ fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
         }
         [] => fixture(state, "root"),
         // `/telemetry?details_level=3` is recorded as telemetry-details-level-3.json.
+        ["telemetry"] => {
+            let requested: u8 = query
+                .strip_prefix("details_level=")
+                .and_then(|level| level.parse().ok())
+                .unwrap_or(0);
+            // Levels are cumulative: a level not recorded is served from the
+            // highest recorded one below it (which lacks the higher level's detail).
+            let stem = (0..=requested)
+                .rev()
+                .map(|level| format!("telemetry-details-level-{level}"))
+                .find(|stem| fixture_file(state, stem).is_some())
+                .unwrap_or_else(|| "telemetry".into());
+            let recorded = fixture_file(state, &stem)
+                .and_then(|(path, _)| std::fs::read(path).ok())
+                .and_then(|body| serde_json::from_slice::<Value>(&body).ok());
+            match recorded {
+                Some(telemetry) if telemetry["result"]["collections"]["collections"].is_array() => {
+                    HttpResponse::Ok().json(telemetry_as_listed(telemetry, &behaviour))
+                }
+                _ => fixture(state, &stem),
+            }
+        }
         _ => {
             let stem = segments.join("-");
             let with_query = format!("{stem}-{}", query.replace(['=', '_', '&'], "-"));
@@ -388,6 +410,50 @@ fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
             }
         }
     }
+}
+
+/// Recorded telemetry with the collections the mock lists: synthetic ones made
+/// from the recorded `docs` (or first) collection with the synthetic point
+/// counts, and deleted ones left out, as Qdrant's own telemetry would be.
+fn telemetry_as_listed(mut telemetry: Value, behaviour: &Behaviour) -> Value {
+    let recorded = telemetry["result"]["collections"]["collections"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut listed: Vec<Value> = match &behaviour.synthetic {
+        None => recorded,
+        Some(names) => {
+            let template = recorded
+                .iter()
+                .find(|c| c["id"] == "docs")
+                .or(recorded.first())
+                .cloned()
+                .unwrap_or(Value::Null);
+            names
+                .iter()
+                .enumerate()
+                .map(|(index, name)| {
+                    let mut collection = template.clone();
+                    collection["id"] = json!(name);
+                    let points = 100 * (index as u64 + 1);
+                    for shard in collection["shards"].as_array_mut().into_iter().flatten() {
+                        if shard["local"].is_object() {
+                            shard["local"]["num_points"] = json!(points);
+                        }
+                    }
+                    collection
+                })
+                .collect()
+        }
+    };
+    listed.retain(|c| {
+        c["id"]
+            .as_str()
+            .is_none_or(|id| !behaviour.deleted.contains(id))
+    });
+    telemetry["result"]["collections"]["number_of_collections"] = json!(listed.len());
+    telemetry["result"]["collections"]["collections"] = Value::Array(listed);
+    telemetry
 }
 
 fn recorded_collection_names(state: &State) -> Vec<String> {

@@ -5,12 +5,14 @@
 use std::time::SystemTime;
 
 use chrono::DateTime;
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
 use prometheus::proto::MetricFamily;
 
-use super::{Failure, Output};
+use super::{Context, Failure, Output};
 use crate::metrics::{bool_value, GaugeFamily};
 use crate::qdrant::models::{ClusterInfo, EnabledCluster};
-use crate::qdrant::{QdrantClient, QdrantError};
+use crate::qdrant::QdrantError;
 
 pub const ROLES: [&str; 4] = ["Leader", "Follower", "Candidate", "PreCandidate"];
 pub const CONSENSUS_STATES: [&str; 3] = ["working", "stopped", "stopped_with_err"];
@@ -27,13 +29,17 @@ fn leads(cluster: &EnabledCluster) -> bool {
     cluster.raft_info.leader == Some(cluster.peer_id)
 }
 
-pub async fn collect(client: &QdrantClient, cluster: Result<ClusterInfo, QdrantError>) -> Output {
-    let cluster = match cluster {
+pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    cluster(ctx).boxed_local()
+}
+
+async fn cluster(ctx: &Context<'_>) -> Output {
+    let cluster = match ctx.cluster {
         Ok(cluster) => cluster,
         Err(error) => {
             let message = format!("cannot read cluster status: {error}");
             return Output {
-                failure: Some(Failure::from_error(&error, message)),
+                failure: Some(Failure::from_error(error, message)),
                 ..Output::default()
             };
         }
@@ -50,11 +56,11 @@ pub async fn collect(client: &QdrantClient, cluster: Result<ClusterInfo, QdrantE
         };
     };
     let mut families = vec![enabled];
-    families.extend(raft_families(&cluster));
+    families.extend(raft_families(cluster));
 
     // Unreachable peers: /cluster/telemetry exists from Qdrant 1.17 on; older ones answer 404.
     let mut failure = None;
-    match client.cluster_telemetry().await {
+    match ctx.client.cluster_telemetry().await {
         Ok(telemetry) => {
             let mut responsive = GaugeFamily::new(
                 "qdrant_cluster_peer_responsive",

@@ -5,14 +5,21 @@
 
 use std::collections::BTreeMap;
 
-use super::{Failure, Output};
-use crate::metrics::GaugeFamily;
-use crate::qdrant::{QdrantClient, QdrantError};
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
 
-pub async fn collect(client: &QdrantClient) -> Output {
-    let list = match client.issues().await {
+use super::{Context, Failure, Output};
+use crate::metrics::GaugeFamily;
+use crate::qdrant::QdrantError;
+
+pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    issues(ctx).boxed_local()
+}
+
+async fn issues(ctx: &Context<'_>) -> Output {
+    let list = match ctx.client.issues().await {
         Ok(list) => list,
-        Err(QdrantError::NotFound) => return Output::unsupported(),
+        Err(QdrantError::NotFound) => return Output::unsupported("GET /issues answered 404"),
         Err(error) => {
             let message = format!("cannot read issues: {error}");
             return Output::failed(Failure::from_error(&error, message));
@@ -29,17 +36,14 @@ pub async fn collect(client: &QdrantClient) -> Output {
     for (kind, count) in by_type {
         counts.push(&[("issue_type", kind)], count as f64);
     }
-    Output {
-        families: vec![
-            GaugeFamily::single(
-                "qdrant_issues",
-                "Issues Qdrant reports (GET /issues).",
-                list.issues.len() as f64,
-            ),
-            counts.finish(),
-        ],
-        ..Output::default()
-    }
+    Output::families(vec![
+        GaugeFamily::single(
+            "qdrant_issues",
+            "Issues Qdrant reports (GET /issues).",
+            list.issues.len() as f64,
+        ),
+        counts.finish(),
+    ])
 }
 
 /// The part before the first `/`, if it looks like a type name; `other` otherwise.

@@ -1,44 +1,32 @@
 //! The `memory` collector: bytes of vectors and payloads in this node's local
-//! shards, per collection, from `GET /telemetry?details_level=3`.
-//!
-//! Qdrant has no per-collection memory endpoint (v1.18.3's API has none); the
-//! shard telemetry's sizes are the per-collection figures it does report. They
-//! appeared in Qdrant 1.15: on older versions the collector reports itself
-//! unsupported instead of failing. One request per refresh, but a heavy one
-//! for Qdrant, which is why the collector is off by default.
+//! shards, per collection, from the shared telemetry (Qdrant 1.15 and later;
+//! unsupported before). It adds no request of its own.
 
-use std::collections::HashSet;
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
 
-use super::{Failure, Output};
+use super::{Collector, Context, Output, Selected};
 use crate::metrics::GaugeFamily;
-use crate::qdrant::{QdrantClient, QdrantError};
 
-pub async fn collect(client: &QdrantClient, names: &[String]) -> Output {
-    let telemetry = match client.shard_telemetry().await {
-        Ok(telemetry) => telemetry,
-        Err(QdrantError::NotFound) => return Output::unsupported(),
-        Err(error) => {
-            let message = format!("cannot read shard telemetry: {error}");
-            return Output::failed(Failure::from_error(&error, message));
-        }
-    };
-    let wanted: HashSet<&str> = names.iter().map(String::as_str).collect();
+pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    let output = ctx.telemetry_only(Collector::Memory, from_telemetry);
+    futures_util::future::ready(output).boxed_local()
+}
+
+pub fn from_telemetry(selected: &Selected) -> Output {
     let mut bytes = GaugeFamily::new(
         "qdrant_collection_local_data_bytes",
         "Bytes of vectors and payloads in this node's shards of the collection, by kind. Per node.",
     );
     let mut any_size_reported = false;
     let mut any_local_shard = false;
-    for collection in telemetry
-        .collections
-        .collections
-        .iter()
-        .filter(|c| wanted.contains(c.id.as_str()))
-    {
+    for collection in &selected.collections {
         let locals = collection
             .shards
             .iter()
-            .filter_map(|shard| shard.local.as_ref());
+            .flatten()
+            .filter_map(|shard| shard.local.as_ref())
+            .filter(|local| !local.is_dummy());
         let (mut vectors, mut payloads) = (0, 0);
         for local in locals {
             any_local_shard = true;
@@ -57,10 +45,7 @@ pub async fn collect(client: &QdrantClient, names: &[String]) -> Output {
         );
     }
     if any_local_shard && !any_size_reported {
-        return Output::unsupported();
+        return Output::unsupported("telemetry reports no shard sizes (Qdrant before 1.15)");
     }
-    Output {
-        families: vec![bytes.finish()],
-        ..Output::default()
-    }
+    Output::families(vec![bytes.finish()])
 }

@@ -1,32 +1,43 @@
-//! One refresh: reach Qdrant, run every collector, and assemble the snapshot
-//! of metric families, including the exporter's own metrics about the refresh.
+//! One refresh: reach Qdrant with a fixed handful of requests (telemetry
+//! included), run the collectors that are due over one shared [`Context`],
+//! serve the others' last output, and assemble the snapshot.
 
 pub mod cluster;
 pub mod collections;
+mod context;
 mod fan_out;
 pub mod issues;
 pub mod memory;
+mod own_metrics;
+mod problems;
+pub mod registry;
 pub mod relay;
+mod schedule;
+pub mod segments;
+mod selection;
 pub mod shards;
 pub mod snapshots;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
 use std::time::{Duration, Instant};
 
-use std::future::Future;
-
-use futures_util::future::{self, LocalBoxFuture};
-use futures_util::FutureExt;
+use futures_util::future;
 use prometheus::proto::MetricFamily;
 
-use crate::config::{Collector, CollectorConfig};
-use crate::metrics::{bool_value, GaugeFamily};
-use crate::qdrant::models::{ClusterInfo, VersionInfo};
-use crate::qdrant::{QdrantClient, QdrantError};
+pub use context::{Context, Selected, Source};
+pub use own_metrics::REVISION;
+pub use problems::Failure;
+use problems::ProblemLog;
+pub use registry::{Collector, REGISTRY};
 
-/// Git revision the binary was built from (set by build.rs).
-pub const REVISION: &str = env!("QDRANT_EXPORTER_REVISION");
+use crate::config::CollectorConfig;
+use crate::metrics::GaugeFamily;
+use crate::qdrant::models::{ClusterInfo, Telemetry, VersionInfo};
+use crate::qdrant::{QdrantClient, QdrantError, TelemetryDetail};
+use own_metrics::Report;
+use schedule::{LastRun, Schedule};
+use selection::select_collections;
 
 /// Everything one refresh produced.
 pub struct Snapshot {
@@ -37,84 +48,11 @@ pub struct Snapshot {
     pub relayed: String,
 }
 
-/// Why Qdrant or a collector failed, with what to check.
-#[derive(Debug, Clone)]
-pub struct Failure {
-    /// Stable across refreshes for the same problem (see [`ProblemLog`]).
-    pub kind: String,
-    pub message: String,
-    pub hint: &'static str,
-}
-
-impl Failure {
-    pub fn from_error(error: &QdrantError, message: String) -> Self {
-        Self {
-            kind: error.kind(),
-            message,
-            hint: error.hint(),
-        }
-    }
-
-    pub fn unsupported(collector: Collector) -> Self {
-        Self {
-            kind: "unsupported".into(),
-            message: format!(
-                "the {} collector is not supported by this Qdrant version; it exports nothing",
-                collector.name()
-            ),
-            hint: "upgrade Qdrant, or leave the collector out of QDRANT_EXPORTER_COLLECTORS",
-        }
-    }
-
-    pub fn deadline(message: String) -> Self {
-        Self {
-            kind: "deadline".into(),
-            message,
-            hint: "Qdrant is slow; raise QDRANT_EXPORTER_REFRESH_TIMEOUT_SECONDS and the scrape timeout, \
-                   or QDRANT_EXPORTER_CONCURRENCY",
-        }
-    }
-}
-
-/// Logs a problem once when it starts or changes, and once when it ends,
-/// instead of on every refresh.
+/// What lives from one refresh to the next.
 #[derive(Default)]
-pub struct ProblemLog {
-    /// Kind of the current problem of each subject (a warning's key ends in `!`).
-    current: Mutex<HashMap<String, String>>,
-}
-
-impl ProblemLog {
-    /// A failure of `subject` (Qdrant itself, or a collector), or its absence.
-    pub fn observe(&self, subject: &str, failure: Option<&Failure>) {
-        self.track(subject, subject.to_owned(), failure, true);
-    }
-
-    /// Like [`ProblemLog::observe`], for something worth a line that is not a failure.
-    pub fn observe_warning(&self, subject: &str, warning: Option<&Failure>) {
-        self.track(subject, format!("{subject}!"), warning, false);
-    }
-
-    fn track(&self, subject: &str, key: String, problem: Option<&Failure>, log_recovery: bool) {
-        let mut current = self
-            .current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match (problem, current.get(&key)) {
-            (Some(problem), Some(kind)) if *kind == problem.kind => {}
-            (Some(problem), _) => {
-                tracing::warn!(subject, hint = problem.hint, "{}", problem.message);
-                current.insert(key, problem.kind.clone());
-            }
-            (None, Some(_)) => {
-                if log_recovery {
-                    tracing::info!(subject, "recovered");
-                }
-                current.remove(&key);
-            }
-            (None, None) => {}
-        }
-    }
+pub struct RefreshState {
+    problems: ProblemLog,
+    schedule: Schedule,
 }
 
 /// What one collector produced.
@@ -125,13 +63,20 @@ pub struct Output {
     pub failure: Option<Failure>,
     /// Worth one log line, but not a failure.
     pub warning: Option<Failure>,
-    /// This Qdrant lacks what the collector reads (an older version).
-    pub unsupported: bool,
+    /// Why this Qdrant lacks what the collector reads (an older version).
+    pub unsupported: Option<&'static str>,
     /// Exposition text appended as is (the native relay).
     pub relayed: String,
 }
 
 impl Output {
+    pub fn families(families: Vec<MetricFamily>) -> Self {
+        Self {
+            families,
+            ..Self::default()
+        }
+    }
+
     pub fn failed(failure: Failure) -> Self {
         Self {
             failure: Some(failure),
@@ -139,46 +84,59 @@ impl Output {
         }
     }
 
-    pub fn unsupported() -> Self {
+    pub fn unsupported(why: &'static str) -> Self {
         Self {
-            unsupported: true,
+            unsupported: Some(why),
             ..Self::default()
         }
     }
-}
 
-struct Report {
-    collector: Collector,
-    success: bool,
-    supported: bool,
-    /// `None` when the collector did not run because Qdrant was unreachable.
-    duration: Option<Duration>,
+    /// This output came from per-collection requests instead of telemetry, for this reason.
+    pub fn fell_back(self, collector: Collector, why: &str) -> Self {
+        Self {
+            warning: Some(Failure::fallback(collector, why)),
+            ..self
+        }
+    }
 }
 
 /// Runs one refresh, finishing by `deadline` whatever Qdrant does.
 pub async fn refresh(
     client: &QdrantClient,
-    problems: &ProblemLog,
+    state: &RefreshState,
     config: &CollectorConfig,
     deadline: Instant,
 ) -> Snapshot {
-    let reached = reach(client, config, deadline).await;
+    let started = Instant::now();
+    let due: Vec<Collector> = config
+        .enabled
+        .iter()
+        .copied()
+        .filter(|&collector| {
+            state
+                .schedule
+                .is_due(collector, config.interval(collector), started)
+        })
+        .collect();
+    let reached = reach(client, config, &due, deadline).await;
     let mut families: Vec<MetricFamily> = reached
         .version
         .as_ref()
         .ok()
-        .map(info_family)
+        .map(own_metrics::info_family)
         .into_iter()
         .collect();
     let names = match reached.names {
         Ok(names) => {
-            problems.observe("qdrant", None);
+            state.problems.observe("qdrant", None);
             names
         }
         Err(error) => {
             let message = format!("cannot list collections at {}: {error}", client.base_url());
-            problems.observe("qdrant", Some(&Failure::from_error(&error, message)));
-            // The collectors did not run: each failed, none took time.
+            state
+                .problems
+                .observe("qdrant", Some(&Failure::from_error(&error, message)));
+            // No collector ran, and none of their figures are served: each failed.
             let reports: Vec<Report> = config
                 .enabled
                 .iter()
@@ -187,9 +145,10 @@ pub async fn refresh(
                     success: false,
                     supported: true,
                     duration: None,
+                    data_age: None,
                 })
                 .collect();
-            families.extend(exporter_families(false, &reports));
+            families.extend(own_metrics::exporter_families(false, &reports));
             families.extend(client.request_counter().families());
             return Snapshot {
                 up: false,
@@ -199,12 +158,10 @@ pub async fn refresh(
         }
     };
 
+    let cluster = reached.cluster.unwrap_or(Ok(ClusterInfo::Unknown));
     // Without a known raft role (cluster status failed), emit: a duplicate beats a gap.
-    let emits_cluster_wide = !config.cluster_wide_on_leader_only
-        || reached
-            .cluster
-            .as_ref()
-            .is_none_or(|status| status.as_ref().map_or(true, cluster::is_leader));
+    let emits_cluster_wide =
+        !config.cluster_wide_on_leader_only || cluster.as_ref().map_or(true, cluster::is_leader);
     let selection = select_collections(&names, config);
     if emits_cluster_wide {
         families.push(GaugeFamily::single(
@@ -215,33 +172,74 @@ pub async fn refresh(
     }
     families.push(selection.skipped_family());
 
-    let mut reports = Vec::new();
-    let mut relayed = String::new();
-    let runs = start_collectors(
+    let context = Context {
         client,
-        config,
-        &selection.names,
-        reached.cluster,
+        selected: &selection.names,
+        cluster: &cluster,
+        telemetry: reached.telemetry.as_ref(),
         emits_cluster_wide,
         deadline,
-    );
+    };
+    let runs = due.iter().map(|&collector| {
+        let collect = collector.registration().collect;
+        timed(collector, collect(&context), deadline)
+    });
+    let mut fresh = BTreeMap::new();
     for (collector, output, duration) in future::join_all(runs).await {
-        problems.observe(collector.name(), output.failure.as_ref());
-        let unsupported = output.unsupported.then(|| Failure::unsupported(collector));
-        problems.observe_warning(
+        state
+            .problems
+            .observe(collector.name(), output.failure.as_ref());
+        let unsupported = output
+            .unsupported
+            .map(|why| Failure::unsupported(collector, why));
+        state.problems.observe_warning(
             collector.name(),
             unsupported.as_ref().or(output.warning.as_ref()),
         );
+        // Kept only where it will be served again: a collector with an interval.
+        let (kept_families, kept_relayed) = if config.interval(collector).is_zero() {
+            (Vec::new(), String::new())
+        } else {
+            (output.families.clone(), output.relayed.clone())
+        };
+        let run = LastRun {
+            families: kept_families,
+            relayed: kept_relayed,
+            fetched_at: started,
+            success: output.failure.is_none(),
+            supported: output.unsupported.is_none(),
+            duration,
+        };
+        state.schedule.record(collector, run);
+        fresh.insert(collector, output);
+    }
+
+    let exported: HashSet<&str> = selection.names.iter().map(String::as_str).collect();
+    let mut reports = Vec::new();
+    let mut relayed = String::new();
+    for &collector in &config.enabled {
+        let Some(run) = state.schedule.last_run(collector) else {
+            continue;
+        };
+        match fresh.remove(&collector) {
+            Some(output) => {
+                families.extend(output.families);
+                relayed.push_str(&output.relayed);
+            }
+            None => {
+                families.extend(without_unexported(run.families, &exported));
+                relayed.push_str(&run.relayed);
+            }
+        }
         reports.push(Report {
             collector,
-            success: output.failure.is_none(),
-            supported: !output.unsupported,
-            duration: Some(duration),
+            success: run.success,
+            supported: run.supported,
+            duration: Some(run.duration),
+            data_age: Some(started.saturating_duration_since(run.fetched_at)),
         });
-        families.extend(output.families);
-        relayed.push_str(&output.relayed);
     }
-    families.extend(exporter_families(true, &reports));
+    families.extend(own_metrics::exporter_families(true, &reports));
     families.extend(client.request_counter().families());
     Snapshot {
         up: true,
@@ -250,69 +248,78 @@ pub async fn refresh(
     }
 }
 
-/// What the first round of requests found: whether Qdrant answers at all.
+/// The families less the series of collections no longer exported (deleted
+/// since, or filtered out), so that figures served again are never stale.
+fn without_unexported(
+    mut families: Vec<MetricFamily>,
+    exported: &HashSet<&str>,
+) -> Vec<MetricFamily> {
+    for family in &mut families {
+        family.mut_metric().retain(|metric| {
+            metric
+                .get_label()
+                .iter()
+                .find(|label| label.name() == "collection")
+                .is_none_or(|label| exported.contains(label.value()))
+        });
+    }
+    families
+}
+
+/// What the first, concurrent round of requests found.
 struct Reached {
     version: Result<VersionInfo, QdrantError>,
     names: Result<Vec<String>, QdrantError>,
     /// Fetched when the cluster collector or the leader-only setting needs it.
     cluster: Option<Result<ClusterInfo, QdrantError>>,
+    /// Fetched, once, at the highest details level a collector due needs.
+    telemetry: Option<Result<Telemetry, QdrantError>>,
 }
 
-async fn reach(client: &QdrantClient, config: &CollectorConfig, deadline: Instant) -> Reached {
+async fn reach(
+    client: &QdrantClient,
+    config: &CollectorConfig,
+    due: &[Collector],
+    deadline: Instant,
+) -> Reached {
     let budget = deadline.saturating_duration_since(Instant::now());
-    let needs_cluster = config.is_enabled(Collector::Cluster) || config.cluster_wide_on_leader_only;
+    let needs_cluster = due.contains(&Collector::Cluster) || config.cluster_wide_on_leader_only;
+    let telemetry_detail: Option<TelemetryDetail> = due
+        .iter()
+        .filter_map(|collector| collector.registration().telemetry)
+        .max();
     let cluster = async {
         match needs_cluster {
             true => Some(client.cluster().await),
             false => None,
         }
     };
-    let requests = future::join3(client.version(), client.collection_names(), cluster);
-    let (version, names, cluster) = tokio::time::timeout_at(deadline.into(), requests)
+    let telemetry = async {
+        match telemetry_detail {
+            Some(detail) => Some(client.telemetry(detail).await),
+            None => None,
+        }
+    };
+    let requests = future::join4(
+        client.version(),
+        client.collection_names(),
+        cluster,
+        telemetry,
+    );
+    let (version, names, cluster, telemetry) = tokio::time::timeout_at(deadline.into(), requests)
         .await
         .unwrap_or((
             Err(QdrantError::Timeout(budget)),
             Err(QdrantError::Timeout(budget)),
+            None,
             None,
         ));
     Reached {
         version,
         names,
         cluster,
+        telemetry,
     }
-}
-
-type Run<'a> = LocalBoxFuture<'a, (Collector, Output, Duration)>;
-
-/// The enabled collectors, ready to run concurrently.
-fn start_collectors<'a>(
-    client: &'a QdrantClient,
-    config: &CollectorConfig,
-    selected: &'a [String],
-    cluster_status: Option<Result<ClusterInfo, QdrantError>>,
-    emits_cluster_wide: bool,
-    deadline: Instant,
-) -> Vec<Run<'a>> {
-    let mut runs = Vec::new();
-    for &collector in &config.enabled {
-        let output: LocalBoxFuture<'a, Output> = match collector {
-            Collector::Collections if !emits_cluster_wide => continue,
-            Collector::Collections => {
-                collections::collect(client, selected, deadline).boxed_local()
-            }
-            Collector::Cluster => {
-                let status = cluster_status.clone().unwrap_or(Ok(ClusterInfo::Unknown));
-                cluster::collect(client, status).boxed_local()
-            }
-            Collector::Shards => shards::collect(client, selected, deadline).boxed_local(),
-            Collector::Snapshots => snapshots::collect(client, selected, deadline).boxed_local(),
-            Collector::Memory => memory::collect(client, selected).boxed_local(),
-            Collector::Issues => issues::collect(client).boxed_local(),
-            Collector::NativeRelay => relay::collect(client).boxed_local(),
-        };
-        runs.push(timed(collector, output, deadline).boxed_local());
-    }
-    runs
 }
 
 /// Runs a collector to the refresh deadline; one that has not finished by then failed.
@@ -331,107 +338,4 @@ async fn timed(
             )))
         });
     (collector, output, started.elapsed())
-}
-
-/// The collections to export: filtered by name, then capped.
-struct Selection {
-    names: Vec<String>,
-    filtered_out: usize,
-    over_limit: usize,
-}
-
-fn select_collections(names: &[String], config: &CollectorConfig) -> Selection {
-    let mut matching: Vec<String> = names
-        .iter()
-        .filter(|name| {
-            config
-                .include
-                .as_ref()
-                .is_none_or(|include| include.is_match(name))
-        })
-        .filter(|name| {
-            config
-                .exclude
-                .as_ref()
-                .is_none_or(|exclude| !exclude.is_match(name))
-        })
-        .cloned()
-        .collect();
-    let filtered_out = names.len() - matching.len();
-    // Sorted so that the same collections are kept on every refresh and every node.
-    matching.sort_unstable();
-    let over_limit = matching.len().saturating_sub(config.max_collections);
-    matching.truncate(config.max_collections);
-    Selection {
-        names: matching,
-        filtered_out,
-        over_limit,
-    }
-}
-
-impl Selection {
-    fn skipped_family(&self) -> MetricFamily {
-        let mut skipped = GaugeFamily::new(
-            "qdrant_exporter_collections_skipped",
-            "Collections not exported: filtered out by name, or over max_collections.",
-        );
-        skipped.push(&[("reason", "filtered")], self.filtered_out as f64);
-        skipped.push(&[("reason", "limit")], self.over_limit as f64);
-        skipped.finish()
-    }
-}
-
-fn info_family(version: &VersionInfo) -> MetricFamily {
-    let mut info = GaugeFamily::new(
-        "qdrant_info",
-        "Version and commit of the Qdrant server. Always 1.",
-    );
-    let commit = version.commit.as_deref().unwrap_or("unknown");
-    info.push(&[("version", &version.version), ("commit", commit)], 1.0);
-    info.finish()
-}
-
-fn exporter_families(up: bool, reports: &[Report]) -> Vec<MetricFamily> {
-    let mut build_info = GaugeFamily::new(
-        "qdrant_exporter_build_info",
-        "Version and git revision of this exporter. Always 1.",
-    );
-    build_info.push(
-        &[
-            ("version", env!("CARGO_PKG_VERSION")),
-            ("revision", REVISION),
-        ],
-        1.0,
-    );
-    let mut success = GaugeFamily::new(
-        "qdrant_exporter_scrape_success",
-        "1 when the collector's last refresh succeeded completely, else 0.",
-    );
-    let mut supported = GaugeFamily::new(
-        "qdrant_exporter_collector_supported",
-        "0 when the Qdrant version lacks what the collector reads; the collector then exports nothing.",
-    );
-    let mut duration = GaugeFamily::new(
-        "qdrant_exporter_scrape_duration_seconds",
-        "Time the collector's last refresh took.",
-    );
-    for report in reports {
-        let label = [("collector", report.collector.name())];
-        success.push(&label, bool_value(report.success));
-        supported.push(&label, bool_value(report.supported));
-        if let Some(elapsed) = report.duration {
-            duration.push(&label, elapsed.as_secs_f64());
-        }
-    }
-    vec![
-        GaugeFamily::single(
-            "qdrant_up",
-            "1 when the last refresh reached Qdrant and was authorised to list collections, else 0.",
-            bool_value(up),
-        ),
-        build_info.finish(),
-        success.finish(),
-        supported.finish(),
-        duration.finish(),
-    ]
 }

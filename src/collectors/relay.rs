@@ -4,15 +4,21 @@
 
 use std::collections::BTreeSet;
 
-use super::{Failure, Output};
-use crate::qdrant::QdrantClient;
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
+
+use super::{Context, Failure, Output};
 
 /// Names in the exporter's namespace; a relayed family under one of them
 /// would collide with the exporter's own and make the output invalid.
 const RESERVED_PREFIX: &str = "qdrant_";
 
-pub async fn collect(client: &QdrantClient) -> Output {
-    match client.native_metrics().await {
+pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    relay(ctx).boxed_local()
+}
+
+async fn relay(ctx: &Context<'_>) -> Output {
+    match ctx.client.native_metrics().await {
         Ok(text) => {
             let (kept, dropped) = drop_reserved_families(&text);
             Output {

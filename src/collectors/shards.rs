@@ -1,16 +1,21 @@
-//! The `shards` collector: `GET /collections/{name}/cluster` for every
-//! collection. Replica states are this node's view of every replica in the
-//! cluster; local-shard point counts are this node's own.
+//! The `shards` collector: where the replicas are and in what state, from the
+//! shared telemetry. For each shard this node holds a replica of: the state
+//! of every replica (this node's view), and this node's point count. Per
+//! collection: transfers and resharding in progress.
+//!
+//! Series grow with this node's local replicas: a shard with no replica here
+//! is reported by the nodes that hold one. Where telemetry cannot serve, it
+//! falls back to `GET /collections/{name}/cluster` per collection, which
+//! reports every replica the node knows of.
 
-use std::time::Instant;
-
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
 use prometheus::proto::MetricFamily;
 
 use super::fan_out::fan_out;
-use super::Output;
+use super::{Collector, Context, Output, Selected};
 use crate::metrics::{bool_value, GaugeFamily};
 use crate::qdrant::models::CollectionClusterInfo;
-use crate::qdrant::QdrantClient;
 
 /// Every replica state Qdrant defines (v1.18), in the order they are exported.
 pub const REPLICA_STATES: [&str; 11] = [
@@ -29,71 +34,166 @@ pub const REPLICA_STATES: [&str; 11] = [
 /// The state-set member that is 1 when Qdrant reports a state not in [`REPLICA_STATES`].
 pub const UNKNOWN_STATE: &str = "Unknown";
 
-pub async fn collect(client: &QdrantClient, names: &[String], deadline: Instant) -> Output {
-    let fetched = fan_out(names, deadline, |name| client.collection_cluster(name)).await;
+pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    ctx.telemetry_or_per_collection(Collector::Shards, from_telemetry, || per_collection(ctx))
+        .boxed_local()
+}
+
+/// The families of both paths, filled the same way.
+struct Families {
+    replica_state: GaugeFamily,
+    local_points: GaugeFamily,
+    transfers: GaugeFamily,
+    resharding: GaugeFamily,
+}
+
+impl Families {
+    fn new(replicas_reported: &str) -> Self {
+        Self {
+            replica_state: GaugeFamily::new(
+                "qdrant_shard_replica_state",
+                &format!(
+                    "State of each shard replica, as a state set over Qdrant's replica states; \
+                     state=\"{UNKNOWN_STATE}\" is 1 for a state this exporter does not know. \
+                     This node's view of {replicas_reported}."
+                ),
+            ),
+            local_points: GaugeFamily::new(
+                "qdrant_shard_local_points",
+                "Points in each shard replica held by this node. Per node: the recording rules derive collection totals.",
+            ),
+            transfers: GaugeFamily::new(
+                "qdrant_collection_shard_transfers",
+                "Shard transfers of the collection in progress, as this node knows them.",
+            ),
+            resharding: GaugeFamily::new(
+                "qdrant_collection_resharding_operations",
+                "Resharding operations of the collection in progress, as this node knows them.",
+            ),
+        }
+    }
+
+    fn replica(&mut self, collection: &str, shard_id: &str, peer_id: &str, state: &str) {
+        let known = REPLICA_STATES.contains(&state);
+        for member in REPLICA_STATES.iter().chain([&UNKNOWN_STATE]) {
+            let value = if known {
+                *member == state
+            } else {
+                *member == UNKNOWN_STATE
+            };
+            self.replica_state.push(
+                &[
+                    ("collection", collection),
+                    ("shard_id", shard_id),
+                    ("peer_id", peer_id),
+                    ("state", member),
+                ],
+                bool_value(value),
+            );
+        }
+    }
+
+    fn finish(self) -> Vec<MetricFamily> {
+        [
+            self.replica_state,
+            self.local_points,
+            self.transfers,
+            self.resharding,
+        ]
+        .into_iter()
+        .map(GaugeFamily::finish)
+        .collect()
+    }
+}
+
+pub fn from_telemetry(selected: &Selected) -> Result<Vec<MetricFamily>, &'static str> {
+    let own_peer = selected
+        .own_peer_id()
+        .ok_or("telemetry does not say this node's peer id")?
+        .to_string();
+    let mut families = Families::new("every replica of the shards it holds a replica of");
+    for collection in &selected.collections {
+        let name = collection.id.as_str();
+        let shards = collection
+            .shards
+            .as_ref()
+            .ok_or("telemetry lists no shards (details level below 3)")?;
+        for shard in shards {
+            let Some(local) = &shard.local else { continue };
+            let shard_id = shard.id.to_string();
+            let states = shard
+                .replicate_states
+                .as_ref()
+                .ok_or("telemetry lacks replica states (details level below 3)")?;
+            for (peer_id, state) in states {
+                families.replica(name, &shard_id, peer_id, state);
+            }
+            // A replica being recovered is a placeholder that holds no points yet.
+            let points = match local.num_points {
+                Some(points) => points,
+                None if local.is_dummy() => 0,
+                None => {
+                    return Err("telemetry lacks local shard point counts (Qdrant before 1.15)")
+                }
+            };
+            families.local_points.push(
+                &[
+                    ("collection", name),
+                    ("shard_id", &shard_id),
+                    ("peer_id", &own_peer),
+                ],
+                points as f64,
+            );
+        }
+        let transfers = collection
+            .transfers
+            .as_ref()
+            .ok_or("telemetry lacks shard transfers (details level below 3)")?;
+        let labels = [("collection", name)];
+        families.transfers.push(&labels, transfers.len() as f64);
+        families.resharding.push(
+            &labels,
+            collection.resharding.as_ref().map_or(0, Vec::len) as f64,
+        );
+    }
+    Ok(families.finish())
+}
+
+/// The fallback: `GET /collections/{name}/cluster` for every collection.
+async fn per_collection(ctx: &Context<'_>) -> Output {
+    let fetched = fan_out(ctx.selected, ctx.deadline, |name| {
+        ctx.client.collection_cluster(name)
+    })
+    .await;
     Output {
-        families: families(&fetched.fetched),
+        families: cluster_info_families(&fetched.fetched),
         failure: fetched.failure("shard info"),
         ..Output::default()
     }
 }
 
-fn families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<MetricFamily> {
-    let mut replica_state = GaugeFamily::new(
-        "qdrant_shard_replica_state",
-        &format!(
-            "State of each shard replica, as a state set over Qdrant's replica states; \
-             state=\"{UNKNOWN_STATE}\" is 1 for a state this exporter does not know. This node's view of all peers."
-        ),
-    );
-    let mut local_points = GaugeFamily::new(
-        "qdrant_shard_local_points",
-        "Points in each shard replica held by this node. Per node: sum over nodes for the replicas' total.",
-    );
-    let mut transfers = GaugeFamily::new(
-        "qdrant_collection_shard_transfers",
-        "Shard transfers of the collection in progress.",
-    );
-    let mut resharding = GaugeFamily::new(
-        "qdrant_collection_resharding_operations",
-        "Resharding operations of the collection in progress.",
-    );
-
+pub fn cluster_info_families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<MetricFamily> {
+    let mut families = Families::new("all peers");
     for (collection, info) in collections {
         let own_peer = info.peer_id.to_string();
-        let replicas = info
-            .local_shards
-            .iter()
-            .map(|shard| (shard.shard_id, own_peer.clone(), shard.state.as_str()))
-            .chain(info.remote_shards.iter().map(|shard| {
-                (
-                    shard.shard_id,
-                    shard.peer_id.to_string(),
-                    shard.state.as_str(),
-                )
-            }));
-        for (shard_id, peer_id, state) in replicas {
-            let shard_id = shard_id.to_string();
-            let known = REPLICA_STATES.contains(&state);
-            for member in REPLICA_STATES.iter().chain([&UNKNOWN_STATE]) {
-                let value = if known {
-                    *member == state
-                } else {
-                    *member == UNKNOWN_STATE
-                };
-                replica_state.push(
-                    &[
-                        ("collection", collection),
-                        ("shard_id", &shard_id),
-                        ("peer_id", &peer_id),
-                        ("state", member),
-                    ],
-                    bool_value(value),
-                );
-            }
+        for shard in &info.local_shards {
+            families.replica(
+                collection,
+                &shard.shard_id.to_string(),
+                &own_peer,
+                &shard.state,
+            );
+        }
+        for shard in &info.remote_shards {
+            families.replica(
+                collection,
+                &shard.shard_id.to_string(),
+                &shard.peer_id.to_string(),
+                &shard.state,
+            );
         }
         for shard in &info.local_shards {
-            local_points.push_some(
+            families.local_points.push_some(
                 &[
                     ("collection", collection),
                     ("shard_id", &shard.shard_id.to_string()),
@@ -103,14 +203,13 @@ fn families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<MetricFamily> 
             );
         }
         let collection = [("collection", *collection)];
-        transfers.push(&collection, info.shard_transfers.len() as f64);
-        resharding.push(
+        families
+            .transfers
+            .push(&collection, info.shard_transfers.len() as f64);
+        families.resharding.push(
             &collection,
             info.resharding_operations.as_ref().map_or(0, Vec::len) as f64,
         );
     }
-    [replica_state, local_points, transfers, resharding]
-        .into_iter()
-        .map(GaugeFamily::finish)
-        .collect()
+    families.finish()
 }

@@ -1,24 +1,32 @@
 //! The `snapshots` collector: `GET /collections/{name}/snapshots` for every
 //! collection. Snapshots are stored per node, so these figures are per node.
-
-use std::time::Instant;
+//! The one collector whose requests grow with the number of collections:
+//! snapshots change rarely, so by default it runs every 5 minutes.
 
 use chrono::{DateTime, NaiveDateTime};
 use prometheus::proto::MetricFamily;
 
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
+
 use super::fan_out::fan_out;
-use super::Output;
+use super::{Context, Output};
 use crate::metrics::GaugeFamily;
 use crate::qdrant::models::SnapshotDescription;
-use crate::qdrant::QdrantClient;
 
-pub async fn collect(client: &QdrantClient, names: &[String], deadline: Instant) -> Output {
-    let fetched = fan_out(names, deadline, |name| client.collection_snapshots(name)).await;
-    Output {
-        families: families(&fetched.fetched),
-        failure: fetched.failure("snapshot lists"),
-        ..Output::default()
+pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    async move {
+        let fetched = fan_out(ctx.selected, ctx.deadline, |name| {
+            ctx.client.collection_snapshots(name)
+        })
+        .await;
+        Output {
+            families: families(&fetched.fetched),
+            failure: fetched.failure("snapshot lists"),
+            ..Output::default()
+        }
     }
+    .boxed_local()
 }
 
 fn families(collections: &[(&str, Vec<SnapshotDescription>)]) -> Vec<MetricFamily> {

@@ -4,6 +4,7 @@
 
 mod settings;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use url::Url;
 
+use crate::collectors::Collector;
 pub use settings::{env_name, flag_name, ApiKey, Settings, CONFIG_FILE_ENV, ENV_PREFIX};
 
 #[derive(Debug, thiserror::Error)]
@@ -114,46 +116,11 @@ pub struct QdrantConfig {
     pub max_response_bytes: usize,
 }
 
-/// The collectors, each switchable; the native relay has its own setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Collector {
-    Collections,
-    Cluster,
-    Shards,
-    Snapshots,
-    Memory,
-    Issues,
-    NativeRelay,
-}
-
-impl Collector {
-    /// Those that `collectors` can name.
-    pub const SELECTABLE: [Collector; 6] = [
-        Self::Collections,
-        Self::Cluster,
-        Self::Shards,
-        Self::Snapshots,
-        Self::Memory,
-        Self::Issues,
-    ];
-
-    /// The `collector` label value.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Collections => "collections",
-            Self::Cluster => "cluster",
-            Self::Shards => "shards",
-            Self::Snapshots => "snapshots",
-            Self::Memory => "memory",
-            Self::Issues => "issues",
-            Self::NativeRelay => "native_relay",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct CollectorConfig {
-    pub enabled: std::collections::BTreeSet<Collector>,
+    pub enabled: BTreeSet<Collector>,
+    /// How often each collector runs; zero means on every refresh.
+    pub intervals: BTreeMap<Collector, Duration>,
     pub max_collections: usize,
     pub include: Option<Regex>,
     pub exclude: Option<Regex>,
@@ -163,6 +130,13 @@ pub struct CollectorConfig {
 impl CollectorConfig {
     pub fn is_enabled(&self, collector: Collector) -> bool {
         self.enabled.contains(&collector)
+    }
+
+    pub fn interval(&self, collector: Collector) -> Duration {
+        self.intervals
+            .get(&collector)
+            .copied()
+            .unwrap_or(collector.registration().default_interval)
     }
 }
 
@@ -275,6 +249,7 @@ impl Config {
                     s.collectors.as_deref().unwrap_or_default(),
                     s.native_metrics_relay,
                 )?,
+                intervals: parse_intervals(s.collector_intervals.as_deref().unwrap_or_default())?,
                 max_collections: match s.max_collections {
                     Some(n) if n >= 1 => n,
                     other => {
@@ -385,26 +360,56 @@ fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError
 fn parse_collectors(
     list: &str,
     native_metrics_relay: Option<bool>,
-) -> Result<std::collections::BTreeSet<Collector>, ConfigError> {
-    let mut enabled = std::collections::BTreeSet::new();
+) -> Result<BTreeSet<Collector>, ConfigError> {
+    let mut enabled = BTreeSet::new();
     for name in list
         .split(',')
         .map(str::trim)
         .filter(|name| !name.is_empty())
     {
-        let Some(collector) = Collector::SELECTABLE.into_iter().find(|c| c.name() == name) else {
-            let known: Vec<&str> = Collector::SELECTABLE.iter().map(|c| c.name()).collect();
-            return Err(invalid(
-                "collectors",
-                format!("unknown collector {name:?}; known: {}", known.join(", ")),
-            ));
-        };
-        enabled.insert(collector);
+        enabled.insert(known_collector("collectors", name)?);
     }
     if native_metrics_relay.unwrap_or(false) {
         enabled.insert(Collector::NativeRelay);
     }
     Ok(enabled)
+}
+
+fn known_collector(setting: &'static str, name: &str) -> Result<Collector, ConfigError> {
+    Collector::from_name(name).ok_or_else(|| {
+        let known: Vec<&str> = Collector::all().map(Collector::name).collect();
+        invalid(
+            setting,
+            format!("unknown collector {name:?}; known: {}", known.join(", ")),
+        )
+    })
+}
+
+/// `snapshots=600,issues=30`: seconds per collector, overriding the defaults.
+fn parse_intervals(list: &str) -> Result<BTreeMap<Collector, Duration>, ConfigError> {
+    const SETTING: &str = "collector_intervals";
+    let mut intervals = BTreeMap::new();
+    for entry in list
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+    {
+        let Some((name, seconds)) = entry.split_once('=') else {
+            return Err(invalid(
+                SETTING,
+                format!("{entry:?} is not collector=seconds"),
+            ));
+        };
+        let collector = known_collector(SETTING, name.trim())?;
+        let seconds: f64 = seconds.trim().parse().map_err(|_| {
+            invalid(
+                SETTING,
+                format!("{entry:?}: {seconds:?} is not a number of seconds"),
+            )
+        })?;
+        intervals.insert(collector, self::seconds(SETTING, Some(seconds), 0.0)?);
+    }
+    Ok(intervals)
 }
 
 fn parse_regex(

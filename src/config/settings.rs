@@ -99,9 +99,13 @@ pub struct Settings {
     #[arg(long, value_name = "BOOL")]
     pub readiness_requires_qdrant: Option<bool>,
 
-    /// Collectors to run, comma-separated: collections, cluster, shards, snapshots, memory, issues
+    /// Collectors to run, comma-separated (see the README's collector table)
     #[arg(long, value_name = "LIST")]
     pub collectors: Option<String>,
+
+    /// How often collectors run, overriding their defaults: e.g. snapshots=600,issues=30 (0: every refresh)
+    #[arg(long, value_name = "LIST")]
+    pub collector_intervals: Option<String>,
 
     /// Append Qdrant's own /metrics to the output (fetched with the exporter's key)
     #[arg(long, value_name = "BOOL")]
@@ -147,7 +151,8 @@ impl Settings {
             concurrency: Some(8),
             max_response_bytes: Some(32 * 1024 * 1024),
             readiness_requires_qdrant: Some(false),
-            collectors: Some("collections,cluster,shards,snapshots,issues".into()),
+            collectors: Some(crate::collectors::registry::default_selection()),
+            collector_intervals: None,
             native_metrics_relay: Some(false),
             max_collections: Some(5000),
             collections_include: None,
@@ -179,6 +184,7 @@ impl Settings {
                 .readiness_requires_qdrant
                 .or(self.readiness_requires_qdrant),
             collectors: higher.collectors.or(self.collectors),
+            collector_intervals: higher.collector_intervals.or(self.collector_intervals),
             native_metrics_relay: higher.native_metrics_relay.or(self.native_metrics_relay),
             max_collections: higher.max_collections.or(self.max_collections),
             collections_include: higher.collections_include.or(self.collections_include),

@@ -19,6 +19,26 @@ use models::{
     CollectionList, IssueList, SnapshotDescription, Telemetry, VersionInfo,
 };
 
+/// How much `GET /telemetry` reports. Qdrant's cost grows with the level
+/// (measured on 1,006 collections: 110 ms of CPU at 3, 150 ms at 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TelemetryDetail {
+    /// Collection config, local shards (status, optimizer, points, vectors,
+    /// sizes, update queue), every replica's state, transfers.
+    Shards,
+    /// All of the above and every segment of every local shard.
+    Segments,
+}
+
+impl TelemetryDetail {
+    pub fn level(self) -> u8 {
+        match self {
+            Self::Shards => 3,
+            Self::Segments => 4,
+        }
+    }
+}
+
 /// Everything but RFC 3986 "unreserved" characters is escaped in a path segment.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -245,10 +265,11 @@ impl QdrantClient {
             .await
     }
 
-    /// `GET /telemetry?details_level=3`: per-shard sizes of this node's local shards.
-    pub async fn shard_telemetry(&self) -> Result<Telemetry, QdrantError> {
-        self.get_result(endpoint::TELEMETRY, "/telemetry?details_level=3")
-            .await
+    /// `GET /telemetry?details_level=N`: this node's collections, shards and
+    /// replica states in one request, however many collections there are.
+    pub async fn telemetry(&self, detail: TelemetryDetail) -> Result<Telemetry, QdrantError> {
+        let path = format!("/telemetry?details_level={}", detail.level());
+        self.get_result(endpoint::TELEMETRY, &path).await
     }
 
     /// `GET /issues`: performance issues and configuration advice Qdrant found.

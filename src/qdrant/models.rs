@@ -252,10 +252,34 @@ pub struct SnapshotDescription {
     pub creation_time: Option<String>,
 }
 
-/// The part of `GET /telemetry?details_level=3` the memory collector reads.
+/// `GET /telemetry?details_level=3` (or 4): this node's own view, with no calls
+/// to other peers. Only what the collectors read; every field is optional, so
+/// an older Qdrant's telemetry parses and the collectors can tell what it lacks.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Telemetry {
     pub collections: TelemetryCollections,
+    #[serde(default)]
+    pub cluster: Option<TelemetryCluster>,
+}
+
+impl Telemetry {
+    /// This node's peer id, reported in cluster mode.
+    pub fn own_peer_id(&self) -> Option<u64> {
+        self.cluster.as_ref()?.status.as_ref()?.peer_id
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetryCluster {
+    /// Absent in single-node mode.
+    #[serde(default)]
+    pub status: Option<TelemetryClusterStatus>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetryClusterStatus {
+    #[serde(default)]
+    pub peer_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -267,23 +291,87 @@ pub struct TelemetryCollections {
 #[derive(Debug, Clone, Deserialize)]
 pub struct CollectionTelemetry {
     pub id: String,
+    /// The collection's configuration, as in `GET /collections/{name}`.
     #[serde(default)]
-    pub shards: Vec<ShardTelemetry>,
+    pub config: Option<CollectionConfig>,
+    /// One replica set per shard of the collection, local replica or not.
+    #[serde(default)]
+    pub shards: Option<Vec<ReplicaSetTelemetry>>,
+    /// Shard transfers of the collection in progress (details level 3 and up).
+    #[serde(default)]
+    pub transfers: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    pub resharding: Option<Vec<serde_json::Value>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct ShardTelemetry {
+pub struct ReplicaSetTelemetry {
+    pub id: u32,
+    /// This node's replica of the shard, if it holds one.
     #[serde(default)]
     pub local: Option<LocalShardTelemetry>,
+    /// The state of every replica of the shard, keyed by peer id (details level 3 and up).
+    #[serde(default)]
+    pub replicate_states: Option<BTreeMap<String, String>>,
 }
 
-/// Sizes appeared in Qdrant 1.15.
+/// Qdrant's placeholder for a replica being recovered: it holds no data yet
+/// and reports no counts.
+pub const DUMMY_SHARD: &str = "dummy shard";
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct LocalShardTelemetry {
+    #[serde(default)]
+    pub variant_name: Option<String>,
+    #[serde(default)]
+    pub status: Option<CollectionStatus>,
+    /// Added in Qdrant 1.15.
+    #[serde(default)]
+    pub num_points: Option<u64>,
+    /// Keyed by vector name; `""` is the unnamed vector.
+    #[serde(default)]
+    pub num_vectors_by_name: Option<BTreeMap<String, u64>>,
+    /// Sizes appeared in Qdrant 1.15.
     #[serde(default)]
     pub vectors_size_bytes: Option<u64>,
     #[serde(default)]
     pub payloads_size_bytes: Option<u64>,
+    #[serde(default)]
+    pub optimizations: Option<OptimizerTelemetry>,
+    /// Present since Qdrant 1.16.
+    #[serde(default)]
+    pub update_queue: Option<UpdateQueue>,
+    /// Details level 4 only.
+    #[serde(default)]
+    pub segments: Option<Vec<SegmentTelemetry>>,
+}
+
+impl LocalShardTelemetry {
+    pub fn is_dummy(&self) -> bool {
+        self.variant_name.as_deref() == Some(DUMMY_SHARD)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OptimizerTelemetry {
+    #[serde(default)]
+    pub status: OptimizerStatus,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SegmentTelemetry {
+    pub info: SegmentInfo,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SegmentInfo {
+    #[serde(default)]
+    pub num_indexed_vectors: u64,
+    #[serde(default)]
+    pub num_deleted_vectors: u64,
+    /// Points written but not yet visible to search (Qdrant 1.18 and later).
+    #[serde(default)]
+    pub num_deferred_points: Option<u64>,
 }
 
 /// `GET /issues`

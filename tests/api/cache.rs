@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use crate::helpers::{collector_success, sample, spawn_app_with, value, RECORDED};
+use crate::helpers::{collector_success, sample, shard_0, spawn_app_with, value, RECORDED};
 
 #[actix_web::test]
 async fn fifty_concurrent_scrapes_on_a_cold_cache_cause_one_refresh() {
@@ -20,10 +20,10 @@ async fn fifty_concurrent_scrapes_on_a_cold_cache_cause_one_refresh() {
         1,
         "one refresh for all concurrent scrapes"
     );
-    assert_eq!(app.mock.count("/collections/docs"), 1);
+    assert_eq!(app.mock.count("/telemetry"), 1);
     for m in &scrapes {
         assert_eq!(
-            value(m, "qdrant_collection_points", r#"collection="docs""#),
+            value(m, "qdrant_shard_local_points", &shard_0("docs")),
             2000.0
         );
     }
@@ -54,11 +54,7 @@ async fn an_expired_ttl_refreshes_and_a_deleted_collection_vanishes() {
     let app = spawn_app_with(RECORDED, |s| s.cache_ttl_seconds = Some(ttl.as_secs_f64())).await;
     let before = app.scrape().await;
     assert_eq!(
-        value(
-            &before,
-            "qdrant_collection_points",
-            r#"collection="images""#
-        ),
+        value(&before, "qdrant_shard_local_points", &shard_0("images")),
         500.0
     );
 
@@ -78,7 +74,7 @@ async fn an_expired_ttl_refreshes_and_a_deleted_collection_vanishes() {
         "every series of the deleted collection is gone"
     );
     assert_eq!(
-        sample(&after, "qdrant_collection_points", r#"collection="docs""#),
+        sample(&after, "qdrant_shard_local_points", &shard_0("docs")),
         Some(2000.0)
     );
 }

@@ -27,7 +27,12 @@ fn metric_names(expressions: &[String]) -> BTreeSet<String> {
 /// single node and both cluster nodes: together they produce every family.
 async fn served_families() -> BTreeSet<String> {
     let mut families = BTreeSet::new();
-    for scenario in [RECORDED, "cluster-v1.18.3-node-a", "cluster-v1.18.3-node-b"] {
+    for scenario in [
+        RECORDED,
+        "cluster-v1.18.3-steady-node-a",
+        "cluster-v1.18.3-node-a",
+        "cluster-v1.18.3-node-b",
+    ] {
         let app = spawn_app_with(scenario, every_collector).await;
         let exposition = app.scrape().await;
         families.extend(

@@ -30,7 +30,12 @@ fn table(first_header: &str) -> Vec<Vec<String>> {
 /// Every family the exporter emits, over scenarios that between them produce all of them.
 async fn exported_families() -> BTreeMap<String, String> {
     let mut families = BTreeMap::new();
-    for scenario in ["cluster-v1.18.3-node-a", "cluster-v1.18.3-node-b"] {
+    for scenario in [
+        crate::helpers::RECORDED,
+        "cluster-v1.18.3-steady-node-a",
+        "cluster-v1.18.3-node-a",
+        "cluster-v1.18.3-node-b",
+    ] {
         let app = spawn_app_with(scenario, every_collector).await;
         let exposition = app.scrape().await;
         for (name, kind) in exposition

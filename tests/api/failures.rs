@@ -4,8 +4,8 @@
 use mock_qdrant::Fault;
 
 use crate::helpers::{
-    collector_success, every_collector, sample, spawn_app, spawn_app_with, value, ALL_COLLECTORS,
-    RECORDED, RECORDED_INFO,
+    all_collectors, collector_success, every_collector, sample, shard_0, spawn_app, spawn_app_with,
+    value, RECORDED, RECORDED_INFO,
 };
 
 /// Short timeouts so that a hanging Qdrant costs the test about a second.
@@ -114,32 +114,36 @@ async fn qdrant_recovering_is_seen_on_the_next_refresh() {
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
     assert_eq!(
-        value(&m, "qdrant_collection_points", r#"collection="docs""#),
+        value(&m, "qdrant_shard_local_points", &shard_0("docs")),
         2000.0
     );
 }
 
 #[actix_web::test]
 async fn one_failing_collection_fails_the_collector_but_not_the_others() {
+    // The snapshots collector asks per collection: one failing listing fails it alone.
     let app = spawn_app().await;
     app.mock
-        .fail_path("/collections/images", Fault::Status(500));
+        .fail_path("/collections/images/snapshots", Fault::Status(500));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-    assert_eq!(collector_success(&m, "collections"), 0.0);
+    assert_eq!(collector_success(&m, "snapshots"), 0.0);
+    assert_eq!(collector_success(&m, "collections"), 1.0);
+    let images = r#"collection="images""#;
+    assert_eq!(sample(&m, "qdrant_collection_snapshots", images), None);
     assert_eq!(
-        sample(&m, "qdrant_collection_points", r#"collection="images""#),
-        None
+        value(&m, "qdrant_collection_snapshots", r#"collection="docs""#),
+        0.0
     );
     assert_eq!(
-        value(&m, "qdrant_collection_points", r#"collection="docs""#),
-        2000.0
+        value(&m, "qdrant_shard_local_points", &shard_0("images")),
+        500.0
     );
     assert_eq!(
         value(
             &m,
             "qdrant_exporter_qdrant_requests_total",
-            r#"endpoint="/collections/{name}",status_class="5xx""#
+            r#"endpoint="/collections/{name}/snapshots",status_class="5xx""#
         ),
         1.0
     );
@@ -151,15 +155,15 @@ async fn a_collection_deleted_between_list_and_fetch_is_skipped_without_failing(
     app.mock.vanish_collection("images");
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-    assert_eq!(collector_success(&m, "collections"), 1.0);
+    assert_eq!(collector_success(&m, "snapshots"), 1.0);
     assert_eq!(value(&m, "qdrant_collections", ""), 5.0);
     assert_eq!(
-        sample(&m, "qdrant_collection_points", r#"collection="images""#),
+        sample(&m, "qdrant_collection_snapshots", r#"collection="images""#),
         None
     );
     assert_eq!(
-        value(&m, "qdrant_collection_points", r#"collection="sparse""#),
-        300.0
+        value(&m, "qdrant_collection_snapshots", r#"collection="sparse""#),
+        0.0
     );
 }
 
@@ -173,12 +177,12 @@ async fn the_api_key_header_is_sent_on_every_request() {
     app.mock.require_api_key(Some("secret-ro"));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-    for collector in ALL_COLLECTORS {
+    for collector in all_collectors() {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
     }
     let requests = app.mock.requests();
-    // /, /collections, /cluster, /telemetry, /issues, /metrics, and info, shards and snapshots of 5 collections.
-    assert_eq!(requests.len(), 6 + 3 * 5, "{requests:?}");
+    // /, /collections, /cluster, /telemetry, /issues, /metrics, and the snapshots of 5 collections.
+    assert_eq!(requests.len(), 6 + 5, "{requests:?}");
     assert!(
         requests
             .iter()
@@ -214,14 +218,14 @@ async fn a_wrong_or_missing_key_is_qdrant_up_0() {
 
 #[actix_web::test]
 async fn a_response_over_the_size_limit_fails_that_request_only() {
-    // The listing (~170 B) fits; collection info (1-2 KiB each) does not.
+    // The listing (~170 B) fits; the telemetry (35 KiB) does not.
     let app = spawn_app_with(RECORDED, |s| s.max_response_bytes = Some(1024)).await;
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
     assert_eq!(value(&m, "qdrant_collections", ""), 5.0);
     assert_eq!(collector_success(&m, "collections"), 0.0);
     assert_eq!(
-        sample(&m, "qdrant_collection_points", r#"collection="docs""#),
+        sample(&m, "qdrant_shard_local_points", &shard_0("docs")),
         None
     );
 }

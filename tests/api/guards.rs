@@ -5,7 +5,7 @@ use crate::helpers::{sample, spawn_app_with, value, RECORDED};
 
 fn exported_collections(m: &str) -> Vec<String> {
     m.lines()
-        .filter_map(|l| l.strip_prefix("qdrant_collection_points{collection=\""))
+        .filter_map(|l| l.strip_prefix("qdrant_shard_local_points{collection=\""))
         .map(|rest| rest.split('"').next().unwrap().to_owned())
         .collect()
 }

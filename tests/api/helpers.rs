@@ -4,6 +4,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use mock_qdrant::MockQdrant;
+use qdrant_exporter::collectors::REGISTRY;
 use qdrant_exporter::config::{Config, Settings};
 use qdrant_exporter::startup::Application;
 
@@ -12,6 +13,14 @@ pub const RECORDED: &str = "qdrant-v1.18.3";
 /// `qdrant_info` labels of the recorded server.
 pub const RECORDED_INFO: &str =
     r#"version="1.18.3",commit="db8fa43fcb6aedec1e739487e17a99731b74590a""#;
+/// The raft peer id of the recorded single node.
+pub const RECORDED_PEER: &str = "4688170328447976";
+
+/// Labels of shard 0 of a recorded (or synthetic) single-node collection, on that node.
+pub fn shard_0(collection: &str) -> String {
+    format!(r#"collection="{collection}",shard_id="0",peer_id="{RECORDED_PEER}""#)
+}
+
 /// Hand-made responses in the shape of older Qdrant versions.
 pub const HANDMADE_V1_12: &str = "handmade-v1.12.0";
 pub const HANDMADE_V1_15: &str = "handmade-v1.15.0";
@@ -92,21 +101,17 @@ impl TestApp {
     }
 }
 
-/// The `collector` label of every collector, the native relay included.
-pub const ALL_COLLECTORS: [&str; 7] = [
-    "collections",
-    "cluster",
-    "shards",
-    "snapshots",
-    "memory",
-    "issues",
-    "native_relay",
-];
+/// The `collector` label of every collector, the native relay included, from the registry.
+pub fn all_collectors() -> Vec<&'static str> {
+    REGISTRY
+        .iter()
+        .map(|registration| registration.name)
+        .collect()
+}
 
 /// Every collector on, the native relay included.
 pub fn every_collector(settings: &mut Settings) {
-    settings.collectors = Some("collections,cluster,shards,snapshots,memory,issues".into());
-    settings.native_metrics_relay = Some(true);
+    settings.collectors = Some(all_collectors().join(","));
 }
 
 /// The value of the sample `name{labels}`, labels given in exposition order and escaping.

@@ -13,6 +13,7 @@ mod kube;
 mod metrics;
 mod models;
 mod names;
+mod paths;
 mod process;
 mod promql;
 mod relay;

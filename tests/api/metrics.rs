@@ -1,10 +1,13 @@
 //! Every metric of the collections collector and the exporter itself, with the
 //! values of the recorded and hand-made fixtures.
 
+use mock_qdrant::Fault;
+
 use crate::helpers::{
-    assert_promtool_accepts, collector_success, sample, spawn_app, spawn_app_with, value,
-    HANDMADE_V1_12, HANDMADE_V1_15, RECORDED_INFO,
+    assert_promtool_accepts, collector_success, sample, shard_0, spawn_app, spawn_app_with, value,
+    HANDMADE_V1_12, HANDMADE_V1_15, RECORDED_INFO, RECORDED_PEER,
 };
+use crate::paths::per_collection_sum;
 
 #[actix_web::test]
 async fn recorded_fixtures_give_the_expected_values() {
@@ -23,21 +26,20 @@ async fn recorded_fixtures_give_the_expected_values() {
         ("sparse", 300.0, 600.0, 2.0, 1.0),
     ] {
         let c = format!(r#"collection="{collection}""#);
-        assert_eq!(
-            value(&m, "qdrant_collection_points", &c),
-            points,
-            "{collection}"
-        );
-        assert_eq!(
-            value(&m, "qdrant_collection_indexed_vectors", &c),
-            indexed,
-            "{collection}"
-        );
-        assert_eq!(
-            value(&m, "qdrant_collection_segments", &c),
-            segments,
-            "{collection}"
-        );
+        let nodes = [m.clone()];
+        for (family, expected) in [
+            ("qdrant_shard_local_points", points),
+            ("qdrant_shard_indexed_vectors", indexed),
+            ("qdrant_shard_segments", segments),
+            ("qdrant_shard_update_queue_length", 0.0),
+            ("qdrant_shard_deleted_vectors", 0.0),
+        ] {
+            assert_eq!(
+                per_collection_sum(&nodes, family)[collection],
+                expected,
+                "{family} {collection}"
+            );
+        }
         assert_eq!(
             value(&m, "qdrant_collection_shard_number", &c),
             shards,
@@ -48,27 +50,39 @@ async fn recorded_fixtures_give_the_expected_values() {
             value(&m, "qdrant_collection_write_consistency_factor", &c),
             1.0
         );
-        assert_eq!(value(&m, "qdrant_collection_update_queue_length", &c), 0.0);
-        assert_eq!(value(&m, "qdrant_collection_optimizer_ok", &c), 1.0);
-        assert_eq!(
-            value(
-                &m,
-                "qdrant_collection_status",
-                &format!(r#"{c},status="green""#)
-            ),
-            1.0
-        );
-        for other in ["yellow", "grey", "red"] {
-            assert_eq!(
-                value(
-                    &m,
-                    "qdrant_collection_status",
-                    &format!(r#"{c},status="{other}""#)
-                ),
-                0.0
-            );
+        for shard in 0..shards as u32 {
+            let s = format!(r#"{c},shard_id="{shard}",peer_id="{RECORDED_PEER}""#);
+            assert_eq!(value(&m, "qdrant_shard_optimizer_ok", &s), 1.0);
+            for (status, expected) in [("green", 1.0), ("yellow", 0.0), ("grey", 0.0), ("red", 0.0)]
+            {
+                assert_eq!(
+                    value(
+                        &m,
+                        "qdrant_shard_status",
+                        &format!(r#"{s},status="{status}""#)
+                    ),
+                    expected
+                );
+            }
         }
     }
+    // Vectors by name, per shard; the unnamed vector is "default".
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_shard_vectors",
+            &format!(r#"{},vector="default""#, shard_0("docs"))
+        ),
+        2000.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_shard_vectors",
+            &format!(r#"{},vector="clip""#, shard_0("images"))
+        ),
+        500.0
+    );
 
     for (collection, vector, dimensions, distance, on_disk) in [
         ("docs", "default", 1536.0, "Cosine", "false"),
@@ -132,9 +146,18 @@ async fn recorded_fixtures_give_the_expected_values() {
         value(
             &m,
             "qdrant_exporter_qdrant_requests_total",
+            r#"endpoint="/telemetry",status_class="2xx""#
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &m,
+            "qdrant_exporter_qdrant_requests_total",
             r#"endpoint="/collections/{name}",status_class="2xx""#
         ),
-        5.0
+        None,
+        "no request per collection but the snapshot listings"
     );
     assert_promtool_accepts(&m);
 }
@@ -183,7 +206,9 @@ async fn a_yellow_collection_is_yellow_only() {
 
 #[actix_web::test]
 async fn qdrant_1_12_shapes_are_exported() {
+    // The per-collection path on the older shapes (telemetry: see `older_telemetry_shapes`).
     let app = spawn_app_with(HANDMADE_V1_12, |_| {}).await;
+    app.mock.fail_path("/telemetry", Fault::Status(404));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
     assert_eq!(
@@ -275,7 +300,9 @@ async fn qdrant_1_12_shapes_are_exported() {
 
 #[actix_web::test]
 async fn qdrant_1_15_and_unknown_future_shapes_never_fail_a_refresh() {
+    // The per-collection path on the older shapes (telemetry: see `older_telemetry_shapes`).
     let app = spawn_app_with(HANDMADE_V1_15, |_| {}).await;
+    app.mock.fail_path("/telemetry", Fault::Status(404));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
     assert_eq!(collector_success(&m, "collections"), 1.0);
@@ -344,5 +371,92 @@ async fn qdrant_1_15_and_unknown_future_shapes_never_fail_a_refresh() {
         ),
         1.0
     );
+    assert_promtool_accepts(&m);
+}
+
+#[actix_web::test]
+async fn older_telemetry_shapes_fall_back_only_where_they_lack() {
+    // v1.12 telemetry has no local point counts: shards falls back, collections does not.
+    let app = spawn_app_with(HANDMADE_V1_12, |_| {}).await;
+    let m = app.scrape().await;
+    for collector in ["collections", "shards", "segments"] {
+        assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
+    }
+    let legacy_0 = r#"collection="legacy",shard_id="0",peer_id="111""#;
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_shard_status",
+            &format!(r#"{legacy_0},status="grey""#)
+        ),
+        1.0
+    );
+    assert_eq!(value(&m, "qdrant_shard_segments", legacy_0), 2.0);
+    assert_eq!(value(&m, "qdrant_shard_deleted_vectors", legacy_0), 25.0);
+    assert_eq!(value(&m, "qdrant_shard_local_points", legacy_0), 1200.0);
+    assert_eq!(
+        app.mock.count("/collections/legacy/cluster"),
+        1,
+        "local points come from the per-collection fallback"
+    );
+    assert_eq!(app.mock.count("/collections/legacy"), 0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_collector_supported",
+            r#"collector="memory""#
+        ),
+        0.0
+    );
+    assert_promtool_accepts(&m);
+
+    // v1.15 telemetry carries all of it: no request per collection but snapshots.
+    let app = spawn_app_with(HANDMADE_V1_15, |_| {}).await;
+    let m = app.scrape().await;
+    let sparse_0 = r#"collection="sparse_only",shard_id="0",peer_id="333""#;
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_shard_status",
+            &format!(r#"{sparse_0},status="yellow""#)
+        ),
+        1.0
+    );
+    assert_eq!(value(&m, "qdrant_shard_local_points", sparse_0), 300.0);
+    let future_0 = r#"collection="future_shape",shard_id="0",peer_id="333""#;
+    for status in ["green", "yellow", "grey", "red"] {
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_status",
+                &format!(r#"{future_0},status="{status}""#)
+            ),
+            0.0
+        );
+    }
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_shard_replica_state",
+            &format!(r#"{future_0},state="Unknown""#)
+        ),
+        1.0
+    );
+    assert_eq!(sample(&m, "qdrant_shard_optimizer_ok", future_0), None);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_resharding_operations",
+            r#"collection="sparse_only""#
+        ),
+        1.0
+    );
+    let per_collection = app
+        .mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.raw_path.starts_with("/collections/") && !r.raw_path.ends_with("/snapshots"))
+        .count();
+    assert_eq!(per_collection, 0);
     assert_promtool_accepts(&m);
 }

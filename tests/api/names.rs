@@ -1,6 +1,10 @@
 //! Collection names that are hard to put in a URL or a label value.
 
-use crate::helpers::{assert_promtool_accepts, collector_success, spawn_app_with, value, RECORDED};
+use mock_qdrant::Fault;
+
+use crate::helpers::{
+    assert_promtool_accepts, collector_success, shard_0, spawn_app_with, value, RECORDED,
+};
 
 const AWKWARD_NAMES: [&str; 8] = [
     "with space",
@@ -18,6 +22,25 @@ async fn awkward_names_give_valid_exposition_and_encoded_paths() {
     let app = spawn_app_with(RECORDED, |_| {}).await;
     app.mock
         .synthesize_names(AWKWARD_NAMES.map(String::from).to_vec());
+    // Telemetry labels them the same way; here, every name must also go into a URL.
+    let from_telemetry = app.scrape().await;
+    assert_promtool_accepts(&from_telemetry);
+    for (index, name) in AWKWARD_NAMES.iter().enumerate() {
+        let label = name
+            .replace('\\', r"\\")
+            .replace('"', r#"\""#)
+            .replace('\n', r"\n");
+        let points = value(
+            &from_telemetry,
+            "qdrant_shard_local_points",
+            &shard_0(&label),
+        );
+        assert_eq!(points, 100.0 * (index as f64 + 1.0), "{name}");
+    }
+    let app = spawn_app_with(RECORDED, |_| {}).await;
+    app.mock
+        .synthesize_names(AWKWARD_NAMES.map(String::from).to_vec());
+    app.mock.fail_path("/telemetry", Fault::Status(404));
     let m = app.scrape().await;
     assert_promtool_accepts(&m);
     assert_eq!(collector_success(&m, "collections"), 1.0);
@@ -45,7 +68,7 @@ async fn awkward_names_give_valid_exposition_and_encoded_paths() {
         assert_eq!(points, 100.0 * (index as f64 + 1.0), "{escaped}");
     }
 
-    // Each collection is fetched for its info, its shards and its snapshots, always encoded.
+    // Each collection is fetched for its info, its shards (the fallback) and its snapshots, always encoded.
     let mut paths: Vec<String> = app
         .mock
         .requests()

@@ -1,7 +1,7 @@
 //! The native relay: Qdrant's own /metrics appended, collisions dropped, output valid.
 
 use crate::helpers::{
-    collector_success, promtool_check_metrics, sample, spawn_app_with, value, RECORDED,
+    collector_success, promtool_check_metrics, sample, shard_0, spawn_app_with, value, RECORDED,
 };
 
 /// Qdrant's own families break promtool's naming lint (`cluster_term` is a
@@ -42,7 +42,7 @@ async fn the_relay_appends_native_metrics_fetched_with_the_key() {
     );
     assert_eq!(value(&m, "collections_total", ""), 5.0);
     assert_eq!(
-        value(&m, "qdrant_collection_points", r#"collection="docs""#),
+        value(&m, "qdrant_shard_local_points", &shard_0("docs")),
         2000.0
     );
     assert_valid_with_lint_only_in_native_families(&m);

@@ -4,7 +4,7 @@ use mock_qdrant::MockQdrant;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-use crate::helpers::{fixture_dir, spawn_app_with, value, RECORDED};
+use crate::helpers::{fixture_dir, shard_0, spawn_app_with, value, RECORDED};
 
 /// A fresh CA and a `localhost` certificate it signed: (CA PEM, server TLS config).
 fn private_ca() -> (String, rustls::ServerConfig) {
@@ -46,7 +46,7 @@ async fn https_with_a_private_ca_works_only_when_the_ca_is_trusted() {
     let m = trusting.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0, "{m}");
     assert_eq!(
-        value(&m, "qdrant_collection_points", r#"collection="docs""#),
+        value(&m, "qdrant_shard_local_points", &shard_0("docs")),
         2000.0
     );
 

@@ -1,0 +1,141 @@
+//! What every collector of one refresh shares: the client, the selected
+//! collections, the cluster status, the one telemetry snapshot and the deadline.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Instant;
+
+use prometheus::proto::MetricFamily;
+
+use super::{Collector, Failure, Output};
+use crate::qdrant::models::{ClusterInfo, CollectionTelemetry, Telemetry};
+use crate::qdrant::{QdrantClient, QdrantError};
+
+pub struct Context<'a> {
+    pub client: &'a QdrantClient,
+    /// The collections to export, sorted by name.
+    pub selected: &'a [String],
+    /// `GET /cluster`; `Unknown` when no collector due needed it.
+    pub cluster: &'a Result<ClusterInfo, QdrantError>,
+    /// `GET /telemetry`, at the highest details level a collector due needs;
+    /// `None` when none needs it.
+    pub telemetry: Option<&'a Result<Telemetry, QdrantError>>,
+    /// Whether this node emits the cluster-scope series (see `cluster_wide_metrics_on_leader_only`).
+    pub emits_cluster_wide: bool,
+    pub deadline: Instant,
+}
+
+/// Where a telemetry-backed collector gets its data this refresh.
+pub enum Source<'a> {
+    /// The selected collections' telemetry, sorted by name.
+    Telemetry(Selected<'a>),
+    /// Telemetry cannot be read here (404, 403): this is why.
+    Unavailable(String),
+    Failed(Failure),
+}
+
+/// The selected collections' entries of one telemetry response.
+pub struct Selected<'a> {
+    pub telemetry: &'a Telemetry,
+    pub collections: Vec<&'a CollectionTelemetry>,
+}
+
+impl Selected<'_> {
+    /// This node's raft peer id: the one in telemetry's cluster status, or in
+    /// single-node mode the only peer of a local replica set.
+    pub fn own_peer_id(&self) -> Option<u64> {
+        if let Some(peer_id) = self.telemetry.own_peer_id() {
+            return Some(peer_id);
+        }
+        self.collections
+            .iter()
+            .flat_map(|collection| collection.shards.iter().flatten())
+            .filter(|shard| shard.local.is_some())
+            .find_map(
+                |shard| match shard.replicate_states.as_ref()?.keys().collect::<Vec<_>>()[..] {
+                    [only] => only.parse().ok(),
+                    _ => None,
+                },
+            )
+    }
+}
+
+impl<'a> Context<'a> {
+    pub fn telemetry_source(&self, collector: Collector) -> Source<'a> {
+        let telemetry = match self.telemetry {
+            Some(Ok(telemetry)) => telemetry,
+            Some(Err(error @ (QdrantError::NotFound | QdrantError::Forbidden))) => {
+                return Source::Unavailable(format!("cannot read GET /telemetry: {error}"))
+            }
+            Some(Err(error)) => {
+                let message = format!(
+                    "the {} collector cannot read telemetry: {error}",
+                    collector.name()
+                );
+                return Source::Failed(Failure::from_error(error, message));
+            }
+            None => return Source::Unavailable("telemetry was not fetched".into()),
+        };
+        let selected: HashSet<&str> = self.selected.iter().map(String::as_str).collect();
+        let mut collections: Vec<&CollectionTelemetry> = telemetry
+            .collections
+            .collections
+            .iter()
+            .filter(|collection| selected.contains(collection.id.as_str()))
+            .collect();
+        collections.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Source::Telemetry(Selected {
+            telemetry,
+            collections,
+        })
+    }
+}
+
+impl<'a> Context<'a> {
+    /// The families `from_telemetry` makes of the shared telemetry, or, where
+    /// telemetry cannot serve (an older Qdrant, a missing field, no access),
+    /// the output of today's per-collection requests, with one warning saying why.
+    pub async fn telemetry_or_per_collection<Fut>(
+        &self,
+        collector: Collector,
+        from_telemetry: impl FnOnce(&Selected<'a>) -> Result<Vec<MetricFamily>, &'static str>,
+        per_collection: impl FnOnce() -> Fut,
+    ) -> Output
+    where
+        Fut: Future<Output = Output>,
+    {
+        let why = match self.telemetry_source(collector) {
+            Source::Telemetry(selected) => match from_telemetry(&selected) {
+                Ok(families) => return Output::families(families),
+                Err(lacks) => lacks.to_owned(),
+            },
+            Source::Unavailable(why) => why,
+            Source::Failed(failure) => return Output::failed(failure),
+        };
+        per_collection().await.fell_back(collector, &why)
+    }
+
+    /// What `from_telemetry` makes of the shared telemetry, for a collector
+    /// that has no other source: an older Qdrant without telemetry makes the
+    /// collector unsupported, no access to it fails it.
+    pub fn telemetry_only(
+        &self,
+        collector: Collector,
+        from_telemetry: impl FnOnce(&Selected<'a>) -> Output,
+    ) -> Output {
+        match self.telemetry_source(collector) {
+            Source::Telemetry(selected) => from_telemetry(&selected),
+            Source::Unavailable(_)
+                if matches!(self.telemetry, Some(Err(QdrantError::NotFound))) =>
+            {
+                Output::unsupported("GET /telemetry answered 404")
+            }
+            Source::Unavailable(why) => Output::failed(Failure {
+                kind: "telemetry unavailable".into(),
+                message: format!("the {} collector {why}", collector.name()),
+                hint: "the API key must be allowed to read GET /telemetry (the read-only key is)",
+            }),
+            Source::Failed(failure) => Output::failed(failure),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! The one list of collectors. The `collectors` and `collector_intervals`
+//! settings, `--help`, the README's collector table (checked by a test) and
+//! the tests' lists all derive from [`REGISTRY`]: adding a collector means its
+//! module, one line here and its README rows.
+
+use std::time::Duration;
+
+use futures_util::future::LocalBoxFuture;
+
+use super::{cluster, collections, issues, memory, relay, segments, shards, snapshots};
+use super::{Context, Output};
+use crate::qdrant::TelemetryDetail;
+
+/// A collector's identity; its index in [`REGISTRY`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Collector {
+    Collections,
+    Shards,
+    Segments,
+    Cluster,
+    Snapshots,
+    Memory,
+    Issues,
+    NativeRelay,
+}
+
+/// Every collector has this one signature over the refresh's shared context.
+pub type CollectFn = for<'a> fn(&'a Context<'a>) -> LocalBoxFuture<'a, Output>;
+
+pub struct Registration {
+    pub collector: Collector,
+    /// The `collector` label value and the name in the `collectors` setting.
+    pub name: &'static str,
+    /// What it asks Qdrant for, per refresh in which it runs.
+    pub reads: &'static str,
+    pub on_by_default: bool,
+    /// How often it runs by default; zero means on every refresh.
+    pub default_interval: Duration,
+    /// The telemetry it reads from the refresh's one `GET /telemetry`.
+    pub telemetry: Option<TelemetryDetail>,
+    pub collect: CollectFn,
+}
+
+const EVERY_REFRESH: Duration = Duration::ZERO;
+
+pub const REGISTRY: [Registration; 8] = [
+    Registration {
+        collector: Collector::Collections,
+        name: "collections",
+        reads: "GET /telemetry?details_level=3 (shared); per collection GET /collections/{name} only as the fallback",
+        on_by_default: true,
+        default_interval: EVERY_REFRESH,
+        telemetry: Some(TelemetryDetail::Shards),
+        collect: collections::collect,
+    },
+    Registration {
+        collector: Collector::Shards,
+        name: "shards",
+        reads: "GET /telemetry?details_level=3 (shared); per collection GET /collections/{name}/cluster only as the fallback",
+        on_by_default: true,
+        default_interval: EVERY_REFRESH,
+        telemetry: Some(TelemetryDetail::Shards),
+        collect: shards::collect,
+    },
+    Registration {
+        collector: Collector::Segments,
+        name: "segments",
+        reads: "GET /telemetry?details_level=4 (shared: that refresh asks level 4 instead of 3)",
+        on_by_default: true,
+        default_interval: Duration::from_secs(60),
+        telemetry: Some(TelemetryDetail::Segments),
+        collect: segments::collect,
+    },
+    Registration {
+        collector: Collector::Cluster,
+        name: "cluster",
+        reads: "GET /cluster; in cluster mode also GET /cluster/telemetry (Qdrant 1.17 and later)",
+        on_by_default: true,
+        default_interval: EVERY_REFRESH,
+        telemetry: None,
+        collect: cluster::collect,
+    },
+    Registration {
+        collector: Collector::Snapshots,
+        name: "snapshots",
+        reads: "GET /collections/{name}/snapshots per collection",
+        on_by_default: true,
+        default_interval: Duration::from_secs(300),
+        telemetry: None,
+        collect: snapshots::collect,
+    },
+    Registration {
+        collector: Collector::Memory,
+        name: "memory",
+        reads: "GET /telemetry?details_level=3 (shared)",
+        on_by_default: true,
+        default_interval: EVERY_REFRESH,
+        telemetry: Some(TelemetryDetail::Shards),
+        collect: memory::collect,
+    },
+    Registration {
+        collector: Collector::Issues,
+        name: "issues",
+        reads: "GET /issues",
+        on_by_default: true,
+        default_interval: Duration::from_secs(60),
+        telemetry: None,
+        collect: issues::collect,
+    },
+    Registration {
+        collector: Collector::NativeRelay,
+        name: "native_relay",
+        reads: "GET /metrics",
+        on_by_default: false,
+        default_interval: EVERY_REFRESH,
+        telemetry: None,
+        collect: relay::collect,
+    },
+];
+
+impl Collector {
+    pub fn registration(self) -> &'static Registration {
+        &REGISTRY[self as usize]
+    }
+
+    /// The `collector` label value.
+    pub fn name(self) -> &'static str {
+        self.registration().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Collector> {
+        REGISTRY
+            .iter()
+            .find(|registration| registration.name == name)
+            .map(|registration| registration.collector)
+    }
+
+    /// Every collector, in registry order.
+    pub fn all() -> impl Iterator<Item = Collector> {
+        REGISTRY.iter().map(|registration| registration.collector)
+    }
+}
+
+/// The default of the `collectors` setting.
+pub fn default_selection() -> String {
+    REGISTRY
+        .iter()
+        .filter(|registration| registration.on_by_default)
+        .map(|registration| registration.name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_collector_sits_at_its_own_index() {
+        for (index, registration) in REGISTRY.iter().enumerate() {
+            assert_eq!(
+                registration.collector as usize, index,
+                "{}",
+                registration.name
+            );
+            assert_eq!(
+                Collector::from_name(registration.name),
+                Some(registration.collector)
+            );
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Per-collector intervals: what each collector served last, and when it is
+//! due again. A collector with an interval runs on the first refresh after its
+//! interval has passed; in between its last output is served again, less the
+//! series of collections that are no longer exported (no stale series).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use prometheus::proto::MetricFamily;
+
+use super::Collector;
+
+/// One collector's last run.
+#[derive(Clone)]
+pub struct LastRun {
+    /// What it exported; kept only for collectors with an interval, which serve it again.
+    pub families: Vec<MetricFamily>,
+    pub relayed: String,
+    /// When it started fetching from Qdrant.
+    pub fetched_at: Instant,
+    pub success: bool,
+    pub supported: bool,
+    pub duration: Duration,
+}
+
+#[derive(Default)]
+pub struct Schedule {
+    last_runs: Mutex<BTreeMap<Collector, LastRun>>,
+}
+
+impl Schedule {
+    /// Whether the collector should run in a refresh starting `now`.
+    pub fn is_due(&self, collector: Collector, interval: Duration, now: Instant) -> bool {
+        self.lock().get(&collector).is_none_or(|last| {
+            interval.is_zero() || now.saturating_duration_since(last.fetched_at) >= interval
+        })
+    }
+
+    pub fn record(&self, collector: Collector, run: LastRun) {
+        self.lock().insert(collector, run);
+    }
+
+    pub fn last_run(&self, collector: Collector) -> Option<LastRun> {
+        self.lock().get(&collector).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Collector, LastRun>> {
+        self.last_runs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_at(fetched_at: Instant) -> LastRun {
+        LastRun {
+            families: Vec::new(),
+            relayed: String::new(),
+            fetched_at,
+            success: true,
+            supported: true,
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_collector_is_due_first_then_once_per_interval() {
+        let schedule = Schedule::default();
+        let start = Instant::now();
+        let minute = Duration::from_secs(60);
+        assert!(schedule.is_due(Collector::Snapshots, minute, start));
+        schedule.record(Collector::Snapshots, run_at(start));
+        assert!(!schedule.is_due(
+            Collector::Snapshots,
+            minute,
+            start + Duration::from_secs(59)
+        ));
+        assert!(schedule.is_due(Collector::Snapshots, minute, start + minute));
+        // Without an interval, it runs on every refresh.
+        schedule.record(Collector::Issues, run_at(start));
+        assert!(schedule.is_due(Collector::Issues, Duration::ZERO, start));
+    }
+}
