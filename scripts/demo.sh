@@ -41,7 +41,7 @@ if [ "${1:-}" = "--once" ]; then
   printf '%s\n' "$body"
   exit 0
 fi
-grep -E '^qdrant_(up|collections|collection_points)' <<<"$body"
+grep -E "^qdrant_(up|collections|shard_local_points)" <<<"$body"
 echo
 echo "Exporter: http://127.0.0.1:${exporter_port}/  (metrics: ${metrics_url})"
 echo "Mock Qdrant: http://127.0.0.1:${mock_port}/collections  -- Ctrl-C stops both."

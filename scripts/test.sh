@@ -45,7 +45,7 @@ echo "==> Python SDK: mypy --strict and pytest (against the exporter and mock bi
 (cd sdk/python && ../../.venv/bin/python -m pytest -q) 2>&1 | tee "$logs/sdk"
 echo "==> demo (scripts/demo.sh --once)"
 demo_output=$(EXPORTER_PORT=19999 MOCK_PORT=26333 scripts/demo.sh --once)
-grep -qx 'qdrant_collection_points{collection="docs"} 2000' <<<"$demo_output"
+grep -qx 'qdrant_shard_local_points{collection="docs",shard_id="0",peer_id="4688170328447976"} 2000' <<<"$demo_output"
 echo "demo: ok"
 
 # One closing line for every runner (cargo's last line is often a doc-test run of 0 tests).

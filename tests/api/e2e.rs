@@ -11,7 +11,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use crate::helpers::{spawn_app_with, RECORDED};
-use crate::promql::{dashboard_expressions, readme_expressions, rule_expressions, RULES_PATH};
+use crate::promql::{alert_names, dashboard_expressions, readme_expressions, RULES_PATH};
 
 const CONFIG: &str = include_str!("../../examples/prometheus.yml");
 /// How long any one condition may take to show up in Prometheus.
@@ -172,13 +172,19 @@ async fn a_real_prometheus_scrapes_alerts_and_sees_qdrant_go_down() {
         .await;
     prometheus
         .eventually(
-            "qdrant_up 1 and the docs collection's 2000 points",
+            "qdrant_up 1, and the recording rules' 2000 points and green for docs",
             || async {
                 prometheus.value("qdrant_up").await == Some(1.0)
                     && prometheus
-                        .value(r#"qdrant_collection_points{collection="docs"}"#)
+                        .value(r#"qdrant:collection_points:sum{collection="docs"}"#)
                         .await
                         == Some(2000.0)
+                    && prometheus
+                        .value(
+                            r#"qdrant:collection_status:worst{collection="docs",status="green"}"#,
+                        )
+                        .await
+                        == Some(1.0)
             },
         )
         .await;
@@ -188,7 +194,7 @@ async fn a_real_prometheus_scrapes_alerts_and_sees_qdrant_go_down() {
     prometheus
         .eventually("every alerting rule loaded and evaluated", || async {
             let states = prometheus.alert_states().await;
-            states.len() == rule_expressions().len()
+            states.len() == alert_names().len()
                 && states.iter().all(|(name, state)| {
                     (name == "QdrantNoRecentSnapshot") != (state == "inactive")
                 })

@@ -42,6 +42,27 @@ pub fn rule_expressions() -> Vec<String> {
         .collect()
 }
 
+/// The names of the alerting rules.
+pub fn alert_names() -> Vec<String> {
+    rule_names("alert")
+}
+
+/// The names the recording rules record (`qdrant:…`).
+pub fn recorded_names() -> Vec<String> {
+    rule_names("record")
+}
+
+fn rule_names(kind: &str) -> Vec<String> {
+    let rules: serde_yaml::Value = serde_yaml::from_str(RULES).unwrap();
+    rules["groups"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|group| group["rules"].as_sequence().unwrap().iter())
+        .filter_map(|rule| rule[kind].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// The lines of the README's ```promql blocks, comments left out.
 pub fn readme_expressions() -> Vec<String> {
     README

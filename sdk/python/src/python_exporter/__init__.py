@@ -62,6 +62,23 @@ class Metrics:
     def _by_collection(self, family: str) -> dict[str, float]:
         return {s.labels["collection"]: s.value for s in self._samples(family) or ()}
 
+    def _shard_sum(self, family: str) -> dict[str, float]:
+        """Per collection, as the recording rules derive it: each shard once, its fullest replica."""
+        largest: dict[tuple[str, str], float] = {}
+        for s in self._samples(family) or ():
+            key = (s.labels["collection"], s.labels["shard_id"])
+            largest[key] = max(largest.get(key, s.value), s.value)
+        sums: dict[str, float] = {}
+        for (collection, _), value in largest.items():
+            sums[collection] = sums.get(collection, 0.0) + value
+        return sums
+
+    def _collection_figure(self, collection_family: str, shard_family: str) -> dict[str, float]:
+        """The fallback's cluster-wide figure where served, else the per-shard series combined."""
+        if self._samples(collection_family) is not None:
+            return self._by_collection(collection_family)
+        return self._shard_sum(shard_family)
+
     def up(self) -> bool:
         samples = self._samples("qdrant_up")
         return samples is not None and len(samples) > 0 and samples[0].value == 1
@@ -71,15 +88,30 @@ class Metrics:
         return samples[0].labels["version"] if samples else None
 
     def collections(self) -> list[Collection]:
+        # The worst status any replica reports (red > grey > yellow > green), as the recording rule.
+        order = ["green", "yellow", "grey", "red"]
         status: dict[str, CollectionStatus] = {}
-        for sample in self._samples("qdrant_collection_status") or ():
-            current = status.setdefault(sample.labels["collection"], CollectionStatus.UNKNOWN)
-            if sample.value == 1 and current is CollectionStatus.UNKNOWN:
-                status[sample.labels["collection"]] = CollectionStatus.parse(sample.labels["status"])
-        points = self._by_collection("qdrant_collection_points")
-        indexed = self._by_collection("qdrant_collection_indexed_vectors")
-        segments = self._by_collection("qdrant_collection_segments")
-        optimizer = self._by_collection("qdrant_collection_optimizer_ok")
+        worst: dict[str, int] = {}
+        status_family = "qdrant_collection_status"
+        if self._samples(status_family) is None:
+            status_family = "qdrant_shard_status"
+        for sample in self._samples(status_family) or ():
+            collection = sample.labels["collection"]
+            status.setdefault(collection, CollectionStatus.UNKNOWN)
+            label = sample.labels["status"]
+            if sample.value == 1 and label in order and order.index(label) >= worst.get(collection, -1):
+                worst[collection] = order.index(label)
+                status[collection] = CollectionStatus.parse(label)
+        points = self._collection_figure("qdrant_collection_points", "qdrant_shard_local_points")
+        indexed = self._collection_figure("qdrant_collection_indexed_vectors", "qdrant_shard_indexed_vectors")
+        segments = self._collection_figure("qdrant_collection_segments", "qdrant_shard_segments")
+        optimizer: dict[str, float] = {}
+        optimizer_family = "qdrant_collection_optimizer_ok"
+        if self._samples(optimizer_family) is None:
+            optimizer_family = "qdrant_shard_optimizer_ok"
+        for s in self._samples(optimizer_family) or ():
+            collection = s.labels["collection"]
+            optimizer[collection] = min(optimizer.get(collection, s.value), s.value)
         shards = self._by_collection("qdrant_collection_shard_number")
         replication = self._by_collection("qdrant_collection_replication_factor")
         write_consistency = self._by_collection("qdrant_collection_write_consistency_factor")
