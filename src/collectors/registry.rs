@@ -31,7 +31,7 @@ pub struct Registration {
     pub collector: Collector,
     /// The `collector` label value and the name in the `collectors` setting.
     pub name: &'static str,
-    /// What it asks Qdrant for, per refresh in which it runs.
+    /// What it asks Qdrant for, per refresh in which it runs (the README's collector table says the same).
     pub reads: &'static str,
     pub on_by_default: bool,
     /// How often it runs by default; zero means on every refresh.
@@ -47,7 +47,7 @@ pub const REGISTRY: [Registration; 8] = [
     Registration {
         collector: Collector::Collections,
         name: "collections",
-        reads: "GET /telemetry?details_level=3 (shared); per collection GET /collections/{name} only as the fallback",
+        reads: "GET /telemetry?details_level=3 (shared); GET /collections/{name} per collection only as the fallback",
         on_by_default: true,
         default_interval: EVERY_REFRESH,
         telemetry: Some(TelemetryDetail::Shards),
@@ -56,7 +56,7 @@ pub const REGISTRY: [Registration; 8] = [
     Registration {
         collector: Collector::Shards,
         name: "shards",
-        reads: "GET /telemetry?details_level=3 (shared); per collection GET /collections/{name}/cluster only as the fallback",
+        reads: "GET /telemetry?details_level=3 (shared); GET /collections/{name}/cluster per collection only as the fallback",
         on_by_default: true,
         default_interval: EVERY_REFRESH,
         telemetry: Some(TelemetryDetail::Shards),
@@ -74,7 +74,7 @@ pub const REGISTRY: [Registration; 8] = [
     Registration {
         collector: Collector::Cluster,
         name: "cluster",
-        reads: "GET /cluster; in cluster mode also GET /cluster/telemetry (Qdrant 1.17 and later)",
+        reads: "GET /cluster; in cluster mode also GET /cluster/telemetry (Qdrant ≥ 1.17)",
         on_by_default: true,
         default_interval: EVERY_REFRESH,
         telemetry: None,
@@ -147,6 +147,22 @@ pub fn default_selection() -> String {
         .iter()
         .filter(|registration| registration.on_by_default)
         .map(|registration| registration.name)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The collectors that do not run on every refresh, as `name=seconds` (for `--help`).
+pub fn default_intervals() -> String {
+    REGISTRY
+        .iter()
+        .filter(|registration| !registration.default_interval.is_zero())
+        .map(|registration| {
+            format!(
+                "{}={}",
+                registration.name,
+                registration.default_interval.as_secs()
+            )
+        })
         .collect::<Vec<_>>()
         .join(",")
 }

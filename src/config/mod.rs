@@ -86,6 +86,20 @@ impl Cli {
             } else {
                 env_name(&id)
             };
+            let help = match id.as_str() {
+                "collectors" => format!(
+                    "{help}: {}",
+                    crate::collectors::Collector::all()
+                        .map(crate::collectors::Collector::name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "collector_intervals" => format!(
+                    "{help}; defaults: {}",
+                    crate::collectors::registry::default_intervals()
+                ),
+                _ => help,
+            };
             let default = match defaults.get(&id) {
                 Some(serde_json::Value::String(s)) => format!(" [default: {s}]"),
                 Some(serde_json::Value::Null) | None => String::new(),

@@ -99,11 +99,11 @@ pub struct Settings {
     #[arg(long, value_name = "BOOL")]
     pub readiness_requires_qdrant: Option<bool>,
 
-    /// Collectors to run, comma-separated (see the README's collector table)
+    /// Collectors to run, comma-separated, of
     #[arg(long, value_name = "LIST")]
     pub collectors: Option<String>,
 
-    /// How often collectors run, overriding their defaults: e.g. snapshots=600,issues=30 (0: every refresh)
+    /// Seconds between runs of a collector, overriding its default: e.g. snapshots=600,issues=30 (0: every refresh)
     #[arg(long, value_name = "LIST")]
     pub collector_intervals: Option<String>,
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use qdrant_exporter::collectors::{Collector, REGISTRY};
 use qdrant_exporter::config::{env_name, flag_name, Settings};
 
 use crate::helpers::{every_collector, spawn_app_with};
@@ -91,4 +92,35 @@ fn the_configuration_table_matches_the_settings() {
             other => assert_eq!(row[3], other.to_string(), "{setting}"),
         }
     }
+}
+
+#[test]
+fn the_collector_table_matches_the_registry() {
+    let rows = table("collector");
+    let documented: Vec<(String, String, String, String)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row[0].clone(),
+                row[1].replace('`', ""),
+                row[2].clone(),
+                row[3].clone(),
+            )
+        })
+        .collect();
+    let registered: Vec<(String, String, String, String)> = REGISTRY
+        .iter()
+        .map(|r| {
+            let on = match (r.on_by_default, r.collector) {
+                (false, Collector::NativeRelay) => "no (`native_metrics_relay`)".to_owned(),
+                (on, _) => if on { "yes" } else { "no" }.to_owned(),
+            };
+            let interval = match r.default_interval.as_secs() {
+                0 => "every refresh".to_owned(),
+                seconds => format!("{seconds} s"),
+            };
+            (r.name.to_owned(), r.reads.to_owned(), on, interval)
+        })
+        .collect();
+    assert_eq!(documented, registered);
 }

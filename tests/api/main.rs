@@ -4,6 +4,7 @@ mod cache;
 mod collectors;
 mod config;
 mod consistency;
+mod cost;
 mod docs;
 mod e2e;
 mod failures;

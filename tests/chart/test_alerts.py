@@ -21,8 +21,8 @@ def test_promtool_unit_tests_pass():
 
 
 def test_every_alert_is_tested_firing_and_silent():
-    alerts = {r["alert"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]}
-    checks = [c for t in yaml.safe_load(RULE_TESTS.read_text())["tests"] for c in t["alert_rule_test"]]
+    alerts = {r["alert"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"] if "alert" in r}
+    checks = [c for t in yaml.safe_load(RULE_TESTS.read_text())["tests"] for c in t.get("alert_rule_test", [])]
     fires = {c["alertname"] for c in checks if c["exp_alerts"]}
     silent = {c["alertname"] for c in checks if not c["exp_alerts"]}
     assert alerts - fires == set(), "alerts never tested firing"
@@ -32,9 +32,16 @@ def test_every_alert_is_tested_firing_and_silent():
 def test_every_alert_has_severity_summary_description_and_a_runbook_section():
     runbooks = (ROOT / "docs" / "runbooks.md").read_text()
     for group in yaml.safe_load(RULES.read_text())["groups"]:
-        for rule in group["rules"]:
+        for rule in (r for r in group["rules"] if "alert" in r):
             assert rule["labels"]["severity"] in ("critical", "warning"), rule["alert"]
             assert {"summary", "description", "runbook_url"} <= rule["annotations"].keys(), rule["alert"]
             path, anchor = rule["annotations"]["runbook_url"].split("#")
             assert path == "docs/runbooks.md" and anchor == rule["alert"].lower(), rule["alert"]
             assert f"\n## {rule['alert']}\n" in runbooks, rule["alert"]
+
+
+def test_every_recording_rule_is_tested_on_per_node_series():
+    recorded = {r["record"] for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"] if "record" in r}
+    tested = {c["expr"] for t in yaml.safe_load(RULE_TESTS.read_text())["tests"] for c in t.get("promql_expr_test", [])}
+    assert recorded, "no recording rules"
+    assert recorded - tested == set(), "recording rules without a promql_expr_test"

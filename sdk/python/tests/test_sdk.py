@@ -29,7 +29,13 @@ from qdrant_models import (
 )
 from qdrant_models.cli import main as qdrant_stats
 
-EVERY_COLLECTOR = {"QDRANT_EXPORTER_COLLECTORS": "collections,cluster,shards,snapshots,issues"}
+# Every collector of the exporter's registry (src/collectors/registry.rs), the native relay aside.
+_REGISTRY = (Path(__file__).resolve().parents[3] / "src" / "collectors" / "registry.rs").read_text()
+EVERY_COLLECTOR = {
+    "QDRANT_EXPORTER_COLLECTORS": ",".join(
+        name for name in re.findall(r'name: "([a-z_]+)"', _REGISTRY) if name != "native_relay"
+    )
+}
 
 
 def test_both_clients_return_equal_objects_for_the_recorded_single_node():

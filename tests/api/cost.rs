@@ -1,0 +1,94 @@
+//! What a refresh costs Qdrant: a fixed number of requests whatever the number
+//! of collections, and slow collectors only once per interval.
+
+use crate::helpers::{collector_success, shard_0, spawn_app_with, value, RECORDED};
+
+/// Requests of one refresh with the default collectors, after the first (which
+/// also runs the collectors that have an interval).
+async fn requests_of_a_later_refresh(collections: usize) -> Vec<String> {
+    let app = spawn_app_with(RECORDED, |s| s.cache_ttl_seconds = Some(0.0)).await;
+    app.mock.synthesize(collections);
+    app.scrape().await;
+    app.mock.reset_requests();
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_collections", ""), collections as f64);
+    let last = format!("collection-{:04}", collections - 1);
+    assert_eq!(
+        value(&m, "qdrant_shard_local_points", &shard_0(&last)),
+        100.0 * collections as f64,
+        "every collection exported"
+    );
+    let mut paths: Vec<String> = app
+        .mock
+        .requests()
+        .into_iter()
+        .map(|r| r.raw_path)
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[actix_web::test]
+async fn the_requests_of_a_refresh_do_not_depend_on_the_number_of_collections() {
+    let few = requests_of_a_later_refresh(10).await;
+    assert_eq!(few, ["/", "/cluster", "/collections", "/telemetry"]);
+    for collections in [100, 1000] {
+        assert_eq!(
+            requests_of_a_later_refresh(collections).await,
+            few,
+            "{collections}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_collector_with_an_interval_runs_once_per_interval_and_says_how_old_its_figures_are() {
+    let app = spawn_app_with(RECORDED, |s| {
+        s.cache_ttl_seconds = Some(0.0);
+        s.collector_intervals = Some("snapshots=3600,issues=0".into());
+    })
+    .await;
+    let age = |m: &str, collector: &str| {
+        value(
+            m,
+            "qdrant_exporter_collector_data_age_seconds",
+            &format!(r#"collector="{collector}""#),
+        )
+    };
+    let first = app.scrape().await;
+    assert_eq!(age(&first, "snapshots"), 0.0);
+    let mut ages = Vec::new();
+    let mut later = String::new();
+    for _ in 0..3 {
+        later = app.scrape().await;
+        ages.push(age(&later, "snapshots"));
+    }
+    assert_eq!(app.mock.count("/collections/images/snapshots"), 1);
+    assert_eq!(
+        app.mock.count("/issues"),
+        4,
+        "an interval of 0 runs on every refresh"
+    );
+    assert_eq!(app.mock.count("/collections"), 4);
+    // Served again, unchanged, with its age.
+    assert_eq!(
+        value(
+            &later,
+            "qdrant_collection_snapshots",
+            r#"collection="images""#
+        ),
+        1.0
+    );
+    assert_eq!(collector_success(&later, "snapshots"), 1.0);
+    assert!(
+        ages.windows(2).all(|pair| pair[0] < pair[1]) && ages[0] > 0.0,
+        "the age grows from refresh to refresh: {ages:?}"
+    );
+    assert_eq!(age(&later, "collections"), 0.0);
+
+    // A collection deleted meanwhile leaves the reused figures at once.
+    app.mock.delete_collection("images");
+    let after = app.scrape().await;
+    assert_eq!(app.mock.count("/collections/images/snapshots"), 1);
+    assert!(!after.contains(r#"collection="images""#), "{after}");
+}
