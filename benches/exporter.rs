@@ -132,6 +132,78 @@ async fn cache_hits(
     );
 }
 
+/// The collectors and settings of the exporter before the node-local refresh:
+/// every collector on every refresh, collection figures asked per collection.
+/// Telemetry answers 404 here, so the collectors take that per-collection path
+/// (one more request than before: the refused telemetry).
+const BEFORE: [(&str, &str); 2] = [
+    ("QDRANT_EXPORTER_COLLECTORS", "collections,cluster,shards,snapshots,issues"),
+    ("QDRANT_EXPORTER_COLLECTOR_INTERVALS", "snapshots=0,issues=0"),
+];
+
+/// The exporter before (per-collection requests) or now (node-local telemetry).
+async fn start_as(mock: &MockQdrant, before: bool, ttl: &str) -> Exporter {
+    mock.clear_faults();
+    if before {
+        mock.fail_path("/telemetry", mock_qdrant::Fault::Status(404));
+        Exporter::start(&mock.url(), ttl, &BEFORE).await
+    } else {
+        Exporter::start(&mock.url(), ttl, &[]).await
+    }
+}
+
+/// Requests and bytes Qdrant sends for one refresh: the first (which also runs
+/// the collectors that have an interval) and a later one (which does not).
+async fn refresh_cost(mock: &MockQdrant, collections: usize, before: bool) {
+    mock.synthesize(collections);
+    let exporter = start_as(mock, before, "0").await;
+    let url = format!("{}/metrics", exporter.url);
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+    let mut figures = Vec::new();
+    for _ in 0..2 {
+        mock.reset_requests();
+        fetch(&client, &url).await;
+        figures.push((mock.requests().len(), mock.bytes_sent()));
+    }
+    let which = if before { "before" } else { "now" };
+    println!(
+        "refresh cost {which:<6} {collections:>5} collections: first refresh {:>6} requests {:>10} B; later refreshes {:>6} requests {:>10} B",
+        figures[0].0, figures[0].1, figures[1].0, figures[1].1
+    );
+    mock.clear_faults();
+}
+
+/// Series each node of a 3-node cluster serves, 1,000 collections of 3 shards
+/// with 2 replicas each, and their sum over the nodes.
+async fn series_per_node(mock: &MockQdrant, before: bool) {
+    const PEERS: [u64; 3] = [111, 222, 333];
+    mock.synthesize(1000);
+    let mut per_node = Vec::new();
+    for me in 0..PEERS.len() {
+        mock.place_shards(PEERS.to_vec(), me, 3, 2);
+        let exporter = start_as(mock, before, "0").await;
+        let client = awc::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .finish();
+        let mut response = client
+            .get(format!("{}/metrics", exporter.url))
+            .send()
+            .await
+            .expect("answer");
+        let body = response.body().limit(256 * 1024 * 1024).await.expect("body");
+        let text = String::from_utf8_lossy(&body);
+        per_node.push(text.lines().filter(|l| !l.starts_with('#')).count());
+    }
+    let which = if before { "before" } else { "now" };
+    println!(
+        "series {which:<6} 1000 collections x 3 shards x 2 replicas on 3 nodes: per node {per_node:?}, summed {}",
+        per_node.iter().sum::<usize>()
+    );
+    mock.clear_faults();
+}
+
 /// Cold refreshes: TTL 0, so every scrape is a full refresh against a mock with latency.
 async fn cold_refresh(
     mock: &MockQdrant,
@@ -139,15 +211,23 @@ async fn cold_refresh(
     latency: Duration,
     which: &str,
     extra_env: &[(&str, &str)],
+    telemetry_refused: bool,
 ) {
     mock.synthesize(collections);
     mock.set_latency(latency);
+    if telemetry_refused {
+        mock.fail_path("/telemetry", mock_qdrant::Fault::Status(404));
+    }
     let exporter = Exporter::start(&mock.url(), "0", extra_env).await;
     let (idle_rss, _) = exporter.rss_mib();
     let url = format!("{}/metrics", exporter.url);
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
         .finish();
+    // The first refresh also runs the collectors that have an interval.
+    mock.reset_requests();
+    let first = fetch(&client, &url).await.0;
+    let first_requests = mock.requests().len();
     let mut times = Vec::new();
     for _ in 0..5 {
         mock.reset_requests();
@@ -157,14 +237,16 @@ async fn cold_refresh(
     times.sort_unstable();
     let (rss, peak) = exporter.rss_mib();
     println!(
-        "cold refresh {collections:>5} collections at {} ms latency, {which}: median {:.3} s, max {:.3} s (5 refreshes); \
-         {requests_per_refresh} Qdrant requests per refresh",
+        "cold refresh {collections:>5} collections at {} ms latency, {which}: first {:.3} s ({first_requests} requests); \
+         later median {:.3} s, max {:.3} s (5 refreshes, {requests_per_refresh} requests each)",
         latency.as_millis(),
+        first.as_secs_f64(),
         times[2].as_secs_f64(),
         times[4].as_secs_f64(),
     );
     println!("memory      idle after start {idle_rss:.1} MiB; after refreshes {rss:.1} MiB; peak {peak:.1} MiB");
     mock.set_latency(Duration::ZERO);
+    mock.clear_faults();
 }
 
 #[actix_web::main]
@@ -178,38 +260,34 @@ async fn main() {
         "qdrant-exporter benchmark ({} cores)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    let collections_only = [("QDRANT_EXPORTER_COLLECTORS", "collections")];
-    for (which, env) in [
-        ("collections only", &collections_only[..]),
-        ("default collectors", &[]),
-    ] {
-        for collections in [10, 100, 1000] {
-            cache_hits(&mock, collections, which, env).await;
+    for before in [true, false] {
+        for collections in [10, 100, 1000, 5000] {
+            refresh_cost(&mock, collections, before).await;
         }
     }
+    for before in [true, false] {
+        series_per_node(&mock, before).await;
+    }
+    let mock = MockQdrant::start(FIXTURES).expect("mock starts");
+    for collections in [10, 100, 1000] {
+        cache_hits(&mock, collections, "default collectors", &[]).await;
+    }
     let latency = Duration::from_millis(2);
-    cold_refresh(
-        &mock,
-        1000,
-        latency,
-        "collections collector only",
-        &collections_only,
-    )
-    .await;
-    cold_refresh(&mock, 1000, latency, "default collectors", &[]).await;
-    let everything = [
-        (
-            "QDRANT_EXPORTER_COLLECTORS",
-            "collections,cluster,shards,snapshots,memory,issues",
-        ),
-        ("QDRANT_EXPORTER_NATIVE_METRICS_RELAY", "true"),
-    ];
+    cold_refresh(&mock, 1000, latency, "before (per collection)", &BEFORE, true).await;
+    cold_refresh(&mock, 1000, latency, "default collectors", &[], false).await;
+    let every_collector: Vec<&str> = qdrant_exporter::collectors::REGISTRY
+        .iter()
+        .map(|registration| registration.name)
+        .collect();
+    let every_collector = every_collector.join(",");
+    let everything = [("QDRANT_EXPORTER_COLLECTORS", every_collector.as_str())];
     cold_refresh(
         &mock,
         1000,
         latency,
         "every collector and the relay",
         &everything,
+        false,
     )
     .await;
 }

@@ -9,9 +9,11 @@
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use actix_web::body::{BodySize, MessageBody};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use percent_encoding::percent_decode_str;
@@ -52,6 +54,61 @@ struct Behaviour {
     deleted: BTreeSet<String>,
     /// Still listed, but 404 when fetched: deleted between list and fetch.
     vanishing: BTreeSet<String>,
+    /// Where the synthetic collections' shards live, when they are spread over a cluster.
+    placement: Option<Placement>,
+}
+
+/// A synthetic cluster: see [`MockQdrant::place_shards`].
+struct Placement {
+    peers: Vec<u64>,
+    me: usize,
+    shards: u32,
+    replication: usize,
+}
+
+impl Placement {
+    fn holders(&self, shard: u32) -> impl Iterator<Item = usize> + '_ {
+        (0..self.replication).map(move |r| (shard as usize + r) % self.peers.len())
+    }
+
+    /// A recorded replica set (`template`) remade for each shard of the placement.
+    fn telemetry_shards(&self, template: &Value, points: u64) -> Value {
+        let shards = (0..self.shards)
+            .map(|shard| {
+                let mut set = template.clone();
+                set["id"] = json!(shard);
+                let holders: Vec<usize> = self.holders(shard).collect();
+                if holders.contains(&self.me) {
+                    set["local"]["num_points"] = json!(points);
+                } else {
+                    set["local"] = Value::Null;
+                }
+                set["replicate_states"] = holders
+                    .iter()
+                    .map(|&peer| (self.peers[peer].to_string(), json!("Active")))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into();
+                set
+            })
+            .collect();
+        Value::Array(shards)
+    }
+
+    fn collection_cluster(&self, points: u64) -> Value {
+        let (mut local, mut remote) = (Vec::new(), Vec::new());
+        for shard in 0..self.shards {
+            for peer in self.holders(shard) {
+                if peer == self.me {
+                    local.push(json!({"shard_id": shard, "points_count": points, "state": "Active"}));
+                } else {
+                    remote.push(json!({"shard_id": shard, "peer_id": self.peers[peer], "state": "Active"}));
+                }
+            }
+        }
+        json!({"result": {"peer_id": self.peers[self.me], "shard_count": self.shards,
+            "local_shards": local, "remote_shards": remote, "shard_transfers": []},
+            "status": "ok", "time": 0.00001})
+    }
 }
 
 /// Requests being answered right now, and the most there ever were.
@@ -71,6 +128,8 @@ struct State {
     template: Option<Value>,
     behaviour: Mutex<Behaviour>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Bytes of the response bodies sent.
+    bytes_sent: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -121,6 +180,7 @@ impl MockQdrant {
             template,
             behaviour: Mutex::new(Behaviour::default()),
             requests: Mutex::new(Vec::new()),
+            bytes_sent: AtomicU64::new(0),
             in_flight: Mutex::new(InFlight::default()),
             peers: Mutex::new(BTreeSet::new()),
         });
@@ -226,10 +286,29 @@ impl MockQdrant {
         lock(&self.state.peers).len()
     }
 
+    /// Bytes of response bodies sent since the last reset.
+    pub fn bytes_sent(&self) -> u64 {
+        self.state.bytes_sent.load(Ordering::Relaxed)
+    }
+
+    /// Place the synthetic collections' shards on a cluster of `peers`, as
+    /// `peers[me]` sees them: shard `s` has replicas on peers `s`, `s + 1`, …
+    /// (`replication` of them, round the ring). Telemetry and
+    /// `GET /collections/{name}/cluster` then answer as that node.
+    pub fn place_shards(&self, peers: Vec<u64>, me: usize, shards: u32, replication: usize) {
+        lock(&self.state.behaviour).placement = Some(Placement {
+            peers,
+            me,
+            shards,
+            replication,
+        });
+    }
+
     pub fn reset_requests(&self) {
         lock(&self.state.requests).clear();
         *lock(&self.state.in_flight) = InFlight::default();
         lock(&self.state.peers).clear();
+        self.state.bytes_sent.store(0, Ordering::Relaxed);
     }
 }
 
@@ -311,7 +390,11 @@ async fn answer(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
         }
     }
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    route(&state, &segments, request.query_string())
+    let response = route(&state, &segments, request.query_string());
+    if let BodySize::Sized(bytes) = response.body().size() {
+        state.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
+    }
+    response
 }
 
 async fn faulty(fault: Fault) -> HttpResponse {
@@ -363,7 +446,11 @@ fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
                         None => HttpResponse::InternalServerError()
                             .body("no collection-docs.json to synthesise from"),
                     },
-                    Some(_) => fixture(state, &format!("collection-docs-{}", rest.join("-"))),
+                    Some(index) => match &behaviour.placement {
+                        Some(placement) if rest == ["cluster"] => HttpResponse::Ok()
+                            .json(placement.collection_cluster(100 * (index as u64 + 1))),
+                        _ => fixture(state, &format!("collection-docs-{}", rest.join("-"))),
+                    },
                     None => collection_not_found(name),
                 },
                 None => {
@@ -436,6 +523,13 @@ fn telemetry_as_listed(mut telemetry: Value, behaviour: &Behaviour) -> Value {
                     let mut collection = template.clone();
                     collection["id"] = json!(name);
                     let points = 100 * (index as u64 + 1);
+                    if let Some(placement) = &behaviour.placement {
+                        let template = collection["shards"][0].clone();
+                        collection["shards"] = placement.telemetry_shards(&template, points);
+                        collection["config"]["params"]["shard_number"] = json!(placement.shards);
+                        collection["config"]["params"]["replication_factor"] =
+                            json!(placement.replication);
+                    }
                     for shard in collection["shards"].as_array_mut().into_iter().flatten() {
                         if shard["local"].is_object() {
                             shard["local"]["num_points"] = json!(points);
@@ -451,6 +545,9 @@ fn telemetry_as_listed(mut telemetry: Value, behaviour: &Behaviour) -> Value {
             .as_str()
             .is_none_or(|id| !behaviour.deleted.contains(id))
     });
+    if let Some(placement) = &behaviour.placement {
+        telemetry["result"]["cluster"]["status"]["peer_id"] = json!(placement.peers[placement.me]);
+    }
     telemetry["result"]["collections"]["number_of_collections"] = json!(listed.len());
     telemetry["result"]["collections"]["collections"] = Value::Array(listed);
     telemetry
