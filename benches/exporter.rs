@@ -137,8 +137,14 @@ async fn cache_hits(
 /// Telemetry answers 404 here, so the collectors take that per-collection path
 /// (one more request than before: the refused telemetry).
 const BEFORE: [(&str, &str); 2] = [
-    ("QDRANT_EXPORTER_COLLECTORS", "collections,cluster,shards,snapshots,issues"),
-    ("QDRANT_EXPORTER_COLLECTOR_INTERVALS", "snapshots=0,issues=0"),
+    (
+        "QDRANT_EXPORTER_COLLECTORS",
+        "collections,cluster,shards,snapshots,issues",
+    ),
+    (
+        "QDRANT_EXPORTER_COLLECTOR_INTERVALS",
+        "snapshots=0,issues=0",
+    ),
 ];
 
 /// The exporter before (per-collection requests) or now (node-local telemetry).
@@ -192,7 +198,11 @@ async fn series_per_node(mock: &MockQdrant, before: bool) {
             .send()
             .await
             .expect("answer");
-        let body = response.body().limit(256 * 1024 * 1024).await.expect("body");
+        let body = response
+            .body()
+            .limit(256 * 1024 * 1024)
+            .await
+            .expect("body");
         let text = String::from_utf8_lossy(&body);
         per_node.push(text.lines().filter(|l| !l.starts_with('#')).count());
     }
@@ -273,7 +283,15 @@ async fn main() {
         cache_hits(&mock, collections, "default collectors", &[]).await;
     }
     let latency = Duration::from_millis(2);
-    cold_refresh(&mock, 1000, latency, "before (per collection)", &BEFORE, true).await;
+    cold_refresh(
+        &mock,
+        1000,
+        latency,
+        "before (per collection)",
+        &BEFORE,
+        true,
+    )
+    .await;
     cold_refresh(&mock, 1000, latency, "default collectors", &[], false).await;
     let every_collector: Vec<&str> = qdrant_exporter::collectors::REGISTRY
         .iter()

@@ -99,9 +99,13 @@ impl Placement {
         for shard in 0..self.shards {
             for peer in self.holders(shard) {
                 if peer == self.me {
-                    local.push(json!({"shard_id": shard, "points_count": points, "state": "Active"}));
+                    local.push(
+                        json!({"shard_id": shard, "points_count": points, "state": "Active"}),
+                    );
                 } else {
-                    remote.push(json!({"shard_id": shard, "peer_id": self.peers[peer], "state": "Active"}));
+                    remote.push(
+                        json!({"shard_id": shard, "peer_id": self.peers[peer], "state": "Active"}),
+                    );
                 }
             }
         }

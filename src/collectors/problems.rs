@@ -44,8 +44,9 @@ impl Failure {
                 "the {} collector falls back to one request per collection: {why}",
                 collector.name()
             ),
-            hint: "upgrade Qdrant (1.16 or later reports everything in one telemetry request) \
-                   to cut the exporter's load on it",
+            hint: "Qdrant 1.15 and later report it all in one telemetry request to a key \
+                   that may read GET /telemetry (the read-only key may): upgrading cuts the \
+                   exporter's load on Qdrant",
         }
     }
 

@@ -8,6 +8,7 @@ mod cost;
 mod docs;
 mod e2e;
 mod failures;
+mod families;
 mod guards;
 mod helpers;
 mod kube;
