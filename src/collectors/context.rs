@@ -26,7 +26,7 @@ pub struct Context<'a> {
 }
 
 /// Where a telemetry-backed collector gets its data this refresh.
-pub enum Source<'a> {
+enum Source<'a> {
     /// The selected collections' telemetry, sorted by name.
     Telemetry(Selected<'a>),
     /// Telemetry cannot be read here (404, 403): this is why.
@@ -61,7 +61,7 @@ impl Selected<'_> {
 }
 
 impl<'a> Context<'a> {
-    pub fn telemetry_source(&self, collector: Collector) -> Source<'a> {
+    fn telemetry_source(&self, collector: Collector) -> Source<'a> {
         let telemetry = match self.telemetry {
             Some(Ok(telemetry)) => telemetry,
             Some(Err(error @ (QdrantError::NotFound | QdrantError::Forbidden))) => {
@@ -89,12 +89,10 @@ impl<'a> Context<'a> {
             collections,
         })
     }
-}
 
-impl<'a> Context<'a> {
     /// The families `from_telemetry` makes of the shared telemetry, or, where
     /// telemetry cannot serve (an older Qdrant, a missing field, no access),
-    /// the output of today's per-collection requests, with one warning saying why.
+    /// the output of the collector's per-collection requests, with one warning saying why.
     pub async fn telemetry_or_per_collection<Fut>(
         &self,
         collector: Collector,

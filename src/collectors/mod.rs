@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use futures_util::future;
 use prometheus::proto::MetricFamily;
 
-pub use context::{Context, Selected, Source};
+pub use context::{Context, Selected};
 pub use own_metrics::REVISION;
 pub use problems::Failure;
 use problems::ProblemLog;
@@ -53,6 +53,43 @@ pub struct Snapshot {
 pub struct RefreshState {
     problems: ProblemLog,
     schedule: Schedule,
+}
+
+impl RefreshState {
+    /// Logs what changed about the collector, and remembers its run: its
+    /// figures too where they will be served again (a collector with an interval).
+    fn record(
+        &self,
+        collector: Collector,
+        output: &Output,
+        duration: Duration,
+        started: Instant,
+        config: &CollectorConfig,
+    ) {
+        self.problems
+            .observe(collector.name(), output.failure.as_ref());
+        let unsupported = output
+            .unsupported
+            .map(|why| Failure::unsupported(collector, why));
+        self.problems.observe_warning(
+            collector.name(),
+            unsupported.as_ref().or(output.warning.as_ref()),
+        );
+        let (families, relayed) = if config.interval(collector).is_zero() {
+            (Vec::new(), String::new())
+        } else {
+            (output.families.clone(), output.relayed.clone())
+        };
+        let run = LastRun {
+            families,
+            relayed,
+            fetched_at: started,
+            success: output.failure.is_none(),
+            supported: output.unsupported.is_none(),
+            duration,
+        };
+        self.schedule.record(collector, run);
+    }
 }
 
 /// What one collector produced.
@@ -186,34 +223,11 @@ pub async fn refresh(
     });
     let mut fresh = BTreeMap::new();
     for (collector, output, duration) in future::join_all(runs).await {
-        state
-            .problems
-            .observe(collector.name(), output.failure.as_ref());
-        let unsupported = output
-            .unsupported
-            .map(|why| Failure::unsupported(collector, why));
-        state.problems.observe_warning(
-            collector.name(),
-            unsupported.as_ref().or(output.warning.as_ref()),
-        );
-        // Kept only where it will be served again: a collector with an interval.
-        let (kept_families, kept_relayed) = if config.interval(collector).is_zero() {
-            (Vec::new(), String::new())
-        } else {
-            (output.families.clone(), output.relayed.clone())
-        };
-        let run = LastRun {
-            families: kept_families,
-            relayed: kept_relayed,
-            fetched_at: started,
-            success: output.failure.is_none(),
-            supported: output.unsupported.is_none(),
-            duration,
-        };
-        state.schedule.record(collector, run);
+        state.record(collector, &output, duration, started, config);
         fresh.insert(collector, output);
     }
 
+    // Every enabled collector's figures: this refresh's, or its last run's.
     let exported: HashSet<&str> = selection.names.iter().map(String::as_str).collect();
     let mut reports = Vec::new();
     let mut relayed = String::new();

@@ -31,36 +31,30 @@ pub fn dashboard_expressions() -> Vec<String> {
     found
 }
 
-pub fn rule_expressions() -> Vec<String> {
+/// One field of every rule, alerting and recording, where the rule has it.
+fn rule_field(field: &str) -> Vec<String> {
     let rules: serde_yaml::Value = serde_yaml::from_str(RULES).unwrap();
     rules["groups"]
         .as_sequence()
         .unwrap()
         .iter()
         .flat_map(|group| group["rules"].as_sequence().unwrap().iter())
-        .map(|rule| rule["expr"].as_str().unwrap().to_owned())
+        .filter_map(|rule| rule[field].as_str().map(str::to_owned))
         .collect()
+}
+
+pub fn rule_expressions() -> Vec<String> {
+    rule_field("expr")
 }
 
 /// The names of the alerting rules.
 pub fn alert_names() -> Vec<String> {
-    rule_names("alert")
+    rule_field("alert")
 }
 
 /// The names the recording rules record (`qdrant:…`).
 pub fn recorded_names() -> Vec<String> {
-    rule_names("record")
-}
-
-fn rule_names(kind: &str) -> Vec<String> {
-    let rules: serde_yaml::Value = serde_yaml::from_str(RULES).unwrap();
-    rules["groups"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .flat_map(|group| group["rules"].as_sequence().unwrap().iter())
-        .filter_map(|rule| rule[kind].as_str().map(str::to_owned))
-        .collect()
+    rule_field("record")
 }
 
 /// The lines of the README's ```promql blocks, comments left out.
