@@ -3,6 +3,10 @@
 # Build: docker build --build-arg REVISION="$(git rev-parse --short=12 HEAD)" -t qdrant-exporter .
 
 FROM rust:1.95-alpine AS build
+# musl's C headers for mimalloc, the allocator of every build (see src/main.rs); the
+# package follows the base image's Alpine release, so it is not pinned here.
+# hadolint ignore=DL3018
+RUN apk add --no-cache musl-dev
 WORKDIR /src
 # Dependencies first, in their own layer: rebuilt only when the manifests or the lock file change.
 COPY Cargo.toml Cargo.lock build.rs ./

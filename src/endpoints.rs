@@ -18,6 +18,3 @@ pub const DEFAULT_PORT: u16 = 9999;
 pub const METRICS_PORT_NAME: &str = "metrics";
 /// Name of the exporter's container when it runs as a sidecar.
 pub const CONTAINER_NAME: &str = "qdrant-exporter";
-
-/// Routes whose requests are probes: logged below info level.
-pub const PROBE_PATHS: [&str; 2] = [HEALTHZ_PATH, READYZ_PATH];

@@ -1,14 +1,17 @@
 //! qdrant-exporter: a Prometheus exporter for the Qdrant vector database.
 //!
 //! Data flows one way: [`config`] → [`qdrant`] client → [`collectors`] →
-//! snapshot → rendered text ([`metrics`]) → [`cache`] → HTTP ([`startup`]).
+//! snapshot → rendered text and its gzip ([`metrics`], [`cache`]) → HTTP ([`startup`]).
 
 pub mod cache;
 pub mod collectors;
 pub mod config;
 pub mod endpoints;
 pub mod kube;
+mod limits;
 pub mod metrics;
 pub mod qdrant;
+mod request_log;
+mod response;
 pub mod startup;
 pub mod telemetry;

@@ -4,67 +4,98 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderMap};
-use actix_web::{middleware, web, App, HttpRequest, HttpResponse, HttpServer};
-use bytes::BytesMut;
-use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
+use actix_web::http::header::HeaderMap;
+use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, HttpServer, Route};
 
-use crate::cache::{Cache, Rendered};
+use crate::cache::{Cache, Lookup, Rendered};
 use crate::collectors::{self, RefreshState};
 use crate::config::Config;
-use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATHS, READYZ_PATH};
-use crate::metrics::{render, GaugeFamily, TEXT_CONTENT_TYPE};
+use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, READYZ_PATH};
 use crate::qdrant::{QdrantClient, RequestCounter};
+use crate::{limits, request_log, response};
 
 /// Prometheus sends its scrape timeout in this header.
 const SCRAPE_TIMEOUT_HEADER: &str = "X-Prometheus-Scrape-Timeout-Seconds";
 /// Time kept back from Prometheus' scrape timeout for rendering and sending the answer.
 const SCRAPE_TIMEOUT_MARGIN: Duration = Duration::from_millis(500);
+/// What a scrape without a timeout header waits beyond the refresh deadline:
+/// time to render the refresh's answer.
+const RENDER_SLACK: Duration = Duration::from_secs(1);
 
 /// State shared by all workers.
 pub struct AppState {
     config: Config,
-    cache: Cache,
+    cache: Arc<Cache>,
     refresh: RefreshState,
 }
 
+/// The exposition to serve: the cached one while young enough; else the one a
+/// refresh makes, if it finishes within `wait`; else the newest there is.
+///
+/// The refresh runs on a task of its own, to the configured refresh deadline,
+/// whichever scrape started it and however long that scrape waits: a scraper
+/// with a tiny timeout cannot cut it short and make the others see `qdrant_up 0`.
+async fn exposition(
+    state: &web::Data<AppState>,
+    client: &web::Data<QdrantClient>,
+    wait: Duration,
+) -> Arc<Rendered> {
+    let finished = match state.cache.lookup() {
+        Lookup::Fresh(rendered) => return rendered,
+        Lookup::Stale(finished) => finished,
+    };
+    if let Some(ticket) = state.cache.start_refresh() {
+        let (state, client) = (state.clone(), client.clone());
+        // On this worker's runtime: the awc client is not Send.
+        actix_web::rt::spawn(async move {
+            let deadline = Instant::now() + state.config.refresh_timeout;
+            let snapshot =
+                collectors::refresh(&client, &state.refresh, &state.config.collectors, deadline)
+                    .await;
+            let rendered =
+                web::block(move || Rendered::from_snapshot(snapshot, Instant::now())).await;
+            if let Ok(rendered) = rendered {
+                ticket.finish(rendered);
+            }
+        });
+    }
+    match state.cache.wait(finished, wait).await {
+        Some(rendered) => rendered,
+        None => Arc::new(Rendered::nothing_yet(&collectors::before_first_refresh(
+            &state.config.collectors,
+        ))),
+    }
+}
+
 impl AppState {
-    /// The exposition, from cache or from a refresh bounded by the smaller of the
-    /// configured refresh timeout and the scraper's own timeout.
-    async fn scrape(&self, client: &QdrantClient, scrape_timeout: Option<Duration>) -> Rendered {
-        self.cache
-            .get(|| {
-                let budget = scrape_timeout.map_or(self.config.refresh_timeout, |timeout| {
-                    // Half of a very short timeout rather than nothing at all.
-                    let usable = timeout
-                        .saturating_sub(SCRAPE_TIMEOUT_MARGIN)
-                        .max(timeout / 2);
-                    usable.min(self.config.refresh_timeout)
-                });
-                collectors::refresh(
-                    client,
-                    &self.refresh,
-                    &self.config.collectors,
-                    Instant::now() + budget,
-                )
-            })
-            .await
+    /// How long a scrape waits for a refresh: its own timeout less a margin
+    /// (half of a very short one rather than nothing), or the refresh deadline.
+    fn wait_budget(&self, headers: &HeaderMap) -> Duration {
+        scrape_timeout(headers).map_or(self.config.refresh_timeout + RENDER_SLACK, |timeout| {
+            timeout
+                .saturating_sub(SCRAPE_TIMEOUT_MARGIN)
+                .max(timeout / 2)
+        })
     }
 }
 
 pub struct Application {
     port: u16,
-    server: Server,
+    server: actix_web::dev::Server,
 }
 
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server.
     pub fn build(config: Config) -> std::io::Result<Application> {
-        let listener = TcpListener::bind(config.listen_address)?;
+        let open_file_limit = limits::raise_open_file_limit();
+        let listener = TcpListener::bind(config.listen_address).map_err(|error| {
+            std::io::Error::new(
+                error.kind(),
+                format!("cannot listen on {}: {error}", config.listen_address),
+            )
+        })?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, config)?;
+        let server = run(listener, config, open_file_limit)?;
         Ok(Application { port, server })
     }
 
@@ -78,28 +109,46 @@ impl Application {
     }
 }
 
-fn run(listener: TcpListener, config: Config) -> std::io::Result<Server> {
+/// A route answering GET, and HEAD like GET without the body.
+fn get_or_head() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+fn run(
+    listener: TcpListener,
+    config: Config,
+    open_file_limit: Option<u64>,
+) -> std::io::Result<actix_web::dev::Server> {
     let requests = RequestCounter::new();
     let state = web::Data::new(AppState {
-        cache: Cache::new(config.cache_ttl),
+        cache: Arc::new(Cache::new(config.cache_ttl)),
         refresh: RefreshState::default(),
         config,
     });
     let qdrant_config = Arc::new(state.config.qdrant.clone());
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(middleware::Compress::default())
-            .wrap(TracingLogger::<QuietProbes>::new())
+            .wrap(middleware::from_fn(request_log::log_request))
             .app_data(state.clone())
             // awc clients are not Send: one per worker.
             .app_data(web::Data::new(QdrantClient::new(
                 &qdrant_config,
                 requests.clone(),
             )))
-            .route(METRICS_PATH, web::get().to(metrics))
-            .route(HEALTHZ_PATH, web::get().to(healthz))
-            .route(READYZ_PATH, web::get().to(readyz))
-            .route(LANDING_PATH, web::get().to(landing))
+            .route(METRICS_PATH, get_or_head().to(metrics))
+            .route(HEALTHZ_PATH, get_or_head().to(healthz))
+            .route(READYZ_PATH, get_or_head().to(readyz))
+            .route(LANDING_PATH, get_or_head().to(landing))
+    })
+    .workers(workers)
+    .max_connections(limits::connections_per_worker(open_file_limit, workers))
+    // Small answers go out at once instead of waiting on the peer's delayed ACK.
+    .on_connect(|connection, _| {
+        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+            // Best effort: without it answers are only slower.
+            let _ = tcp.set_nodelay(true);
+        }
     })
     .shutdown_timeout(5)
     .listen(listener)?
@@ -112,26 +161,9 @@ async fn metrics(
     state: web::Data<AppState>,
     client: web::Data<QdrantClient>,
 ) -> HttpResponse {
-    let rendered = state
-        .scrape(&client, scrape_timeout(request.headers()))
-        .await;
-    // The cache age is the one figure that changes between cache hits.
-    let mut age = Vec::with_capacity(256);
-    render(
-        &[GaugeFamily::single(
-            "qdrant_exporter_cache_age_seconds",
-            "Seconds since the served figures were fetched from Qdrant.",
-            rendered.refreshed_at.elapsed().as_secs_f64(),
-        )],
-        &mut age,
-    );
-    let mut body = BytesMut::with_capacity(rendered.body.len() + age.len());
-    body.extend_from_slice(&rendered.body);
-    body.extend_from_slice(&age);
-    HttpResponse::Ok()
-        .content_type(TEXT_CONTENT_TYPE)
-        .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
-        .body(body.freeze())
+    let wait = state.wait_budget(request.headers());
+    let rendered = exposition(&state, &client, wait).await;
+    response::exposition(&rendered, response::accepts_gzip(request.headers()))
 }
 
 fn scrape_timeout(headers: &HeaderMap) -> Option<Duration> {
@@ -162,8 +194,7 @@ async fn readyz(
     client: web::Data<QdrantClient>,
 ) -> HttpResponse {
     if state.config.readiness_requires_qdrant
-        && !state
-            .scrape(&client, scrape_timeout(request.headers()))
+        && !exposition(&state, &client, state.wait_budget(request.headers()))
             .await
             .up
     {
@@ -189,25 +220,4 @@ async fn landing() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(page)
-}
-
-/// Request spans at info level, except for probes, which kubelet sends every
-/// few seconds: theirs are at debug level.
-struct QuietProbes;
-
-impl RootSpanBuilder for QuietProbes {
-    fn on_request_start(request: &ServiceRequest) -> Span {
-        if PROBE_PATHS.contains(&request.path()) {
-            tracing_actix_web::root_span!(level = tracing::Level::DEBUG, request)
-        } else {
-            tracing_actix_web::root_span!(request)
-        }
-    }
-
-    fn on_request_end<B: actix_web::body::MessageBody>(
-        span: Span,
-        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
-    ) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
-    }
 }

@@ -137,6 +137,27 @@ impl Output {
     }
 }
 
+/// What is served before the first refresh has finished: the exporter's own
+/// metrics, with `qdrant_up 0` (Qdrant has not answered yet).
+pub fn before_first_refresh(config: &CollectorConfig) -> Vec<MetricFamily> {
+    own_metrics::exporter_families(false, &not_run(config))
+}
+
+/// Every enabled collector, failed without running: Qdrant did not answer.
+fn not_run(config: &CollectorConfig) -> Vec<Report> {
+    config
+        .enabled
+        .iter()
+        .map(|&collector| Report {
+            collector,
+            success: false,
+            supported: true,
+            duration: None,
+            data_age: None,
+        })
+        .collect()
+}
+
 /// Runs one refresh, finishing by `deadline` whatever Qdrant does.
 pub async fn refresh(
     client: &QdrantClient,
@@ -174,18 +195,7 @@ pub async fn refresh(
                 .problems
                 .observe("qdrant", Some(&Failure::from_error(&error, message)));
             // No collector ran, and none of their figures are served: each failed.
-            let reports: Vec<Report> = config
-                .enabled
-                .iter()
-                .map(|&collector| Report {
-                    collector,
-                    success: false,
-                    supported: true,
-                    duration: None,
-                    data_age: None,
-                })
-                .collect();
-            families.extend(own_metrics::exporter_families(false, &reports));
+            families.extend(own_metrics::exporter_families(false, &not_run(config)));
             families.extend(client.request_counter().families());
             return Snapshot {
                 up: false,

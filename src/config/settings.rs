@@ -79,7 +79,7 @@ pub struct Settings {
     #[arg(long, value_name = "SECONDS")]
     pub request_timeout_seconds: Option<f64>,
 
-    /// Upper bound of one whole refresh; Prometheus' scrape timeout lowers it further
+    /// Upper bound of one whole refresh, whoever waits; a scrape waits at most its own timeout
     #[arg(long, value_name = "SECONDS")]
     pub refresh_timeout_seconds: Option<f64>,
 

@@ -118,7 +118,15 @@ async fn recorded_fixtures_give_the_expected_values() {
             r#"collector="collections""#
         ) > 0.0
     );
-    assert!(value(&m, "qdrant_exporter_cache_age_seconds", "") >= 0.0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let refreshed = value(&m, "qdrant_exporter_last_refresh_timestamp_seconds", "");
+    assert!(
+        refreshed <= now && refreshed > now - 60.0,
+        "{refreshed} {now}"
+    );
     let build = format!(
         r#"version="{}",revision="{}""#,
         env!("CARGO_PKG_VERSION"),

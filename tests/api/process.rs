@@ -146,12 +146,12 @@ async fn the_key_never_appears_in_logs_and_problems_are_logged_once() {
         "{}",
         warnings[0]
     );
-    // One line per request, when it ends; the kubelet's probes below info level.
+    // One line per request, when it ends; successful ones (probes, scrapes) below info level.
     let request_lines = |route: &str| -> Vec<&str> {
         logs.lines()
             .filter(|l| {
-                l.contains("\"message\":\"close\"")
-                    && l.contains(&format!("\"http.route\":\"{route}\""))
+                l.contains("\"message\":\"request\"")
+                    && l.contains(&format!("\"route\":\"{route}\""))
             })
             .collect()
     };
@@ -160,12 +160,46 @@ async fn the_key_never_appears_in_logs_and_problems_are_logged_once() {
     assert!(probes[0].contains("\"level\":\"DEBUG\""), "{}", probes[0]);
     let scrapes = request_lines("/metrics");
     assert_eq!(scrapes.len(), 4, "{logs}");
-    assert!(scrapes
-        .iter()
-        .all(|l| l.contains("\"level\":\"INFO\"") && l.contains("\"http.status_code\":200")));
+    assert!(scrapes.iter().all(|l| l.contains("\"level\":\"DEBUG\"")
+        && l.contains("\"status\":200")
+        && l.contains("\"method\":\"GET\"")
+        && l.contains("\"latency_ms\":")));
     let recoveries = logs
         .lines()
         .filter(|l| l.contains("\"level\":\"INFO\"") && l.contains("recovered"))
         .count();
     assert_eq!(recoveries, 1, "{logs}");
+}
+
+#[test]
+fn the_soft_open_file_limit_is_raised_to_the_hard_limit() {
+    // Started with a low soft limit, as many systems set it (1,024).
+    let mut child = Command::new("sh")
+        .args(["-c", &format!("ulimit -Sn 256 && exec {BINARY}")])
+        .env_clear()
+        .env("QDRANT_EXPORTER_LISTEN_ADDRESS", "127.0.0.1:0")
+        .env("QDRANT_URL", "http://127.0.0.1:9")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let limits_file = format!("/proc/{}/limits", child.id());
+    let open_files = || -> Option<(String, String)> {
+        let limits = std::fs::read_to_string(&limits_file).ok()?;
+        let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+        let mut fields = line["Max open files".len()..].split_whitespace();
+        Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
+    };
+    // The exporter raises it before it listens: wait until it serves.
+    let mut raised = None;
+    for _ in 0..100 {
+        if let Some((soft, hard)) = open_files().filter(|(soft, _)| soft != "256") {
+            raised = Some((soft, hard));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (soft, hard) = raised.expect("the soft limit was raised from 256");
+    assert_eq!(soft, hard);
 }

@@ -1,0 +1,52 @@
+//! One log line per request, when it ends: method, route, status and latency.
+//! Successful, prompt requests are logged at debug level (Prometheus and the
+//! kubelet send them all day); slow ones and client errors at info, server
+//! errors at warn. Strings the client chose (the path of an unknown route, the
+//! user agent) are written quoted and escaped, so they cannot forge fields.
+
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::Next;
+
+/// A request slower than this is logged at info level even when it succeeded.
+const SLOW: Duration = Duration::from_secs(1);
+
+pub async fn log_request(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request.match_pattern();
+    let path = route.is_none().then(|| request.path().to_owned());
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    let response = next.call(request).await?;
+    let status = response.status().as_u16();
+    let latency = started.elapsed();
+    macro_rules! line {
+        ($level:ident) => {
+            tracing::$level!(
+                method = %method,
+                route = route.as_deref().unwrap_or("unmatched"),
+                path = ?path,
+                status,
+                latency_ms = latency.as_secs_f64() * 1e3,
+                user_agent = ?user_agent,
+                "request"
+            )
+        };
+    }
+    match status {
+        500.. => line!(warn),
+        400.. => line!(info),
+        _ if latency >= SLOW => line!(info),
+        _ => line!(debug),
+    }
+    Ok(response)
+}
