@@ -1,4 +1,6 @@
-//! Benchmark: prints figures, asserts nothing. Run with `cargo bench --bench exporter`.
+//! Benchmark: prints figures, asserts nothing. Run with `scripts/bench.sh`
+//! (installs nginx, the ceiling the cache hits are compared with, then runs
+//! `cargo bench --bench exporter`).
 //!
 //! The exporter runs as its own process (the release binary), so that its
 //! memory is measured alone; the mock Qdrant and the load generator run here.
@@ -7,17 +9,20 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
 use mock_qdrant::MockQdrant;
+
+#[path = "exporter/serving.rs"]
+mod serving;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_qdrant-exporter");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/qdrant-v1.18.3");
 /// Concurrent keep-alive connections of the load generator.
-const CONNECTIONS: usize = 32;
+const CONNECTIONS: usize = 10;
 const LOAD_DURATION: Duration = Duration::from_secs(3);
 
 struct Exporter {
     child: Child,
+    port: u16,
     url: String,
 }
 
@@ -43,6 +48,7 @@ impl Exporter {
             .expect("exporter starts");
         let exporter = Exporter {
             child,
+            port,
             url: format!("http://127.0.0.1:{port}"),
         };
         let client = awc::Client::default();
@@ -91,45 +97,87 @@ async fn fetch(client: &awc::Client, url: &str) -> (Duration, usize) {
     (started.elapsed(), body.len())
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+/// Cache hits (a TTL of an hour), identity and gzip, side by side with nginx
+/// serving the same bytes from memory (gzip_static for the compressed ones).
+async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
+    mock.synthesize(collections);
+    let exporter = Exporter::start(&mock.url(), "3600", &[]).await;
+    let url = format!("{}/metrics", exporter.url);
+    let client = awc::Client::default();
+    let text = serving::fetch_raw(&client, &url, false).await.1;
+    let gzip = serving::fetch_raw(&client, &url, true).await.1;
+    let nginx = serving::Nginx::start(&text, &gzip);
+    for (encoding, compressed) in [("identity", false), ("gzip", true)] {
+        let ours = serving::load(&url, compressed, CONNECTIONS, LOAD_DURATION).await;
+        let (_, peak) = exporter.rss_mib();
+        print!(
+            "cache hit {collections:>5} collections {encoding:<8} body {:>8} B  exporter {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  peak RSS {peak:.1} MiB",
+            ours.body,
+            ours.per_second,
+            ours.p50.as_secs_f64() * 1e3,
+            ours.p99.as_secs_f64() * 1e3,
+        );
+        match &nginx {
+            Some(nginx) => {
+                let theirs =
+                    serving::load(&nginx.url, compressed, CONNECTIONS, LOAD_DURATION).await;
+                println!(
+                    "  |  nginx {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  |  exporter/nginx {:.2}",
+                    theirs.per_second,
+                    theirs.p50.as_secs_f64() * 1e3,
+                    theirs.p99.as_secs_f64() * 1e3,
+                    ours.per_second / theirs.per_second,
+                );
+            }
+            None => println!("  |  nginx not installed (scripts/bench.sh installs it)"),
+        }
+    }
 }
 
-/// Cache-hit throughput: TTL of an hour, so every request after the first is a hit.
-async fn cache_hits(
-    mock: &MockQdrant,
-    collections: usize,
-    which: &str,
-    extra_env: &[(&str, &str)],
-) {
-    mock.synthesize(collections);
-    let exporter = Exporter::start(&mock.url(), "3600", extra_env).await;
-    let url = format!("{}/metrics", exporter.url);
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
-    let (_, body_bytes) = fetch(&client, &url).await;
-    let deadline = Instant::now() + LOAD_DURATION;
-    let workers = (0..CONNECTIONS).map(|_| async {
-        let mut latencies = Vec::new();
-        while Instant::now() < deadline {
-            latencies.push(fetch(&client, &url).await.0);
-        }
-        latencies
-    });
-    let started = Instant::now();
-    let mut latencies: Vec<Duration> = join_all(workers).await.into_iter().flatten().collect();
-    let elapsed = started.elapsed();
-    latencies.sort_unstable();
-    let (_, peak) = exporter.rss_mib();
-    println!(
-        "cache hit, {which:<17} {collections:>5} collections  {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  body {:>7} B  peak RSS {peak:.1} MiB  ({} requests, {CONNECTIONS} connections)",
-        latencies.len() as f64 / elapsed.as_secs_f64(),
-        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
-        body_bytes,
-        latencies.len(),
-    );
+/// Floods at 1,000 collections: pipelined requests nobody reads, thousands of
+/// idle connections; the exporter's RSS during and 10 s after, and how long a
+/// kubelet-style probe of /healthz takes meanwhile.
+async fn floods(mock: &MockQdrant) {
+    serving::raise_open_file_limit();
+    mock.synthesize(1000);
+    let exporter = Exporter::start(&mock.url(), "3600", &[]).await;
+    let client = awc::Client::default();
+    serving::fetch_raw(&client, &format!("{}/metrics", exporter.url), false).await;
+    let (before, _) = exporter.rss_mib();
+    let port = exporter.port;
+    type Flood = fn(u16) -> Vec<std::net::TcpStream>;
+    let floods: [(&str, Flood); 2] = [
+        (
+            "20 connections x 2,000 pipelined GET /metrics, never read",
+            |port| serving::pipelining_flood(port, 20, 2000),
+        ),
+        ("5,000 idle connections", |port| {
+            serving::idle_flood(port, 5000)
+        }),
+    ];
+    for (what, flood) in floods {
+        let held = std::thread::spawn(move || {
+            let streams = flood(port);
+            let mut probes: Vec<Option<Duration>> = (0..20).map(|_| serving::probe(port)).collect();
+            probes.sort_unstable();
+            (streams.len(), probes)
+        })
+        .join()
+        .unwrap();
+        let (during, peak) = exporter.rss_mib();
+        let (connections, probes) = held;
+        let answered: Vec<Duration> = probes.iter().flatten().copied().collect();
+        // The streams were dropped with the thread: wait for the exporter to let go.
+        actix_web::rt::time::sleep(Duration::from_secs(10)).await;
+        let (after, _) = exporter.rss_mib();
+        println!(
+            "flood: {what} ({connections} opened): RSS before {before:.1} MiB, during {during:.1} MiB, peak {peak:.1} MiB, \
+             10 s after {after:.1} MiB; /healthz probes answered {}/20, median {:.1} ms, max {:.1} ms",
+            answered.len(),
+            answered.get(answered.len() / 2).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
+            answered.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
+        );
+    }
 }
 
 /// The collectors and settings of the exporter before the node-local refresh:
@@ -261,51 +309,72 @@ async fn cold_refresh(
 
 #[actix_web::main]
 async fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--list") {
         // `cargo test --benches` asks a harness-less bench to list its tests.
         return;
     }
-    let mock = MockQdrant::start(FIXTURES).expect("mock starts");
+    // `cargo bench --bench exporter -- serving floods` runs those sections only.
+    let sections = ["cost", "series", "serving", "floods", "refresh"];
+    let chosen: Vec<&str> = args
+        .iter()
+        .map(String::as_str)
+        .filter(|a| sections.contains(a))
+        .collect();
+    let runs = |section: &str| chosen.is_empty() || chosen.contains(&section);
     println!(
         "qdrant-exporter benchmark ({} cores)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    for before in [true, false] {
-        for collections in [10, 100, 1000, 5000] {
-            refresh_cost(&mock, collections, before).await;
+    if runs("cost") {
+        let mock = MockQdrant::start(FIXTURES).expect("mock starts");
+        for before in [true, false] {
+            for collections in [10, 100, 1000, 5000] {
+                refresh_cost(&mock, collections, before).await;
+            }
         }
     }
-    for before in [true, false] {
-        series_per_node(&mock, before).await;
+    if runs("series") {
+        let mock = MockQdrant::start(FIXTURES).expect("mock starts");
+        for before in [true, false] {
+            series_per_node(&mock, before).await;
+        }
     }
     let mock = MockQdrant::start(FIXTURES).expect("mock starts");
-    for collections in [10, 100, 1000] {
-        cache_hits(&mock, collections, "default collectors", &[]).await;
+    if runs("serving") {
+        for collections in [100, 1000] {
+            cache_hits_against_nginx(&mock, collections).await;
+        }
     }
-    let latency = Duration::from_millis(2);
-    cold_refresh(
-        &mock,
-        1000,
-        latency,
-        "before (per collection)",
-        &BEFORE,
-        true,
-    )
-    .await;
-    cold_refresh(&mock, 1000, latency, "default collectors", &[], false).await;
-    let every_collector: Vec<&str> = qdrant_exporter::collectors::REGISTRY
-        .iter()
-        .map(|registration| registration.name)
-        .collect();
-    let every_collector = every_collector.join(",");
-    let everything = [("QDRANT_EXPORTER_COLLECTORS", every_collector.as_str())];
-    cold_refresh(
-        &mock,
-        1000,
-        latency,
-        "every collector and the relay",
-        &everything,
-        false,
-    )
-    .await;
+    if runs("floods") {
+        floods(&mock).await;
+    }
+    if runs("refresh") {
+        let latency = Duration::from_millis(2);
+        cold_refresh(
+            &mock,
+            1000,
+            latency,
+            "before (per collection)",
+            &BEFORE,
+            true,
+        )
+        .await;
+        cold_refresh(&mock, 1000, latency, "default collectors", &[], false).await;
+        let every_collector: Vec<&str> = qdrant_exporter::collectors::REGISTRY
+            .iter()
+            .map(|registration| registration.name)
+            .collect();
+        let every_collector = every_collector.join(",");
+        let everything = [("QDRANT_EXPORTER_COLLECTORS", every_collector.as_str())];
+        cold_refresh(
+            &mock,
+            1000,
+            latency,
+            "every collector and the relay",
+            &everything,
+            false,
+        )
+        .await;
+    }
 }

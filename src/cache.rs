@@ -11,10 +11,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::metrics::Family;
 use bytes::Bytes;
 use flate2::write::GzEncoder;
 use flate2::Compression;
-use prometheus::proto::MetricFamily;
 use tokio::sync::watch;
 
 use crate::collectors::Snapshot;
@@ -37,16 +37,11 @@ impl Rendered {
     }
 
     /// What a scrape gets before any refresh has finished: Qdrant has not answered yet.
-    pub fn nothing_yet(families: &[MetricFamily]) -> Rendered {
+    pub fn nothing_yet(families: &[Family]) -> Rendered {
         Self::from_parts(families, "", false, Instant::now())
     }
 
-    fn from_parts(
-        families: &[MetricFamily],
-        relayed: &str,
-        up: bool,
-        refreshed_at: Instant,
-    ) -> Rendered {
+    fn from_parts(families: &[Family], relayed: &str, up: bool, refreshed_at: Instant) -> Rendered {
         let mut text = Vec::with_capacity(64 * 1024);
         render(families, &mut text);
         text.extend_from_slice(relayed.as_bytes());
@@ -68,7 +63,7 @@ impl Rendered {
 
 /// When the served figures were fetched: constant between refreshes, so a
 /// cache hit changes no byte; the age is `time() - ` this in PromQL.
-fn refresh_timestamp_family() -> MetricFamily {
+fn refresh_timestamp_family() -> Family {
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();

@@ -4,10 +4,10 @@
 
 use std::time::SystemTime;
 
+use crate::metrics::Family;
 use chrono::DateTime;
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
-use prometheus::proto::MetricFamily;
 
 use super::{Context, Failure, Output};
 use crate::metrics::{bool_value, GaugeFamily};
@@ -84,7 +84,7 @@ async fn cluster(ctx: &Context<'_>) -> Output {
     }
 }
 
-fn raft_families(cluster: &EnabledCluster) -> Vec<MetricFamily> {
+fn raft_families(cluster: &EnabledCluster) -> Vec<Family> {
     let raft = &cluster.raft_info;
     let peer_id = cluster.peer_id.to_string();
     let mut this_peer = GaugeFamily::new(

@@ -7,9 +7,9 @@
 //! older Qdrant), it falls back to `GET /collections/{name}` per collection,
 //! whose figures are cluster-wide and keep their `qdrant_collection_*` names.
 
+use crate::metrics::Family;
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
-use prometheus::proto::MetricFamily;
 
 use super::fan_out::fan_out;
 use super::{Collector, Context, Output, Selected};
@@ -52,7 +52,7 @@ fn push_optimizer_ok(family: &mut GaugeFamily, labels: &[(&str, &str)], status: 
 pub fn from_telemetry(
     selected: &Selected,
     emits_cluster_wide: bool,
-) -> Result<Vec<MetricFamily>, &'static str> {
+) -> Result<Vec<Family>, &'static str> {
     let peer_id = selected
         .own_peer_id()
         .ok_or("telemetry does not say this node's peer id")?
@@ -121,7 +121,7 @@ pub fn from_telemetry(
             );
         }
     }
-    let mut families: Vec<MetricFamily> = [status, optimizer_ok, vectors, update_queue]
+    let mut families: Vec<Family> = [status, optimizer_ok, vectors, update_queue]
         .into_iter()
         .map(GaugeFamily::finish)
         .collect();
@@ -145,7 +145,7 @@ async fn per_collection(ctx: &Context<'_>) -> Output {
     }
 }
 
-pub fn collection_info_families(collections: &[(&str, CollectionInfo)]) -> Vec<MetricFamily> {
+pub fn collection_info_families(collections: &[(&str, CollectionInfo)]) -> Vec<Family> {
     const CLUSTER_WIDE: &str =
         "Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).";
     let mut points = GaugeFamily::new(
@@ -194,7 +194,7 @@ pub fn collection_info_families(collections: &[(&str, CollectionInfo)]) -> Vec<M
             configs.push((*name, config));
         }
     }
-    let mut families: Vec<MetricFamily> = [
+    let mut families: Vec<Family> = [
         points,
         indexed,
         segments,
@@ -210,7 +210,7 @@ pub fn collection_info_families(collections: &[(&str, CollectionInfo)]) -> Vec<M
 }
 
 /// The collections' configuration: the same on every node.
-fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<MetricFamily> {
+fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
     let mut shard_number = GaugeFamily::new(
         "qdrant_collection_shard_number",
         "Configured number of shards of the collection (config.params.shard_number).",

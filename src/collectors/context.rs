@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::time::Instant;
 
-use prometheus::proto::MetricFamily;
+use crate::metrics::Family;
 
 use super::{Collector, Failure, Output};
 use crate::qdrant::models::{ClusterInfo, CollectionTelemetry, Telemetry};
@@ -96,7 +96,7 @@ impl<'a> Context<'a> {
     pub async fn telemetry_or_per_collection<Fut>(
         &self,
         collector: Collector,
-        from_telemetry: impl FnOnce(&Selected<'a>) -> Result<Vec<MetricFamily>, &'static str>,
+        from_telemetry: impl FnOnce(&Selected<'a>) -> Result<Vec<Family>, &'static str>,
         per_collection: impl FnOnce() -> Fut,
     ) -> Output
     where

@@ -22,8 +22,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use crate::metrics::Family;
 use futures_util::future;
-use prometheus::proto::MetricFamily;
 
 pub use context::{Context, Selected};
 pub use own_metrics::REVISION;
@@ -32,7 +32,7 @@ use problems::ProblemLog;
 pub use registry::{Collector, REGISTRY};
 
 use crate::config::CollectorConfig;
-use crate::metrics::GaugeFamily;
+use crate::metrics::{escape_label_value, GaugeFamily};
 use crate::qdrant::models::{ClusterInfo, Telemetry, VersionInfo};
 use crate::qdrant::{QdrantClient, QdrantError, TelemetryDetail};
 use own_metrics::Report;
@@ -43,7 +43,7 @@ use selection::select_collections;
 pub struct Snapshot {
     /// Whether Qdrant answered the authorised collection listing.
     pub up: bool,
-    pub families: Vec<MetricFamily>,
+    pub families: Vec<Family>,
     /// Qdrant's own exposition, when the native relay is on.
     pub relayed: String,
 }
@@ -95,7 +95,7 @@ impl RefreshState {
 /// What one collector produced.
 #[derive(Default)]
 pub struct Output {
-    pub families: Vec<MetricFamily>,
+    pub families: Vec<Family>,
     /// Set when the collector did not fully succeed.
     pub failure: Option<Failure>,
     /// Worth one log line, but not a failure.
@@ -107,7 +107,7 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn families(families: Vec<MetricFamily>) -> Self {
+    pub fn families(families: Vec<Family>) -> Self {
         Self {
             families,
             ..Self::default()
@@ -139,7 +139,7 @@ impl Output {
 
 /// What is served before the first refresh has finished: the exporter's own
 /// metrics, with `qdrant_up 0` (Qdrant has not answered yet).
-pub fn before_first_refresh(config: &CollectorConfig) -> Vec<MetricFamily> {
+pub fn before_first_refresh(config: &CollectorConfig) -> Vec<Family> {
     own_metrics::exporter_families(false, &not_run(config))
 }
 
@@ -177,7 +177,7 @@ pub async fn refresh(
         })
         .collect();
     let reached = reach(client, config, &due, deadline).await;
-    let mut families: Vec<MetricFamily> = reached
+    let mut families: Vec<Family> = reached
         .version
         .as_ref()
         .ok()
@@ -196,7 +196,7 @@ pub async fn refresh(
                 .observe("qdrant", Some(&Failure::from_error(&error, message)));
             // No collector ran, and none of their figures are served: each failed.
             families.extend(own_metrics::exporter_families(false, &not_run(config)));
-            families.extend(client.request_counter().families());
+            families.push(client.request_counter().family());
             return Snapshot {
                 up: false,
                 families,
@@ -238,7 +238,16 @@ pub async fn refresh(
     }
 
     // Every enabled collector's figures: this refresh's, or its last run's.
-    let exported: HashSet<&str> = selection.names.iter().map(String::as_str).collect();
+    // As the label values are written: escaped.
+    let exported: HashSet<String> = selection
+        .names
+        .iter()
+        .map(|name| {
+            let mut escaped = String::with_capacity(name.len());
+            escape_label_value(name, &mut escaped);
+            escaped
+        })
+        .collect();
     let mut reports = Vec::new();
     let mut relayed = String::new();
     for &collector in &config.enabled {
@@ -264,7 +273,7 @@ pub async fn refresh(
         });
     }
     families.extend(own_metrics::exporter_families(true, &reports));
-    families.extend(client.request_counter().families());
+    families.push(client.request_counter().family());
     Snapshot {
         up: true,
         families,
@@ -274,18 +283,9 @@ pub async fn refresh(
 
 /// The families less the series of collections no longer exported (deleted
 /// since, or filtered out), so that figures served again are never stale.
-fn without_unexported(
-    mut families: Vec<MetricFamily>,
-    exported: &HashSet<&str>,
-) -> Vec<MetricFamily> {
+fn without_unexported(mut families: Vec<Family>, exported: &HashSet<String>) -> Vec<Family> {
     for family in &mut families {
-        family.mut_metric().retain(|metric| {
-            metric
-                .get_label()
-                .iter()
-                .find(|label| label.name() == "collection")
-                .is_none_or(|label| exported.contains(label.value()))
-        });
+        family.retain_collections(|collection| exported.contains(collection));
     }
     families
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use prometheus::proto::MetricFamily;
+use crate::metrics::Family;
 
 use super::Collector;
 use crate::metrics::{bool_value, GaugeFamily};
@@ -23,7 +23,7 @@ pub struct Report {
     pub data_age: Option<Duration>,
 }
 
-pub fn info_family(version: &VersionInfo) -> MetricFamily {
+pub fn info_family(version: &VersionInfo) -> Family {
     let mut info = GaugeFamily::new(
         "qdrant_info",
         "Version and commit of the Qdrant server. Always 1.",
@@ -33,7 +33,7 @@ pub fn info_family(version: &VersionInfo) -> MetricFamily {
     info.finish()
 }
 
-pub fn exporter_families(up: bool, reports: &[Report]) -> Vec<MetricFamily> {
+pub fn exporter_families(up: bool, reports: &[Report]) -> Vec<Family> {
     let mut build_info = GaugeFamily::new(
         "qdrant_exporter_build_info",
         "Version and git revision of this exporter. Always 1.",

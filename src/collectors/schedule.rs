@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use prometheus::proto::MetricFamily;
+use crate::metrics::Family;
 
 use super::Collector;
 
@@ -15,7 +15,7 @@ use super::Collector;
 #[derive(Clone)]
 pub struct LastRun {
     /// What it exported; kept only for collectors with an interval, which serve it again.
-    pub families: Vec<MetricFamily>,
+    pub families: Vec<Family>,
     pub relayed: String,
     /// When it started fetching from Qdrant.
     pub fetched_at: Instant,

@@ -1,6 +1,6 @@
 //! Which collections a refresh exports: filtered by name, then capped.
 
-use prometheus::proto::MetricFamily;
+use crate::metrics::Family;
 
 use crate::config::CollectorConfig;
 use crate::metrics::GaugeFamily;
@@ -42,7 +42,7 @@ pub fn select_collections(names: &[String], config: &CollectorConfig) -> Selecti
 }
 
 impl Selection {
-    pub fn skipped_family(&self) -> MetricFamily {
+    pub fn skipped_family(&self) -> Family {
         let mut skipped = GaugeFamily::new(
             "qdrant_exporter_collections_skipped",
             "Collections not exported: filtered out by name, or over max_collections.",

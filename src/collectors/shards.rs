@@ -8,9 +8,9 @@
 //! falls back to `GET /collections/{name}/cluster` per collection, which
 //! reports every replica the node knows of.
 
+use crate::metrics::Family;
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
-use prometheus::proto::MetricFamily;
 
 use super::fan_out::fan_out;
 use super::{Collector, Context, Output, Selected};
@@ -93,7 +93,7 @@ impl Families {
         }
     }
 
-    fn finish(self) -> Vec<MetricFamily> {
+    fn finish(self) -> Vec<Family> {
         [
             self.replica_state,
             self.local_points,
@@ -106,7 +106,7 @@ impl Families {
     }
 }
 
-pub fn from_telemetry(selected: &Selected) -> Result<Vec<MetricFamily>, &'static str> {
+pub fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     let own_peer = selected
         .own_peer_id()
         .ok_or("telemetry does not say this node's peer id")?
@@ -172,7 +172,7 @@ async fn per_collection(ctx: &Context<'_>) -> Output {
     }
 }
 
-pub fn cluster_info_families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<MetricFamily> {
+pub fn cluster_info_families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<Family> {
     let mut families = Families::new("all peers");
     for (collection, info) in collections {
         let own_peer = info.peer_id.to_string();

@@ -3,8 +3,8 @@
 //! The one collector whose requests grow with the number of collections:
 //! snapshots change rarely, so by default it runs every 5 minutes.
 
+use crate::metrics::Family;
 use chrono::{DateTime, NaiveDateTime};
-use prometheus::proto::MetricFamily;
 
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
@@ -29,7 +29,7 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     .boxed_local()
 }
 
-fn families(collections: &[(&str, Vec<SnapshotDescription>)]) -> Vec<MetricFamily> {
+fn families(collections: &[(&str, Vec<SnapshotDescription>)]) -> Vec<Family> {
     let mut count = GaugeFamily::new(
         "qdrant_collection_snapshots",
         "Snapshots of the collection stored on this node.",

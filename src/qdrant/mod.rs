@@ -5,15 +5,16 @@
 
 pub mod models;
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use awc::http::StatusCode;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use prometheus::IntCounterVec;
 use serde::de::DeserializeOwned;
 
 use crate::config::{ApiKey, QdrantConfig};
+use crate::metrics::{Family, Kind};
 use models::{
     ApiResponse, ClusterInfo, ClusterTelemetry, CollectionClusterInfo, CollectionInfo,
     CollectionList, IssueList, SnapshotDescription, Telemetry, VersionInfo,
@@ -118,20 +119,14 @@ impl QdrantError {
 /// Counts every request the exporter sends to Qdrant, by endpoint and outcome.
 ///
 /// This is the one metric that lives across refreshes: its label values are
-/// bounded (a handful of endpoints times a handful of outcomes).
-#[derive(Clone)]
-pub struct RequestCounter(IntCounterVec);
+/// bounded (a handful of endpoints times a handful of outcomes). Shared by the
+/// clients of all workers.
+#[derive(Clone, Default)]
+pub struct RequestCounter(Arc<Mutex<BTreeMap<(&'static str, &'static str), u64>>>);
 
 impl RequestCounter {
     pub fn new() -> Self {
-        let opts = prometheus::Opts::new(
-            "qdrant_exporter_qdrant_requests_total",
-            "Requests the exporter sent to Qdrant, by endpoint and status class (2xx..5xx, timeout, error).",
-        );
-        Self(
-            IntCounterVec::new(opts, &["endpoint", "status_class"])
-                .expect("metric definition is valid"),
-        )
+        Self::default()
     }
 
     /// Starts counting a request; it is counted when the returned record is dropped,
@@ -144,15 +139,25 @@ impl RequestCounter {
         }
     }
 
-    pub fn families(&self) -> Vec<prometheus::proto::MetricFamily> {
-        use prometheus::core::Collector;
-        self.0.collect()
+    pub fn family(&self) -> Family {
+        let mut family = Family::new(
+            "qdrant_exporter_qdrant_requests_total",
+            "Requests the exporter sent to Qdrant, by endpoint and status class (2xx..5xx, timeout, error).",
+            Kind::Counter,
+        );
+        for ((endpoint, status_class), count) in self.lock().iter() {
+            family.push(
+                &[("endpoint", endpoint), ("status_class", status_class)],
+                *count as f64,
+            );
+        }
+        family
     }
-}
 
-impl Default for RequestCounter {
-    fn default() -> Self {
-        Self::new()
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(&'static str, &'static str), u64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -164,10 +169,11 @@ struct RequestRecord<'a> {
 
 impl Drop for RequestRecord<'_> {
     fn drop(&mut self) {
-        self.counter
-            .0
-            .with_label_values(&[self.endpoint, self.status_class])
-            .inc();
+        *self
+            .counter
+            .lock()
+            .entry((self.endpoint, self.status_class))
+            .or_default() += 1;
     }
 }
 

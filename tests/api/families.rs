@@ -1,9 +1,9 @@
 //! Each collector's "API data → metric families" function on its own, on the
 //! recorded and hand-made responses, without a server in between.
 
-use prometheus::proto::MetricFamily;
 use qdrant_exporter::collectors::{collections, memory, segments, shards, Selected};
 use qdrant_exporter::metrics::render;
+use qdrant_exporter::metrics::Family;
 use qdrant_exporter::qdrant::models::{
     ApiResponse, CollectionClusterInfo, CollectionInfo, Telemetry,
 };
@@ -18,7 +18,7 @@ fn result<T: DeserializeOwned>(directory: &str, file: &str) -> T {
         .result
 }
 
-fn text(families: &[MetricFamily]) -> String {
+fn text(families: &[Family]) -> String {
     let mut out = Vec::new();
     render(families, &mut out);
     String::from_utf8(out).unwrap()
