@@ -3,6 +3,7 @@
 //! Data flows one way: [`config`] → [`qdrant`] client → [`collectors`] →
 //! snapshot → rendered text and its gzip ([`metrics`], [`cache`]) → HTTP ([`startup`]).
 
+pub mod allocator;
 pub mod cache;
 pub mod collectors;
 pub mod config;

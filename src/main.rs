@@ -4,11 +4,21 @@ use qdrant_exporter::config::{Cli, Command, Config, KubeCommand};
 use qdrant_exporter::startup::Application;
 use qdrant_exporter::telemetry;
 
-/// mimalloc in every build: musl's allocator is slow under concurrent load,
-/// and glibc's keeps a burst's memory in per-thread arenas; mimalloc returns
-/// freed memory to the system, so RSS falls back after a burst of scrapes.
+/// mimalloc in every build (see the allocator module).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The allocator's options must be set before its first allocation, which
+/// happens before `main`: as a constructor, run when the program is loaded.
+#[cfg(target_os = "linux")]
+#[used]
+#[link_section = ".init_array"]
+static SET_ALLOCATOR_OPTIONS: extern "C" fn() = {
+    extern "C" fn set() {
+        qdrant_exporter::allocator::give_memory_back();
+    }
+    set
+};
 
 /// Exit code for any invalid configuration or command line.
 const EXIT_BAD_CONFIG: u8 = 2;
