@@ -108,7 +108,29 @@ async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
     let gzip = serving::fetch_raw(&client, &url, true).await.1;
     let nginx = serving::Nginx::start(&text, &gzip);
     for (encoding, compressed) in [("identity", false), ("gzip", true)] {
-        let ours = serving::load(&url, compressed, CONNECTIONS, LOAD_DURATION).await;
+        // Alternated twice, the better run of each kept: the machine's noise is
+        // as large as the difference measured.
+        let mut ours: Option<serving::Load> = None;
+        let mut theirs: Option<serving::Load> = None;
+        for _ in 0..2 {
+            let run = serving::load(&url, compressed, CONNECTIONS, LOAD_DURATION).await;
+            if ours
+                .as_ref()
+                .is_none_or(|best| run.per_second > best.per_second)
+            {
+                ours = Some(run);
+            }
+            if let Some(nginx) = &nginx {
+                let run = serving::load(&nginx.url, compressed, CONNECTIONS, LOAD_DURATION).await;
+                if theirs
+                    .as_ref()
+                    .is_none_or(|best| run.per_second > best.per_second)
+                {
+                    theirs = Some(run);
+                }
+            }
+        }
+        let ours = ours.expect("two runs");
         let (_, peak) = exporter.rss_mib();
         print!(
             "cache hit {collections:>5} collections {encoding:<8} body {:>8} B  exporter {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  peak RSS {peak:.1} MiB",
@@ -117,18 +139,14 @@ async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
             ours.p50.as_secs_f64() * 1e3,
             ours.p99.as_secs_f64() * 1e3,
         );
-        match &nginx {
-            Some(nginx) => {
-                let theirs =
-                    serving::load(&nginx.url, compressed, CONNECTIONS, LOAD_DURATION).await;
-                println!(
-                    "  |  nginx {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  |  exporter/nginx {:.2}",
-                    theirs.per_second,
-                    theirs.p50.as_secs_f64() * 1e3,
-                    theirs.p99.as_secs_f64() * 1e3,
-                    ours.per_second / theirs.per_second,
-                );
-            }
+        match theirs {
+            Some(theirs) => println!(
+                "  |  nginx {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  |  exporter/nginx {:.2}",
+                theirs.per_second,
+                theirs.p50.as_secs_f64() * 1e3,
+                theirs.p99.as_secs_f64() * 1e3,
+                ours.per_second / theirs.per_second,
+            ),
             None => println!("  |  nginx not installed (scripts/bench.sh installs it)"),
         }
     }

@@ -18,7 +18,7 @@ use crate::cache::Rendered;
 use crate::metrics::TEXT_CONTENT_TYPE;
 
 /// Slice size: actix's default write buffer, so that a slice fills it once.
-const SLICE: usize = 32 * 1024;
+pub const SLICE: usize = 32 * 1024;
 
 /// Whether the `Accept-Encoding` header accepts gzip (`gzip`, `x-gzip` or `*`
 /// with a quality above 0).

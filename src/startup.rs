@@ -94,6 +94,7 @@ impl Application {
                 format!("cannot listen on {}: {error}", config.listen_address),
             )
         })?;
+        limits::limit_receive_buffer(&listener);
         let port = listener.local_addr()?.port();
         let server = run(listener, config, open_file_limit)?;
         Ok(Application { port, server })
@@ -142,6 +143,7 @@ fn run(
             .route(LANDING_PATH, get_or_head().to(landing))
     })
     .workers(workers)
+    .h1_write_buffer_size(response::SLICE)
     .max_connections(limits::connections_per_worker(open_file_limit, workers))
     // Small answers go out at once instead of waiting on the peer's delayed ACK.
     .on_connect(|connection, _| {
