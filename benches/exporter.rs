@@ -190,7 +190,7 @@ async fn floods(mock: &MockQdrant) {
         let (after, _) = exporter.rss_mib();
         println!(
             "flood: {what} ({connections} opened): RSS before {before:.1} MiB, during {during:.1} MiB, peak {peak:.1} MiB, \
-             10 s after {after:.1} MiB; /healthz probes answered {}/20, median {:.1} ms, max {:.1} ms",
+             10 s after {after:.1} MiB; /healthz probes answered {}/20, median {:.2} ms, max {:.2} ms",
             answered.len(),
             answered.get(answered.len() / 2).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
             answered.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
