@@ -7,7 +7,7 @@
 //! Both share this machine's cores with the exporter: the figures are a floor.
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use mock_qdrant::MockQdrant;
 
@@ -83,18 +83,6 @@ impl Drop for Exporter {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-async fn fetch(client: &awc::Client, url: &str) -> (Duration, usize) {
-    let started = Instant::now();
-    let mut response = client.get(url).send().await.expect("answer");
-    let body = response
-        .body()
-        .limit(256 * 1024 * 1024)
-        .await
-        .expect("body");
-    assert!(response.status().is_success());
-    (started.elapsed(), body.len())
 }
 
 /// Cache hits (a TTL of an hour), identity and gzip, side by side with nginx
@@ -236,7 +224,7 @@ async fn refresh_cost(mock: &MockQdrant, collections: usize, before: bool) {
     let mut figures = Vec::new();
     for _ in 0..2 {
         mock.reset_requests();
-        fetch(&client, &url).await;
+        serving::fetch_raw(&client, &url, false).await;
         figures.push((mock.requests().len(), mock.bytes_sent()));
     }
     let which = if before { "before" } else { "now" };
@@ -302,12 +290,12 @@ async fn cold_refresh(
         .finish();
     // The first refresh also runs the collectors that have an interval.
     mock.reset_requests();
-    let first = fetch(&client, &url).await.0;
+    let first = serving::fetch_raw(&client, &url, false).await.0;
     let first_requests = mock.requests().len();
     let mut times = Vec::new();
     for _ in 0..5 {
         mock.reset_requests();
-        times.push(fetch(&client, &url).await.0);
+        times.push(serving::fetch_raw(&client, &url, false).await.0);
     }
     let requests_per_refresh = mock.requests().len();
     times.sort_unstable();

@@ -73,6 +73,10 @@ class Metrics:
             sums[collection] = sums.get(collection, 0.0) + value
         return sums
 
+    def _served_or(self, collection_family: str, shard_family: str) -> tuple[Sample, ...]:
+        """The fallback's cluster-wide samples where served, else the per-shard ones."""
+        return self._samples(collection_family) or self._samples(shard_family) or ()
+
     def _collection_figure(self, collection_family: str, shard_family: str) -> dict[str, float]:
         """The fallback's cluster-wide figure where served, else the per-shard series combined."""
         if self._samples(collection_family) is not None:
@@ -92,10 +96,7 @@ class Metrics:
         order = ["green", "yellow", "grey", "red"]
         status: dict[str, CollectionStatus] = {}
         worst: dict[str, int] = {}
-        status_family = "qdrant_collection_status"
-        if self._samples(status_family) is None:
-            status_family = "qdrant_shard_status"
-        for sample in self._samples(status_family) or ():
+        for sample in self._served_or("qdrant_collection_status", "qdrant_shard_status"):
             collection = sample.labels["collection"]
             status.setdefault(collection, CollectionStatus.UNKNOWN)
             label = sample.labels["status"]
@@ -106,10 +107,7 @@ class Metrics:
         indexed = self._collection_figure("qdrant_collection_indexed_vectors", "qdrant_shard_indexed_vectors")
         segments = self._collection_figure("qdrant_collection_segments", "qdrant_shard_segments")
         optimizer: dict[str, float] = {}
-        optimizer_family = "qdrant_collection_optimizer_ok"
-        if self._samples(optimizer_family) is None:
-            optimizer_family = "qdrant_shard_optimizer_ok"
-        for s in self._samples(optimizer_family) or ():
+        for s in self._served_or("qdrant_collection_optimizer_ok", "qdrant_shard_optimizer_ok"):
             collection = s.labels["collection"]
             optimizer[collection] = min(optimizer.get(collection, s.value), s.value)
         shards = self._by_collection("qdrant_collection_shard_number")
