@@ -152,10 +152,14 @@ async fn floods(mock: &MockQdrant) {
     let (before, _) = exporter.rss_mib();
     let port = exporter.port;
     type Flood = fn(u16) -> Vec<std::net::TcpStream>;
-    let floods: [(&str, Flood); 2] = [
+    let floods: [(&str, Flood); 3] = [
         (
             "20 connections x 2,000 pipelined GET /metrics, never read",
             |port| serving::pipelining_flood(port, 20, 2000),
+        ),
+        (
+            "1,000 slow readers: one GET /metrics each, never read",
+            |port| serving::slow_reader_flood(port, 1000),
         ),
         ("5,000 idle connections", |port| {
             serving::idle_flood(port, 5000)
@@ -166,14 +170,16 @@ async fn floods(mock: &MockQdrant) {
             let streams = flood(port);
             let mut probes: Vec<Option<Duration>> = (0..20).map(|_| serving::probe(port)).collect();
             probes.sort_unstable();
-            (streams.len(), probes)
+            (streams, probes)
         })
         .join()
         .unwrap();
         let (during, peak) = exporter.rss_mib();
-        let (connections, probes) = held;
+        let (streams, probes) = held;
+        let connections = streams.len();
+        drop(streams);
         let answered: Vec<Duration> = probes.iter().flatten().copied().collect();
-        // The streams were dropped with the thread: wait for the exporter to let go.
+        // Closed: wait for the exporter to let go.
         actix_web::rt::time::sleep(Duration::from_secs(10)).await;
         let (after, _) = exporter.rss_mib();
         println!(

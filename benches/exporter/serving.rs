@@ -160,6 +160,31 @@ pub fn pipelining_flood(port: u16, connections: usize, requests: usize) -> Vec<T
     streams
 }
 
+/// Connections that each send one `GET /metrics` and never read the answer
+/// (with a small receive buffer, so that little of it fits in the kernel).
+pub fn slow_reader_flood(port: u16, connections: usize) -> Vec<TcpStream> {
+    (0..connections)
+        .filter_map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+            let size: libc::c_int = 4096;
+            // SAFETY: setsockopt reads `size` for its length; the descriptor is the open stream's.
+            unsafe {
+                libc::setsockopt(
+                    std::os::fd::AsRawFd::as_raw_fd(&stream),
+                    libc::SOL_SOCKET,
+                    libc::SO_RCVBUF,
+                    std::ptr::from_ref(&size).cast(),
+                    std::mem::size_of_val(&size) as libc::socklen_t,
+                );
+            }
+            stream
+                .write_all(b"GET /metrics HTTP/1.1\r\nHost: exporter\r\n\r\n")
+                .ok()?;
+            Some(stream)
+        })
+        .collect()
+}
+
 /// Connections opened and left idle.
 pub fn idle_flood(port: u16, connections: usize) -> Vec<TcpStream> {
     (0..connections)
