@@ -50,10 +50,6 @@ impl Family {
         }
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
     }

@@ -19,25 +19,24 @@ pub async fn log_request(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let method = request.method().clone();
-    let route = request.match_pattern();
-    let path = route.is_none().then(|| request.path().to_owned());
-    let user_agent = request
-        .headers()
-        .get(header::USER_AGENT)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
     let response = next.call(request).await?;
-    let status = response.status().as_u16();
     let latency = started.elapsed();
+    let status = response.status().as_u16();
+    // The fields are evaluated only when the line is logged: nothing is copied
+    // for the debug lines a production level filters out.
+    let request = response.request();
     macro_rules! line {
         ($level:ident) => {
             tracing::$level!(
-                method = %method,
-                route = route.as_deref().unwrap_or("unmatched"),
-                path = ?path,
+                method = %request.method(),
+                route = request.match_pattern().as_deref().unwrap_or("unmatched"),
+                path = ?request.match_pattern().is_none().then(|| request.path()),
                 status,
                 latency_ms = latency.as_secs_f64() * 1e3,
-                user_agent = ?user_agent,
+                user_agent = ?request
+                    .headers()
+                    .get(header::USER_AGENT)
+                    .map(|value| String::from_utf8_lossy(value.as_bytes())),
                 "request"
             )
         };

@@ -18,6 +18,8 @@ use crate::{limits, request_log, response};
 const SCRAPE_TIMEOUT_HEADER: &str = "X-Prometheus-Scrape-Timeout-Seconds";
 /// Time kept back from Prometheus' scrape timeout for rendering and sending the answer.
 const SCRAPE_TIMEOUT_MARGIN: Duration = Duration::from_millis(500);
+/// How long a connection may stay open without a request, first or next.
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 /// What a scrape without a timeout header waits beyond the refresh deadline:
 /// time to render the refresh's answer.
 const RENDER_SLACK: Duration = Duration::from_secs(1);
@@ -145,6 +147,8 @@ fn run(
     .workers(workers)
     .h1_write_buffer_size(response::SLICE)
     .max_connections(limits::connections_per_worker(open_file_limit, workers))
+    .client_request_timeout(IDLE_CONNECTION_TIMEOUT)
+    .keep_alive(IDLE_CONNECTION_TIMEOUT)
     // Small answers go out at once instead of waiting on the peer's delayed ACK.
     .on_connect(|connection, _| {
         if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {

@@ -17,18 +17,18 @@ pub struct Context<'a> {
     pub selected: &'a [String],
     /// `GET /cluster`; `Unknown` when no collector due needed it.
     pub cluster: &'a Result<ClusterInfo, QdrantError>,
-    /// `GET /telemetry`, at the highest details level a collector due needs;
-    /// `None` when none needs it.
-    pub telemetry: Option<&'a Result<Telemetry, QdrantError>>,
+    /// `GET /telemetry` (at the highest details level a collector due needs),
+    /// narrowed to the exported collections; `None` when no collector due needs it.
+    pub telemetry: Option<Result<Selected<'a>, &'a QdrantError>>,
     /// Whether this node emits the cluster-scope series (see `cluster_wide_metrics_on_leader_only`).
     pub emits_cluster_wide: bool,
     pub deadline: Instant,
 }
 
 /// Where a telemetry-backed collector gets its data this refresh.
-enum Source<'a> {
+enum Source<'s> {
     /// The selected collections' telemetry, sorted by name.
-    Telemetry(Selected<'a>),
+    Telemetry(&'s Selected<'s>),
     /// Telemetry cannot be read here (404, 403): this is why.
     Unavailable(String),
     Failed(Failure),
@@ -40,7 +40,23 @@ pub struct Selected<'a> {
     pub collections: Vec<&'a CollectionTelemetry>,
 }
 
-impl Selected<'_> {
+impl<'a> Selected<'a> {
+    /// The entries of `telemetry` for the exported collections, sorted by name.
+    pub fn of(telemetry: &'a Telemetry, exported: &[String]) -> Self {
+        let exported: HashSet<&str> = exported.iter().map(String::as_str).collect();
+        let mut collections: Vec<&CollectionTelemetry> = telemetry
+            .collections
+            .collections
+            .iter()
+            .filter(|collection| exported.contains(collection.id.as_str()))
+            .collect();
+        collections.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Self {
+            telemetry,
+            collections,
+        }
+    }
+
     /// This node's raft peer id: the one in telemetry's cluster status, or in
     /// single-node mode the only peer of a local replica set.
     pub fn own_peer_id(&self) -> Option<u64> {
@@ -61,33 +77,21 @@ impl Selected<'_> {
 }
 
 impl<'a> Context<'a> {
-    fn telemetry_source(&self, collector: Collector) -> Source<'a> {
-        let telemetry = match self.telemetry {
-            Some(Ok(telemetry)) => telemetry,
+    fn telemetry_source(&self, collector: Collector) -> Source<'_> {
+        match &self.telemetry {
+            Some(Ok(selected)) => Source::Telemetry(selected),
             Some(Err(error @ (QdrantError::NotFound | QdrantError::Forbidden))) => {
-                return Source::Unavailable(format!("cannot read GET /telemetry: {error}"))
+                Source::Unavailable(format!("cannot read GET /telemetry: {error}"))
             }
             Some(Err(error)) => {
                 let message = format!(
                     "the {} collector cannot read telemetry: {error}",
                     collector.name()
                 );
-                return Source::Failed(Failure::from_error(error, message));
+                Source::Failed(Failure::from_error(error, message))
             }
-            None => return Source::Unavailable("telemetry was not fetched".into()),
-        };
-        let selected: HashSet<&str> = self.selected.iter().map(String::as_str).collect();
-        let mut collections: Vec<&CollectionTelemetry> = telemetry
-            .collections
-            .collections
-            .iter()
-            .filter(|collection| selected.contains(collection.id.as_str()))
-            .collect();
-        collections.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Source::Telemetry(Selected {
-            telemetry,
-            collections,
-        })
+            None => Source::Unavailable("telemetry was not fetched".into()),
+        }
     }
 
     /// The families `from_telemetry` makes of the shared telemetry, or, where
@@ -96,14 +100,14 @@ impl<'a> Context<'a> {
     pub async fn telemetry_or_per_collection<Fut>(
         &self,
         collector: Collector,
-        from_telemetry: impl FnOnce(&Selected<'a>) -> Result<Vec<Family>, &'static str>,
+        from_telemetry: impl FnOnce(&Selected<'_>) -> Result<Vec<Family>, &'static str>,
         per_collection: impl FnOnce() -> Fut,
     ) -> Output
     where
         Fut: Future<Output = Output>,
     {
         let why = match self.telemetry_source(collector) {
-            Source::Telemetry(selected) => match from_telemetry(&selected) {
+            Source::Telemetry(selected) => match from_telemetry(selected) {
                 Ok(families) => return Output::families(families),
                 Err(lacks) => lacks.to_owned(),
             },
@@ -119,10 +123,10 @@ impl<'a> Context<'a> {
     pub fn telemetry_only(
         &self,
         collector: Collector,
-        from_telemetry: impl FnOnce(&Selected<'a>) -> Output,
+        from_telemetry: impl FnOnce(&Selected<'_>) -> Output,
     ) -> Output {
         match self.telemetry_source(collector) {
-            Source::Telemetry(selected) => from_telemetry(&selected),
+            Source::Telemetry(selected) => from_telemetry(selected),
             Source::Unavailable(_)
                 if matches!(self.telemetry, Some(Err(QdrantError::NotFound))) =>
             {

@@ -36,7 +36,7 @@ use crate::metrics::{escape_label_value, GaugeFamily};
 use crate::qdrant::models::{ClusterInfo, Telemetry, VersionInfo};
 use crate::qdrant::{QdrantClient, QdrantError, TelemetryDetail};
 use own_metrics::Report;
-use schedule::{LastRun, Schedule};
+use schedule::{RunReport, Schedule};
 use selection::select_collections;
 
 /// Everything one refresh produced.
@@ -75,20 +75,15 @@ impl RefreshState {
             collector.name(),
             unsupported.as_ref().or(output.warning.as_ref()),
         );
-        let (families, relayed) = if config.interval(collector).is_zero() {
-            (Vec::new(), String::new())
-        } else {
-            (output.families.clone(), output.relayed.clone())
-        };
-        let run = LastRun {
-            families,
-            relayed,
+        let report = RunReport {
             fetched_at: started,
             success: output.failure.is_none(),
             supported: output.unsupported.is_none(),
             duration,
         };
-        self.schedule.record(collector, run);
+        let served_again = !config.interval(collector).is_zero();
+        let kept = served_again.then(|| (output.families.clone(), output.relayed.clone()));
+        self.schedule.record(collector, report, kept);
     }
 }
 
@@ -223,7 +218,11 @@ pub async fn refresh(
         client,
         selected: &selection.names,
         cluster: &cluster,
-        telemetry: reached.telemetry.as_ref(),
+        telemetry: reached.telemetry.as_ref().map(|telemetry| {
+            telemetry
+                .as_ref()
+                .map(|telemetry| Selected::of(telemetry, &selection.names))
+        }),
         emits_cluster_wide,
         deadline,
     };
@@ -251,7 +250,7 @@ pub async fn refresh(
     let mut reports = Vec::new();
     let mut relayed = String::new();
     for &collector in &config.enabled {
-        let Some(run) = state.schedule.last_run(collector) else {
+        let Some(run) = state.schedule.report(collector) else {
             continue;
         };
         match fresh.remove(&collector) {
@@ -260,8 +259,9 @@ pub async fn refresh(
                 relayed.push_str(&output.relayed);
             }
             None => {
-                families.extend(without_unexported(run.families, &exported));
-                relayed.push_str(&run.relayed);
+                let (kept, kept_relayed) = state.schedule.kept(collector);
+                families.extend(without_unexported(kept, &exported));
+                relayed.push_str(&kept_relayed);
             }
         }
         reports.push(Report {

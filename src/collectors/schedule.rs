@@ -11,17 +11,22 @@ use crate::metrics::Family;
 
 use super::Collector;
 
-/// One collector's last run.
-#[derive(Clone)]
-pub struct LastRun {
-    /// What it exported; kept only for collectors with an interval, which serve it again.
-    pub families: Vec<Family>,
-    pub relayed: String,
+/// How one collector's last run went.
+#[derive(Clone, Copy)]
+pub struct RunReport {
     /// When it started fetching from Qdrant.
     pub fetched_at: Instant,
     pub success: bool,
     pub supported: bool,
     pub duration: Duration,
+}
+
+/// What a collector with an interval exported, to serve again until it runs again.
+pub type Kept = (Vec<Family>, String);
+
+struct LastRun {
+    report: RunReport,
+    kept: Option<Kept>,
 }
 
 #[derive(Default)]
@@ -33,16 +38,25 @@ impl Schedule {
     /// Whether the collector should run in a refresh starting `now`.
     pub fn is_due(&self, collector: Collector, interval: Duration, now: Instant) -> bool {
         self.lock().get(&collector).is_none_or(|last| {
-            interval.is_zero() || now.saturating_duration_since(last.fetched_at) >= interval
+            interval.is_zero() || now.saturating_duration_since(last.report.fetched_at) >= interval
         })
     }
 
-    pub fn record(&self, collector: Collector, run: LastRun) {
-        self.lock().insert(collector, run);
+    /// Remembers a run, with its output where it will be served again.
+    pub fn record(&self, collector: Collector, report: RunReport, kept: Option<Kept>) {
+        self.lock().insert(collector, LastRun { report, kept });
     }
 
-    pub fn last_run(&self, collector: Collector) -> Option<LastRun> {
-        self.lock().get(&collector).cloned()
+    pub fn report(&self, collector: Collector) -> Option<RunReport> {
+        self.lock().get(&collector).map(|last| last.report)
+    }
+
+    /// A copy of what the collector's last run exported, to serve again.
+    pub fn kept(&self, collector: Collector) -> Kept {
+        self.lock()
+            .get(&collector)
+            .and_then(|last| last.kept.clone())
+            .unwrap_or_default()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Collector, LastRun>> {
@@ -56,10 +70,8 @@ impl Schedule {
 mod tests {
     use super::*;
 
-    fn run_at(fetched_at: Instant) -> LastRun {
-        LastRun {
-            families: Vec::new(),
-            relayed: String::new(),
+    fn run_at(fetched_at: Instant) -> RunReport {
+        RunReport {
             fetched_at,
             success: true,
             supported: true,
@@ -73,7 +85,7 @@ mod tests {
         let start = Instant::now();
         let minute = Duration::from_secs(60);
         assert!(schedule.is_due(Collector::Snapshots, minute, start));
-        schedule.record(Collector::Snapshots, run_at(start));
+        schedule.record(Collector::Snapshots, run_at(start), None);
         assert!(!schedule.is_due(
             Collector::Snapshots,
             minute,
@@ -81,7 +93,7 @@ mod tests {
         ));
         assert!(schedule.is_due(Collector::Snapshots, minute, start + minute));
         // Without an interval, it runs on every refresh.
-        schedule.record(Collector::Issues, run_at(start));
+        schedule.record(Collector::Issues, run_at(start), None);
         assert!(schedule.is_due(Collector::Issues, Duration::ZERO, start));
     }
 }

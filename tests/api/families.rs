@@ -26,12 +26,13 @@ fn text(families: &[Family]) -> String {
 
 /// Every collection of a telemetry response, as a refresh selects them.
 fn selected(telemetry: &Telemetry) -> Selected<'_> {
-    let mut collections: Vec<_> = telemetry.collections.collections.iter().collect();
-    collections.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    Selected {
-        telemetry,
-        collections,
-    }
+    let every: Vec<String> = telemetry
+        .collections
+        .collections
+        .iter()
+        .map(|collection| collection.id.clone())
+        .collect();
+    Selected::of(telemetry, &every)
 }
 
 #[test]
