@@ -144,7 +144,8 @@ async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
 /// idle connections; the exporter's RSS during and 10 s after, and how long a
 /// kubelet-style probe of /healthz takes meanwhile.
 async fn floods(mock: &MockQdrant) {
-    serving::raise_open_file_limit();
+    // Thousands of connections from this process too.
+    qdrant_exporter::limits::raise_open_file_limit();
     mock.synthesize(1000);
     let exporter = Exporter::start(&mock.url(), "3600", &[]).await;
     let client = awc::Client::default();

@@ -9,7 +9,7 @@ pub mod collectors;
 pub mod config;
 pub mod endpoints;
 pub mod kube;
-mod limits;
+pub mod limits;
 pub mod metrics;
 pub mod qdrant;
 mod request_log;

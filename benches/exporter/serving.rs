@@ -206,18 +206,3 @@ pub fn probe(port: u16) -> Option<Duration> {
         .starts_with(b"HTTP/1.1 200")
         .then(|| started.elapsed())
 }
-
-/// Raises this process's soft open-file limit, for floods of thousands of connections.
-pub fn raise_open_file_limit() {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: plain reads and writes of the struct given.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-}
