@@ -408,20 +408,20 @@ fn parse_intervals(list: &str) -> Result<BTreeMap<Collector, Duration>, ConfigEr
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
     {
-        let Some((name, seconds)) = entry.split_once('=') else {
+        let Some((name, text)) = entry.split_once('=') else {
             return Err(invalid(
                 SETTING,
                 format!("{entry:?} is not collector=seconds"),
             ));
         };
         let collector = known_collector(SETTING, name.trim())?;
-        let seconds: f64 = seconds.trim().parse().map_err(|_| {
+        let value: f64 = text.trim().parse().map_err(|_| {
             invalid(
                 SETTING,
-                format!("{entry:?}: {seconds:?} is not a number of seconds"),
+                format!("{entry:?}: {text:?} is not a number of seconds"),
             )
         })?;
-        intervals.insert(collector, self::seconds(SETTING, Some(seconds), 0.0)?);
+        intervals.insert(collector, seconds(SETTING, Some(value), 0.0)?);
     }
     Ok(intervals)
 }

@@ -184,6 +184,31 @@ fn invalid_values_name_their_setting() {
             vec![],
             "log_format",
         ),
+        (
+            vec![("QDRANT_EXPORTER_COLLECTORS", "shards,tea")],
+            vec![],
+            "collectors",
+        ),
+        (
+            vec![],
+            vec!["--collector-intervals", "snapshots"],
+            "collector_intervals",
+        ),
+        (
+            vec![],
+            vec!["--collector-intervals", "teapot=5"],
+            "collector_intervals",
+        ),
+        (
+            vec![],
+            vec!["--collector-intervals", "issues=soon"],
+            "collector_intervals",
+        ),
+        (
+            vec![],
+            vec!["--collector-intervals", "issues=-5"],
+            "collector_intervals",
+        ),
     ];
     for (vars, flags, setting) in cases {
         let error = Config::load(cli(&flags), env(&vars))
@@ -206,6 +231,30 @@ fn an_unknown_or_mistyped_yaml_key_names_the_key() {
     let error =
         Config::load(cli(&["--config", file.path().to_str().unwrap()]), env(&[])).unwrap_err();
     assert!(error.to_string().contains("concurrency"), "{error}");
+}
+
+#[test]
+fn collector_intervals_override_the_registrys_defaults() {
+    use qdrant_exporter::collectors::Collector;
+    let config = Config::load(
+        cli(&["--collector-intervals", "snapshots=600, issues=0"]),
+        env(&[]),
+    )
+    .unwrap();
+    let intervals = &config.collectors;
+    assert_eq!(
+        intervals.interval(Collector::Snapshots),
+        std::time::Duration::from_secs(600)
+    );
+    assert_eq!(
+        intervals.interval(Collector::Issues),
+        std::time::Duration::ZERO
+    );
+    // Not named: the registry's default.
+    assert_eq!(
+        intervals.interval(Collector::Segments),
+        std::time::Duration::from_secs(60)
+    );
 }
 
 #[test]
