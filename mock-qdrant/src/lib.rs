@@ -461,8 +461,12 @@ fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
                     let file = std::iter::once(format!("collection-{name}"))
                         .chain(rest.iter().map(|s| s.to_string()));
                     let file = file.collect::<Vec<_>>().join("-");
+                    let collection_known =
+                        fixture_file(state, &format!("collection-{name}")).is_some();
                     match fixture_file(state, &file) {
                         Some(_) => fixture(state, &file),
+                        // A collection Qdrant has, asked for something this version lacks.
+                        None if collection_known => HttpResponse::NotFound().finish(),
                         None => collection_not_found(name),
                     }
                 }
