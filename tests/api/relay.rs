@@ -1,7 +1,9 @@
-//! The native relay: Qdrant's own /metrics appended, collisions dropped, output valid.
+//! The native relay: Qdrant's own /metrics appended, checked and renamed so
+//! that the answer stays valid whatever Qdrant sends.
 
 use crate::helpers::{
-    collector_success, promtool_check_metrics, sample, shard_0, spawn_app_with, value, RECORDED,
+    assert_promtool_accepts, collector_success, promtool_check_metrics, sample, shard_0,
+    spawn_app_with, value, RECORDED,
 };
 
 /// Qdrant's own families break promtool's naming lint (`cluster_term` is a
@@ -24,6 +26,23 @@ pub fn assert_valid_with_lint_only_in_native_families(exposition: &str) {
     }
 }
 
+/// Qdrant's recorded exposition as the relay passes it on: `process_*` as `qdrant_process_*`.
+fn recorded_as_relayed() -> String {
+    let native =
+        std::fs::read_to_string(crate::helpers::fixture_dir(RECORDED).join("metrics.txt")).unwrap();
+    native
+        .lines()
+        .map(|line| {
+            for start in ["# HELP ", "# TYPE ", ""] {
+                if let Some(rest) = line.strip_prefix(&format!("{start}process_")) {
+                    return format!("{start}qdrant_process_{rest}\n");
+                }
+            }
+            format!("{line}\n")
+        })
+        .collect()
+}
+
 #[actix_web::test]
 async fn the_relay_appends_native_metrics_fetched_with_the_key() {
     let app = spawn_app_with(RECORDED, |s| {
@@ -34,13 +53,16 @@ async fn the_relay_appends_native_metrics_fetched_with_the_key() {
     app.mock.require_api_key(Some("secret-ro"));
     let m = app.scrape().await;
     assert_eq!(collector_success(&m, "native_relay"), 1.0);
-    let native =
-        std::fs::read_to_string(crate::helpers::fixture_dir(RECORDED).join("metrics.txt")).unwrap();
     assert!(
-        m.contains(native.trim_end()),
-        "Qdrant's exposition is relayed unchanged"
+        m.contains(recorded_as_relayed().trim_end()),
+        "Qdrant's exposition is relayed unchanged but for process_*"
     );
     assert_eq!(value(&m, "collections_total", ""), 5.0);
+    assert_eq!(value(&m, "qdrant_process_open_fds", ""), 43.0);
+    assert!(
+        !m.contains("\nprocess_"),
+        "process_* would describe the exporter"
+    );
     assert_eq!(
         value(&m, "qdrant_shard_local_points", &shard_0("docs")),
         2000.0
@@ -48,9 +70,11 @@ async fn the_relay_appends_native_metrics_fetched_with_the_key() {
     assert_valid_with_lint_only_in_native_families(&m);
 }
 
-#[actix_web::test]
-async fn native_families_in_the_exporters_namespace_are_dropped() {
-    let dir = tempfile::tempdir().unwrap();
+/// The exporter against the recorded single node, with `metrics.txt` replaced
+/// by `native`; the directory lives as long as the returned handle.
+async fn with_native_body(native: &str) -> (tempfile::TempDir, crate::helpers::TestApp) {
+    let temporary = tempfile::tempdir().unwrap();
+    let dir = temporary.path();
     let recorded = crate::helpers::fixture_dir(RECORDED);
     for file in [
         "root.json",
@@ -61,18 +85,25 @@ async fn native_families_in_the_exporters_namespace_are_dropped() {
         "collection-ondisk_quantized.json",
         "collection-sparse.json",
     ] {
-        std::fs::copy(recorded.join(file), dir.path().join(file)).unwrap();
+        std::fs::copy(recorded.join(file), dir.join(file)).unwrap();
     }
-    // A future Qdrant exporting a family under one of the exporter's names.
-    let native = std::fs::read_to_string(recorded.join("metrics.txt")).unwrap()
-        + "# HELP qdrant_up a clash\n# TYPE qdrant_up gauge\nqdrant_up 1\n";
-    std::fs::write(dir.path().join("metrics.txt"), native).unwrap();
-    let app = spawn_app_with(dir.path().to_str().unwrap(), |s| {
+    std::fs::write(dir.join("metrics.txt"), native).unwrap();
+    let app = spawn_app_with(dir.to_str().unwrap(), |s| {
         s.collectors = Some("collections".into());
         s.native_metrics_relay = Some(true);
         s.cache_ttl_seconds = Some(0.0);
     })
     .await;
+    (temporary, app)
+}
+
+#[actix_web::test]
+async fn native_families_in_the_exporters_namespace_are_dropped() {
+    let recorded = crate::helpers::fixture_dir(RECORDED);
+    // A future Qdrant exporting a family under one of the exporter's names.
+    let native = std::fs::read_to_string(recorded.join("metrics.txt")).unwrap()
+        + "# HELP qdrant_up a clash\n# TYPE qdrant_up gauge\nqdrant_up 1\n";
+    let (_fixtures, app) = with_native_body(&native).await;
     app.mock
         .fail_path("/collections", mock_qdrant::Fault::Status(500));
     let m = app.scrape().await;
@@ -90,4 +121,52 @@ async fn native_families_in_the_exporters_namespace_are_dropped() {
         "dropping a family is not a failure"
     );
     assert_valid_with_lint_only_in_native_families(&m);
+}
+
+/// Qdrant's configuration example sets `metrics_prefix: qdrant_`: every family
+/// then sits in the exporter's namespace, and used to be dropped.
+#[actix_web::test]
+async fn a_prefixed_qdrant_keeps_its_metrics() {
+    let recorded =
+        std::fs::read_to_string(crate::helpers::fixture_dir(RECORDED).join("metrics.txt")).unwrap();
+    let prefixed: String = recorded
+        .lines()
+        .map(|line| match line.strip_prefix("# ") {
+            Some(comment) => {
+                let (keyword, rest) = comment.split_once(' ').unwrap();
+                format!("# {keyword} qdrant_{rest}\n")
+            }
+            None => format!("qdrant_{line}\n"),
+        })
+        .collect();
+    let (_fixtures, app) = with_native_body(&prefixed).await;
+    let m = app.scrape().await;
+    assert_eq!(collector_success(&m, "native_relay"), 1.0);
+    assert!(
+        m.contains(recorded_as_relayed().trim_end()),
+        "relayed under Qdrant's default names"
+    );
+    assert_eq!(m.matches("# TYPE qdrant_up gauge").count(), 1);
+    assert_valid_with_lint_only_in_native_families(&m);
+}
+
+#[actix_web::test]
+async fn a_native_body_that_does_not_parse_is_not_relayed() {
+    let recorded =
+        std::fs::read_to_string(crate::helpers::fixture_dir(RECORDED).join("metrics.txt")).unwrap();
+    let duplicated_type =
+        format!("{recorded}# TYPE collections_total gauge\ncollections_total 6\n");
+    for native in [
+        "<html><body>502 Bad Gateway</body></html>".to_owned(),
+        duplicated_type,
+        "# TYPE app_info gauge\napp_info{name=\"qdrant} 1\n".to_owned(),
+    ] {
+        let (_fixtures, app) = with_native_body(&native).await;
+        let m = app.scrape().await;
+        assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+        assert_eq!(collector_success(&m, "native_relay"), 0.0, "{native}");
+        assert_eq!(collector_success(&m, "collections"), 1.0);
+        assert!(!m.contains("collections_total"), "nothing of it is relayed");
+        assert_promtool_accepts(&m);
+    }
 }
