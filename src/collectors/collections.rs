@@ -248,11 +248,7 @@ fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
                 &[("collection", name), ("vector", vector)],
                 params.size as f64,
             );
-            let on_disk = if params.on_disk.unwrap_or(false) {
-                "true"
-            } else {
-                "false"
-            };
+            let on_disk = if params.is_on_disk() { "true" } else { "false" };
             vector_info.push(
                 &[
                     ("collection", name),

@@ -8,11 +8,13 @@ use std::time::Instant;
 use crate::metrics::Family;
 
 use super::{Collector, Failure, Output};
-use crate::qdrant::models::{ClusterInfo, CollectionTelemetry, Telemetry};
+use crate::qdrant::models::{ClusterInfo, CollectionTelemetry, Telemetry, VersionInfo};
 use crate::qdrant::{QdrantClient, QdrantError};
 
 pub struct Context<'a> {
     pub client: &'a QdrantClient,
+    /// `GET /`, when it answered.
+    pub version: Option<&'a VersionInfo>,
     /// The collections to export, sorted by name.
     pub selected: &'a [String],
     /// `GET /cluster`; `Unknown` when no collector due needed it.
@@ -77,6 +79,14 @@ impl<'a> Selected<'a> {
 }
 
 impl<'a> Context<'a> {
+    /// Whether this Qdrant may have an endpoint added in `version`: false only
+    /// when its version is known and older, so that a development build is tried.
+    pub fn may_have(&self, version: (u64, u64, u64)) -> bool {
+        self.version
+            .and_then(|info| info.at_least(version))
+            .unwrap_or(true)
+    }
+
     fn telemetry_source(&self, collector: Collector) -> Source<'_> {
         match &self.telemetry {
             Some(Ok(selected)) => Source::Telemetry(selected),

@@ -13,6 +13,8 @@ pub struct FanOut<'a, T> {
     /// Sorted by collection name.
     pub fetched: Vec<(&'a str, T)>,
     failed: Vec<(&'a str, QdrantError)>,
+    /// Answered 404: deleted since listed, or, if all did, a route this Qdrant lacks.
+    not_found: usize,
     total: usize,
     finished: bool,
 }
@@ -29,6 +31,7 @@ where
 {
     let mut fetched = Vec::with_capacity(names.len());
     let mut failed = Vec::new();
+    let mut not_found = 0;
     let all = names
         .iter()
         .map(|name| {
@@ -40,6 +43,7 @@ where
             match result {
                 Ok(value) => fetched.push((name, value)),
                 Err(QdrantError::NotFound) => {
+                    not_found += 1;
                     tracing::debug!(collection = name, "collection vanished during refresh")
                 }
                 Err(error) => failed.push((name, error)),
@@ -51,12 +55,18 @@ where
     FanOut {
         fetched,
         failed,
+        not_found,
         total: names.len(),
         finished,
     }
 }
 
 impl<T> FanOut<'_, T> {
+    /// Every collection answered 404: the endpoint, not the collections, is missing.
+    pub fn route_missing(&self) -> bool {
+        self.total > 0 && self.not_found == self.total
+    }
+
     /// Why the fan-out did not fully succeed, if it did not.
     pub fn failure(&self, what: &str) -> Option<Failure> {
         if !self.finished {

@@ -1,51 +1,100 @@
-//! The `memory` collector: bytes of vectors and payloads in this node's local
-//! shards, per collection, from the shared telemetry (Qdrant 1.15 and later;
-//! unsupported before). It adds no request of its own.
+//! The `memory` collector: `GET /collections/{name}/memory` for every
+//! collection (Qdrant 1.18 and later): bytes on disk, on the heap, in the page
+//! cache now and wanted in it, of this node's shards, by component.
+//!
+//! Qdrant asks the kernel which pages are resident: about 2 ms of its CPU per
+//! collection, so the collector is off by default and runs every 5 minutes
+//! when on. Older versions report it unsupported; the vector and payload
+//! bytes telemetry carries are exported by the `shards` collector anyway.
 
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
-use super::{Collector, Context, Output, Selected};
-use crate::metrics::GaugeFamily;
+use super::fan_out::fan_out;
+use super::{Context, Output};
+use crate::metrics::{Family, GaugeFamily};
+use crate::qdrant::models::{CollectionMemory, MemoryUsage};
+
+/// The endpoint appeared in Qdrant 1.18.0.
+const SINCE: (u64, u64, u64) = (1, 18, 0);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
-    let output = ctx.telemetry_only(Collector::Memory, from_telemetry);
-    futures_util::future::ready(output).boxed_local()
+    async move {
+        if !ctx.may_have(SINCE) {
+            return Output::unsupported(
+                "GET /collections/{name}/memory needs Qdrant 1.18 or later",
+            );
+        }
+        let fetched = fan_out(ctx.selected, ctx.deadline, |name| {
+            ctx.client.collection_memory(name)
+        })
+        .await;
+        if fetched.route_missing() {
+            return Output::unsupported("GET /collections/{name}/memory answered 404");
+        }
+        Output {
+            families: vec![family(&fetched.fetched)],
+            failure: fetched.failure("memory figures"),
+            ..Output::default()
+        }
+    }
+    .boxed_local()
 }
 
-pub fn from_telemetry(selected: &Selected) -> Output {
+/// Payload indexes are summed over their fields: field names are the user's
+/// data, unbounded in number, and the endpoint itself breaks them down when
+/// one collection needs a closer look. Vectors keep their names: the
+/// collection's configuration bounds them, as in `qdrant_shard_vectors`.
+pub fn family(collections: &[(&str, CollectionMemory)]) -> Family {
     let mut bytes = GaugeFamily::new(
-        "qdrant_collection_local_data_bytes",
-        "Bytes of vectors and payloads in this node's shards of the collection, by kind. Per node.",
+        "qdrant_collection_memory_bytes",
+        "Bytes of this node's shards of the collection by component and kind: disk (on disk), ram (heap), \
+         cached (in the page cache now), expected_cache (wanted in the page cache by the configuration).",
     );
-    let mut any_size_reported = false;
-    let mut any_local_shard = false;
-    for collection in &selected.collections {
-        let locals = collection
-            .shards
-            .iter()
-            .flatten()
-            .filter_map(|shard| shard.local.as_ref())
-            .filter(|local| !local.is_dummy());
-        let (mut vectors, mut payloads) = (0, 0);
-        for local in locals {
-            any_local_shard = true;
-            any_size_reported |=
-                local.vectors_size_bytes.is_some() || local.payloads_size_bytes.is_some();
-            vectors += local.vectors_size_bytes.unwrap_or(0);
-            payloads += local.payloads_size_bytes.unwrap_or(0);
+    for (collection, memory) in collections {
+        let mut push = |component: &str, vector: Option<&str>, usage: MemoryUsage| {
+            for (kind, value) in [
+                ("disk", usage.disk_bytes),
+                ("ram", usage.ram_bytes),
+                ("cached", usage.cached_bytes),
+                ("expected_cache", usage.expected_cache_bytes),
+            ] {
+                let mut labels = vec![("collection", *collection), ("component", component)];
+                labels.extend(vector.map(|name| ("vector", name)));
+                labels.push(("kind", kind));
+                bytes.push(&labels, value as f64);
+            }
+        };
+        for (vectors, prefix) in [
+            (&memory.vectors, "vector"),
+            (&memory.sparse_vectors, "sparse_vector"),
+        ] {
+            for vector in vectors {
+                let name = Some(vector.name.as_str());
+                let parts = [
+                    ("storage", vector.storage),
+                    ("index", vector.index),
+                    ("quantized", vector.quantized),
+                ];
+                for (part, usage) in parts {
+                    if let Some(usage) = usage {
+                        push(&format!("{prefix}_{part}"), name, usage);
+                    }
+                }
+            }
         }
-        bytes.push(
-            &[("collection", &collection.id), ("kind", "vectors")],
-            vectors as f64,
-        );
-        bytes.push(
-            &[("collection", &collection.id), ("kind", "payloads")],
-            payloads as f64,
-        );
+        if let Some(payload) = memory.payload {
+            push("payload", None, payload);
+        }
+        let payload_index = memory
+            .payload_index
+            .iter()
+            .filter_map(|index| index.usage)
+            .fold(MemoryUsage::default(), |sum, usage| sum + usage);
+        push("payload_index", None, payload_index);
+        if let Some(id_tracker) = memory.other.as_ref().and_then(|other| other.id_tracker) {
+            push("id_tracker", None, id_tracker);
+        }
     }
-    if any_local_shard && !any_size_reported {
-        return Output::unsupported("telemetry reports no shard sizes (Qdrant before 1.15)");
-    }
-    Output::families(vec![bytes.finish()])
+    bytes.finish()
 }

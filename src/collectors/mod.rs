@@ -8,8 +8,10 @@ mod context;
 mod fan_out;
 pub mod issues;
 pub mod memory;
+pub mod optimizations;
 mod own_metrics;
 mod problems;
+pub mod quotas;
 pub mod registry;
 pub mod relay;
 mod schedule;
@@ -216,6 +218,7 @@ pub async fn refresh(
 
     let context = Context {
         client,
+        version: reached.version.as_ref().ok(),
         selected: &selection.names,
         cluster: &cluster,
         telemetry: reached.telemetry.as_ref().map(|telemetry| {

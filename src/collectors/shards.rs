@@ -156,7 +156,38 @@ pub fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> 
             collection.resharding.as_ref().map_or(0, Vec::len) as f64,
         );
     }
-    Ok(families.finish())
+    let mut families = families.finish();
+    families.push(local_data_bytes(selected));
+    Ok(families)
+}
+
+/// Bytes of vectors and payloads in this node's shards, per collection: free
+/// with the telemetry (Qdrant 1.15 and later, as the point counts above).
+fn local_data_bytes(selected: &Selected) -> Family {
+    let mut bytes = GaugeFamily::new(
+        "qdrant_collection_local_data_bytes",
+        "Bytes of vectors and payloads in this node's shards of the collection, by kind. Per node.",
+    );
+    for collection in &selected.collections {
+        let locals = collection
+            .shards
+            .iter()
+            .flatten()
+            .filter_map(|shard| shard.local.as_ref())
+            .filter(|local| !local.is_dummy());
+        let (mut vectors, mut payloads) = (0, 0);
+        for local in locals {
+            vectors += local.vectors_size_bytes.unwrap_or(0);
+            payloads += local.payloads_size_bytes.unwrap_or(0);
+        }
+        for (kind, value) in [("vectors", vectors), ("payloads", payloads)] {
+            bytes.push(
+                &[("collection", &collection.id), ("kind", kind)],
+                value as f64,
+            );
+        }
+    }
+    bytes.finish()
 }
 
 /// The fallback: `GET /collections/{name}/cluster` for every collection.

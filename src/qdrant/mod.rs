@@ -17,7 +17,8 @@ use crate::config::{ApiKey, QdrantConfig};
 use crate::metrics::{Family, Kind};
 use models::{
     ApiResponse, ClusterInfo, ClusterTelemetry, CollectionClusterInfo, CollectionInfo,
-    CollectionList, IssueList, SnapshotDescription, Telemetry, VersionInfo,
+    CollectionList, CollectionMemory, IssueList, Optimizations, QuotaStatus, SnapshotDescription,
+    Telemetry, VersionInfo,
 };
 
 /// How much `GET /telemetry` reports. Qdrant's cost grows with the level
@@ -54,10 +55,13 @@ pub mod endpoint {
     pub const COLLECTION: &str = "/collections/{name}";
     pub const COLLECTION_CLUSTER: &str = "/collections/{name}/cluster";
     pub const COLLECTION_SNAPSHOTS: &str = "/collections/{name}/snapshots";
+    pub const COLLECTION_OPTIMIZATIONS: &str = "/collections/{name}/optimizations";
+    pub const COLLECTION_MEMORY: &str = "/collections/{name}/memory";
     pub const CLUSTER: &str = "/cluster";
     pub const CLUSTER_TELEMETRY: &str = "/cluster/telemetry";
     pub const TELEMETRY: &str = "/telemetry";
     pub const ISSUES: &str = "/issues";
+    pub const QUOTAS: &str = "/quotas";
     pub const METRICS: &str = "/metrics";
 }
 
@@ -258,6 +262,26 @@ impl QdrantClient {
     ) -> Result<Vec<SnapshotDescription>, QdrantError> {
         let path = format!("/collections/{}/snapshots", encode(name));
         self.get_result(endpoint::COLLECTION_SNAPSHOTS, &path).await
+    }
+
+    /// `GET /collections/{name}/optimizations`: this node's optimizer queue
+    /// and running optimizations (Qdrant 1.16.3 and later).
+    pub async fn collection_optimizations(&self, name: &str) -> Result<Optimizations, QdrantError> {
+        let path = format!("/collections/{}/optimizations", encode(name));
+        self.get_result(endpoint::COLLECTION_OPTIMIZATIONS, &path)
+            .await
+    }
+
+    /// `GET /collections/{name}/memory`: bytes on disk, in RAM and in the page
+    /// cache of this node's shards, by component (Qdrant 1.18 and later).
+    pub async fn collection_memory(&self, name: &str) -> Result<CollectionMemory, QdrantError> {
+        let path = format!("/collections/{}/memory", encode(name));
+        self.get_result(endpoint::COLLECTION_MEMORY, &path).await
+    }
+
+    /// `GET /quotas`: the resource quota and this node's and its peers' usage (Qdrant 1.19 and later).
+    pub async fn quotas(&self) -> Result<QuotaStatus, QdrantError> {
+        self.get_result(endpoint::QUOTAS, "/quotas").await
     }
 
     /// `GET /cluster`: raft state of this node.

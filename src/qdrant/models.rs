@@ -22,6 +22,21 @@ pub struct VersionInfo {
     pub commit: Option<String>,
 }
 
+impl VersionInfo {
+    /// Whether this Qdrant is `major.minor.patch` or later; `None` when its
+    /// version does not read as one (a development build), so callers try.
+    pub fn at_least(&self, (major, minor, patch): (u64, u64, u64)) -> Option<bool> {
+        let core = self.version.split(['-', '+']).next()?;
+        let mut parts = core.split('.').map(|part| part.parse::<u64>().ok());
+        let version = (
+            parts.next()??,
+            parts.next()??,
+            parts.next().unwrap_or(Some(0))?,
+        );
+        Some(version >= (major, minor, patch))
+    }
+}
+
 /// `GET /collections`
 #[derive(Debug, Deserialize)]
 pub struct CollectionList {
@@ -130,8 +145,22 @@ pub struct VectorParams {
     pub size: u64,
     /// Kept as text so that a distance added in a later Qdrant is still exported.
     pub distance: String,
+    /// Deprecated in Qdrant 1.19 for `memory`.
     #[serde(default)]
     pub on_disk: Option<bool>,
+    /// `cold`, `cached` or `pinned` (Qdrant 1.19 and later); overrides `on_disk`.
+    #[serde(default)]
+    pub memory: Option<String>,
+}
+
+impl VectorParams {
+    /// Served from disk: `memory: cold`, or before 1.19 `on_disk: true`.
+    pub fn is_on_disk(&self) -> bool {
+        match &self.memory {
+            Some(memory) => memory == "cold",
+            None => self.on_disk.unwrap_or(false),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -260,6 +289,9 @@ pub struct Telemetry {
     pub collections: TelemetryCollections,
     #[serde(default)]
     pub cluster: Option<TelemetryCluster>,
+    /// Qdrant 1.19 and later, for a key with global access.
+    #[serde(default)]
+    pub quota: Option<QuotaTelemetry>,
 }
 
 impl Telemetry {
@@ -372,6 +404,188 @@ pub struct SegmentInfo {
     /// Points written but not yet visible to search (Qdrant 1.18 and later).
     #[serde(default)]
     pub num_deferred_points: Option<u64>,
+}
+
+/// `GET /collections/{name}/optimizations` (Qdrant 1.16.3 and later): this
+/// node's optimizer queue and the optimizations running on it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Optimizations {
+    pub summary: OptimizationsSummary,
+    #[serde(default)]
+    pub running: Vec<Optimization>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OptimizationsSummary {
+    #[serde(default)]
+    pub queued_optimizations: u64,
+    #[serde(default)]
+    pub queued_segments: u64,
+    #[serde(default)]
+    pub queued_points: u64,
+    #[serde(default)]
+    pub idle_segments: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Optimization {
+    pub optimizer: String,
+    /// `"optimizing"`, `"done"`, `{"cancelled": ..}` or `{"error": ..}`.
+    #[serde(default)]
+    pub status: serde_json::Value,
+    #[serde(default)]
+    pub segments: Vec<OptimizationSegment>,
+    pub progress: ProgressTree,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OptimizationSegment {
+    #[serde(default)]
+    pub points_count: u64,
+}
+
+/// One step of an optimization; its children are its sub-steps.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProgressTree {
+    #[serde(default)]
+    pub name: String,
+    /// RFC 3339.
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    #[serde(default)]
+    pub done: Option<u64>,
+    #[serde(default)]
+    pub total: Option<u64>,
+    #[serde(default)]
+    pub children: Vec<ProgressTree>,
+}
+
+/// `GET /collections/{name}/memory` (Qdrant 1.18 and later, not in its
+/// OpenAPI spec): bytes of this node's shards of the collection, by component.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CollectionMemory {
+    #[serde(default)]
+    pub vectors: Vec<VectorMemory>,
+    #[serde(default)]
+    pub sparse_vectors: Vec<VectorMemory>,
+    #[serde(default)]
+    pub payload: Option<MemoryUsage>,
+    #[serde(default)]
+    pub payload_index: Vec<PayloadIndexMemory>,
+    #[serde(default)]
+    pub other: Option<OtherMemory>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct VectorMemory {
+    /// `""` is the unnamed vector.
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub storage: Option<MemoryUsage>,
+    #[serde(default)]
+    pub index: Option<MemoryUsage>,
+    /// Present for quantized vectors.
+    #[serde(default)]
+    pub quantized: Option<MemoryUsage>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PayloadIndexMemory {
+    #[serde(default)]
+    pub usage: Option<MemoryUsage>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OtherMemory {
+    #[serde(default)]
+    pub id_tracker: Option<MemoryUsage>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct MemoryUsage {
+    #[serde(default)]
+    pub disk_bytes: u64,
+    #[serde(default)]
+    pub ram_bytes: u64,
+    #[serde(default)]
+    pub cached_bytes: u64,
+    #[serde(default)]
+    pub expected_cache_bytes: u64,
+}
+
+impl std::ops::Add for MemoryUsage {
+    type Output = Self;
+    fn add(self, other: Self) -> Self {
+        Self {
+            disk_bytes: self.disk_bytes + other.disk_bytes,
+            ram_bytes: self.ram_bytes + other.ram_bytes,
+            cached_bytes: self.cached_bytes + other.cached_bytes,
+            expected_cache_bytes: self.expected_cache_bytes + other.expected_cache_bytes,
+        }
+    }
+}
+
+/// `GET /quotas` (Qdrant 1.19 and later): the cluster-wide quota and how
+/// close this node, and each peer that answered, is to it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QuotaStatus {
+    #[serde(default)]
+    pub config: QuotaConfig,
+    #[serde(default)]
+    pub usage: QuotaUsage,
+    /// Keyed by peer id; absent outside distributed mode.
+    #[serde(default)]
+    pub peers: Option<BTreeMap<String, PeerQuotaUsage>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QuotaConfig {
+    #[serde(default)]
+    pub enabled: bool,
+    #[serde(default)]
+    pub max_resident_memory_percent: Option<u64>,
+    #[serde(default)]
+    pub max_disk_usage_percent: Option<u64>,
+    #[serde(default)]
+    pub release_margin_percent: Option<u64>,
+}
+
+/// `null` where the platform does not expose the figure.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QuotaUsage {
+    #[serde(default)]
+    pub resident_memory_percent: Option<u64>,
+    #[serde(default)]
+    pub disk_usage_percent: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PeerQuotaUsage {
+    /// At or over an enforced limit, so refusing updates.
+    pub exceeded: bool,
+    #[serde(default)]
+    pub resident_memory_percent: Option<u64>,
+    #[serde(default)]
+    pub disk_usage_percent: Option<u64>,
+}
+
+/// Telemetry's `quota` (Qdrant 1.19 and later): the verdict of this node.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QuotaTelemetry {
+    #[serde(default)]
+    pub exceeded: QuotaExceeded,
+}
+
+/// `null` for a resource this node does not enforce: it can never trip.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QuotaExceeded {
+    #[serde(default)]
+    pub resident_memory: Option<bool>,
+    #[serde(default)]
+    pub disk_usage: Option<bool>,
 }
 
 /// `GET /issues`

@@ -1,11 +1,12 @@
-//! The cluster, shards, snapshots, memory and issues collectors on recorded
-//! cluster responses, the single-node recordings and older-version shapes.
+//! The cluster, shards, snapshots, optimizations, memory, quotas and issues
+//! collectors on recorded cluster responses, the single-node recordings and
+//! older- and newer-version shapes.
 
 use mock_qdrant::Fault;
 
 use crate::helpers::{
     all_collectors, assert_promtool_accepts, collector_success, every_collector, sample,
-    spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, RECORDED,
+    spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, HANDMADE_V1_19, MEMORY, RECORDED,
 };
 
 const NODE_A: &str = "8326746331167863";
@@ -39,13 +40,14 @@ fn replica_state(m: &str, collection: &str, shard: u32, peer: &str) -> String {
 #[actix_web::test]
 async fn a_follower_during_a_transfer_with_a_dead_peer() {
     // No telemetry was recorded at that moment (404): collections and shards take
-    // their per-collection fallback; memory and segments, which read telemetry only,
-    // report themselves unsupported.
+    // their per-collection fallback; segments, which reads telemetry only, reports
+    // itself unsupported, as do optimizations and memory (nothing recorded: 404)
+    // and quotas (Qdrant 1.18).
     let app = spawn_app_with("cluster-v1.18.3-node-b", every_collector).await;
     let m = app.scrape().await;
     for collector in all_collectors() {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
-        let supported = !["memory", "segments"].contains(&collector);
+        let supported = !["memory", "segments", "optimizations", "quotas"].contains(&collector);
         assert_eq!(
             value(
                 &m,
@@ -213,8 +215,7 @@ async fn a_follower_during_a_transfer_with_a_dead_peer() {
         None
     );
 
-    // memory
-    // memory: no telemetry at that moment; node B's steady-state telemetry has the sizes.
+    // shards' byte figures: no telemetry at that moment; node B's steady-state telemetry has them.
     assert!(!m.contains("qdrant_collection_local_data_bytes{"));
     let app = spawn_app_with("cluster-v1.18.3-steady-node-b", every_collector).await;
     let steady = app.scrape().await;
@@ -554,9 +555,11 @@ async fn qdrant_1_15_and_unknown_replica_states() {
 #[actix_web::test]
 async fn one_failing_collector_fails_alone() {
     // On node B's recordings, which have no telemetry: collections and shards ask per collection.
-    let telemetry_readers: &[&str] = &["collections", "shards", "segments", "memory"];
+    let telemetry_readers: &[&str] = &["collections", "shards", "segments"];
     for (path, failing) in [
         ("/collections/orders/snapshots", &["snapshots"][..]),
+        ("/collections/orders/optimizations", &["optimizations"]),
+        ("/collections/orders/memory", &["memory"]),
         ("/collections/small/cluster", &["shards"]),
         ("/collections/small", &["collections"]),
         ("/cluster", &["cluster"]),
@@ -579,4 +582,127 @@ async fn one_failing_collector_fails_alone() {
             );
         }
     }
+}
+
+#[actix_web::test]
+async fn qdrant_1_19_with_quotas_optimizations_and_memory() {
+    let collectors = "collections,shards,cluster,snapshots,optimizations,memory,quotas,issues";
+    let app = spawn_app_with(HANDMADE_V1_19, |s| {
+        s.collectors = Some(collectors.into());
+        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::new("secret-ro"));
+    })
+    .await;
+    app.mock.require_api_key(Some("secret-ro"));
+    let m = app.scrape().await;
+    for collector in collectors.split(',') {
+        assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_exporter_collector_supported",
+                &format!(r#"collector="{collector}""#)
+            ),
+            1.0,
+            "{collector}"
+        );
+    }
+    // This node refuses writes over its disk quota, as it and its peers' view say.
+    assert_eq!(
+        value(&m, "qdrant_quota_exceeded", r#"resource="disk_usage""#),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_quota_peer_exceeded",
+            &format!(r#"peer_id="{NODE_A}""#)
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_optimizations_running",
+            r#"collection="orders",optimizer="indexing""#
+        ),
+        4.0
+    );
+    // The hand-made fourth is building its HNSW graph: 60 of 240 points.
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_optimization_stage_progress_ratio",
+            r#"collection="orders",stage="vector_index""#
+        ),
+        0.25
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_idle_segments",
+            r#"collection="small""#
+        ),
+        2.0
+    );
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_memory_bytes",
+            r#"collection="orders",component="payload_index",kind="disk""#
+        ),
+        19_035_660.0
+    );
+    // `memory: cold` is what `on_disk: true` was.
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_vector_info",
+            r#"collection="orders",vector="default",distance="Cosine",on_disk="true""#
+        ),
+        1.0
+    );
+    assert_eq!(app.mock.count("/quotas"), 1);
+    let requests = app.mock.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.api_key.as_deref() == Some("secret-ro")),
+        "{requests:?}"
+    );
+    assert_promtool_accepts(&m);
+}
+
+#[actix_web::test]
+async fn memory_by_component_of_recorded_collections() {
+    let app = spawn_app_with(MEMORY, |s| s.collectors = Some("memory".into())).await;
+    let m = app.scrape().await;
+    assert_eq!(collector_success(&m, "memory"), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_collection_memory_bytes",
+            r#"collection="multi named",component="vector_storage",vector="img",kind="cached""#
+        ),
+        67_108_912.0
+    );
+    assert!(m.contains(r#"qdrant_collection_memory_bytes{collection="ünïcode ☃ col",component="id_tracker",kind="disk"}"#));
+    assert_eq!(app.mock.count("/collections/products/memory"), 1);
+    assert_promtool_accepts(&m);
+}
+
+#[actix_web::test]
+async fn an_endpoint_this_qdrant_lacks_is_unsupported_not_failed() {
+    // The single-node recordings hold no memory answers: every collection answers an empty 404.
+    let app = spawn_app_with(RECORDED, |s| s.collectors = Some("memory".into())).await;
+    let m = app.scrape().await;
+    assert_eq!(collector_success(&m, "memory"), 1.0);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_collector_supported",
+            r#"collector="memory""#
+        ),
+        0.0
+    );
+    assert!(!m.contains("qdrant_collection_memory_bytes{"));
 }

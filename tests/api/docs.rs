@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use qdrant_exporter::collectors::{Collector, REGISTRY};
 use qdrant_exporter::config::{env_name, flag_name, Settings};
 
-use crate::helpers::{every_collector, spawn_app_with};
+use crate::helpers::served_families;
 
 const README: &str = include_str!("../../README.md");
 
@@ -28,28 +28,15 @@ fn table(first_header: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Every family the exporter emits, over scenarios that between them produce all of them.
+/// Every family the exporter emits, by type.
 async fn exported_families() -> BTreeMap<String, String> {
-    let mut families = BTreeMap::new();
-    for scenario in [
-        crate::helpers::RECORDED,
-        "cluster-v1.18.3-steady-node-a",
-        "cluster-v1.18.3-node-a",
-        "cluster-v1.18.3-node-b",
-    ] {
-        let app = spawn_app_with(scenario, every_collector).await;
-        let exposition = app.scrape().await;
-        for (name, kind) in exposition
-            .lines()
-            .filter_map(|l| l.strip_prefix("# TYPE "))
-            .filter_map(|l| l.split_once(' '))
-            // Relayed native families are Qdrant's, documented by Qdrant.
-            .filter(|(name, _)| name.starts_with("qdrant_"))
-        {
-            families.insert(name.to_owned(), kind.to_owned());
-        }
-    }
-    families
+    served_families()
+        .await
+        .into_iter()
+        // Relayed native families are Qdrant's, documented by Qdrant
+        // (its `process_*` are relayed as `qdrant_process_*`).
+        .filter(|(name, _)| name.starts_with("qdrant_") && !name.starts_with("qdrant_process_"))
+        .collect()
 }
 
 #[actix_web::test]

@@ -204,8 +204,9 @@ async fn the_api_key_header_is_sent_on_every_request() {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
     }
     let requests = app.mock.requests();
-    // /, /collections, /cluster, /telemetry, /issues, /metrics, and the snapshots of 5 collections.
-    assert_eq!(requests.len(), 6 + 5, "{requests:?}");
+    // /, /collections, /cluster, /telemetry, /issues, /metrics, and for each of the 5
+    // collections its snapshots, optimizations and memory (/quotas is not asked of 1.18).
+    assert_eq!(requests.len(), 6 + 3 * 5, "{requests:?}");
     assert!(
         requests
             .iter()

@@ -24,6 +24,10 @@ pub fn shard_0(collection: &str) -> String {
 /// Hand-made responses in the shape of older Qdrant versions.
 pub const HANDMADE_V1_12: &str = "handmade-v1.12.0";
 pub const HANDMADE_V1_15: &str = "handmade-v1.15.0";
+/// Hand-made from the v1.19.0 OpenAPI spec (quotas, and the shapes of every endpoint read).
+pub const HANDMADE_V1_19: &str = "handmade-v1.19.0";
+/// Recorded `GET /collections/{name}/memory` answers of a real Qdrant v1.18.3.
+pub const MEMORY: &str = "qdrant-v1.18.3-memory";
 
 pub fn fixture_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -99,6 +103,30 @@ impl TestApp {
         assert_eq!(response.status, 200, "{}", response.body);
         response.body
     }
+}
+
+/// Every family served (name → type), with every collector and the relay on,
+/// over scenarios that between them produce all of them.
+pub async fn served_families() -> std::collections::BTreeMap<String, String> {
+    let mut families = std::collections::BTreeMap::new();
+    for scenario in [
+        RECORDED,
+        "cluster-v1.18.3-steady-node-a",
+        "cluster-v1.18.3-node-a",
+        "cluster-v1.18.3-node-b",
+        HANDMADE_V1_19,
+    ] {
+        let app = spawn_app_with(scenario, every_collector).await;
+        let exposition = app.scrape().await;
+        for (name, kind) in exposition
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split_once(' '))
+        {
+            families.insert(name.to_owned(), kind.to_owned());
+        }
+    }
+    families
 }
 
 /// The `collector` label of every collector, the native relay included, from the registry.

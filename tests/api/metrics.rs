@@ -408,13 +408,25 @@ async fn older_telemetry_shapes_fall_back_only_where_they_lack() {
         "local points come from the per-collection fallback"
     );
     assert_eq!(app.mock.count("/collections/legacy"), 0);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_collector_supported",
-            r#"collector="memory""#
-        ),
-        0.0
+    // Endpoints newer than 1.12 are not even asked for.
+    for collector in ["optimizations", "quotas"] {
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_exporter_collector_supported",
+                &format!(r#"collector="{collector}""#)
+            ),
+            0.0,
+            "{collector}"
+        );
+        assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
+    }
+    let requests = app.mock.requests();
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.raw_path.ends_with("/optimizations") || r.raw_path == "/quotas"),
+        "{requests:?}"
     );
     assert_promtool_accepts(&m);
 

@@ -68,7 +68,8 @@ async fn awkward_names_give_valid_exposition_and_encoded_paths() {
         assert_eq!(points, 100.0 * (index as f64 + 1.0), "{escaped}");
     }
 
-    // Each collection is fetched for its info, its shards (the fallback) and its snapshots, always encoded.
+    // Each collection is fetched for its info, its shards (the fallback), its
+    // optimizations and its snapshots, always encoded.
     let mut paths: Vec<String> = app
         .mock
         .requests()
@@ -90,7 +91,8 @@ async fn awkward_names_give_valid_exposition_and_encoded_paths() {
     let mut expected: Vec<String> = encoded
         .iter()
         .flat_map(|name| {
-            ["", "/cluster", "/snapshots"].map(|suffix| format!("/collections/{name}{suffix}"))
+            ["", "/cluster", "/optimizations", "/snapshots"]
+                .map(|suffix| format!("/collections/{name}{suffix}"))
         })
         .collect();
     expected.sort();
