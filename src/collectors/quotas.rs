@@ -28,6 +28,12 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
                 Output::families(families(&status, verdict.map(|quota| &quota.exceeded)))
             }
             Err(QdrantError::NotFound) => Output::unsupported("GET /quotas answered 404"),
+            Err(error @ QdrantError::Forbidden) => Output::failed(Failure {
+                hint: "GET /quotas needs a key with access to the whole cluster (the read-only \
+                       API key has it, a collection-scoped JWT does not); otherwise leave \
+                       `quotas` out of QDRANT_EXPORTER_COLLECTORS",
+                ..Failure::from_error(&error, format!("cannot read GET /quotas: {error}"))
+            }),
             Err(error) => {
                 let message = format!("cannot read GET /quotas: {error}");
                 Output::failed(Failure::from_error(&error, message))

@@ -706,3 +706,17 @@ async fn an_endpoint_this_qdrant_lacks_is_unsupported_not_failed() {
     );
     assert!(!m.contains("qdrant_collection_memory_bytes{"));
 }
+
+#[actix_web::test]
+async fn a_key_that_may_not_read_quotas_fails_that_collector_alone() {
+    let app = spawn_app_with(HANDMADE_V1_19, |s| {
+        s.collectors = Some("collections,shards,quotas".into());
+    })
+    .await;
+    app.mock.fail_path("/quotas", Fault::Status(403));
+    let m = app.scrape().await;
+    assert_eq!(collector_success(&m, "quotas"), 0.0);
+    assert_eq!(collector_success(&m, "collections"), 1.0);
+    assert_eq!(collector_success(&m, "shards"), 1.0);
+    assert!(!m.contains("qdrant_quota_enabled "));
+}
