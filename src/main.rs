@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
-use qdrant_exporter::config::{Cli, Command, Config, KubeCommand};
+use qdrant_exporter::config::{environment, Cli, Command, Config, KubeCommand};
 use qdrant_exporter::startup::Application;
 use qdrant_exporter::telemetry;
 
@@ -45,7 +45,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         print!("{}", qdrant_exporter::kube::render(args));
         return Ok(ExitCode::SUCCESS);
     }
-    let config = match Config::load(cli, std::env::vars()) {
+    let config = match environment(std::env::vars_os()).and_then(|env| Config::load(cli, env)) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("error: {error}");
@@ -53,7 +53,14 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
     };
     telemetry::init(&config.log);
-    let application = Application::build(config.clone())?;
+    let application = match Application::build(config.clone()) {
+        Ok(application) => application,
+        Err(error) => {
+            // One line, whatever RUST_BACKTRACE says: the address and the reason.
+            eprintln!("error: {error}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         listen = %config.listen_address,

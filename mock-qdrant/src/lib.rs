@@ -32,6 +32,8 @@ pub enum Fault {
     Garbage,
     /// Never answer.
     Hang,
+    /// Answer 302 to this location.
+    Redirect(String),
 }
 
 /// One request the mock received.
@@ -414,6 +416,9 @@ async fn faulty(fault: Fault) -> HttpResponse {
         Fault::Garbage => HttpResponse::Ok()
             .content_type("text/html")
             .body("<html><body>502 Bad Gateway</body></html>"),
+        Fault::Redirect(location) => HttpResponse::Found()
+            .insert_header(("Location", location))
+            .finish(),
         Fault::Hang => {
             actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
             HttpResponse::GatewayTimeout().finish()

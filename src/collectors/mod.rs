@@ -215,6 +215,10 @@ pub async fn refresh(
         ));
     }
     families.push(selection.skipped_family());
+    state.problems.observe_warning(
+        "collection names",
+        selection.invalid_names_warning().as_ref(),
+    );
 
     let context = Context {
         client,

@@ -1,20 +1,30 @@
-//! Which collections a refresh exports: filtered by name, then capped.
+//! Which collections a refresh exports: valid names, filtered by name, then capped.
 
 use crate::metrics::Family;
 
+use super::Failure;
 use crate::config::CollectorConfig;
 use crate::metrics::GaugeFamily;
 
-/// The collections to export: filtered by name, then capped.
+/// Qdrant refuses longer collection names; a longer one comes from something
+/// else answering as Qdrant, and each request about it would fail.
+const MAX_NAME_CHARS: usize = 255;
+
+/// The collections to export: valid names, filtered by name, then capped.
 pub struct Selection {
     pub names: Vec<String>,
+    invalid: Vec<String>,
     filtered_out: usize,
     over_limit: usize,
 }
 
 pub fn select_collections(names: &[String], config: &CollectorConfig) -> Selection {
-    let mut matching: Vec<String> = names
+    let (valid, invalid): (Vec<&String>, Vec<&String>) = names
         .iter()
+        .partition(|name| name.chars().count() <= MAX_NAME_CHARS);
+    let mut matching: Vec<String> = valid
+        .iter()
+        .copied()
         .filter(|name| {
             config
                 .include
@@ -29,13 +39,14 @@ pub fn select_collections(names: &[String], config: &CollectorConfig) -> Selecti
         })
         .cloned()
         .collect();
-    let filtered_out = names.len() - matching.len();
+    let filtered_out = valid.len() - matching.len();
     // Sorted so that the same collections are kept on every refresh and every node.
     matching.sort_unstable();
     let over_limit = matching.len().saturating_sub(config.max_collections);
     matching.truncate(config.max_collections);
     Selection {
         names: matching,
+        invalid: invalid.into_iter().cloned().collect(),
         filtered_out,
         over_limit,
     }
@@ -45,10 +56,28 @@ impl Selection {
     pub fn skipped_family(&self) -> Family {
         let mut skipped = GaugeFamily::new(
             "qdrant_exporter_collections_skipped",
-            "Collections not exported: filtered out by name, or over max_collections.",
+            "Collections not exported: filtered out by name, over max_collections, or with a name Qdrant would refuse.",
         );
         skipped.push(&[("reason", "filtered")], self.filtered_out as f64);
         skipped.push(&[("reason", "limit")], self.over_limit as f64);
+        skipped.push(&[("reason", "invalid_name")], self.invalid.len() as f64);
         skipped.finish()
+    }
+
+    /// Worth one log line while some names are skipped as invalid; the line
+    /// quotes the start of one, never a whole 100 kB name.
+    pub fn invalid_names_warning(&self) -> Option<Failure> {
+        let example = self.invalid.first()?;
+        let start: String = example.chars().take(40).collect();
+        Some(Failure {
+            kind: format!("{} invalid names", self.invalid.len()),
+            message: format!(
+                "{} collection name(s) longer than {MAX_NAME_CHARS} characters skipped, e.g. {:?}… ({} characters)",
+                self.invalid.len(),
+                start,
+                example.chars().count()
+            ),
+            hint: "Qdrant refuses such names: does QDRANT_URL point at Qdrant itself?",
+        })
     }
 }

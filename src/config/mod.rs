@@ -21,11 +21,7 @@ pub use settings::{env_name, flag_name, ApiKey, Settings, CONFIG_FILE_ENV, ENV_P
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error(
-        "invalid {setting} (env {}, flag {}): {problem}",
-        env_name(setting),
-        flag_name(setting)
-    )]
+    #[error("invalid {setting} ({}): {problem}", ways_to_set(setting))]
     Invalid {
         setting: &'static str,
         problem: String,
@@ -35,6 +31,24 @@ pub enum ConfigError {
     #[error("environment: {0}")]
     Environment(String),
 }
+
+/// `env X, flag --y`: how the setting is given; settings without a flag (the
+/// API key: a command line is visible to every process) name only their variable.
+fn ways_to_set(setting: &str) -> String {
+    let has_flag = Cli::command()
+        .get_arguments()
+        .any(|arg| arg.get_id().as_str() == setting);
+    match has_flag {
+        true => format!("env {}, flag {}", env_name(setting), flag_name(setting)),
+        false => format!("env {}", env_name(setting)),
+    }
+}
+
+/// The most requests in flight to Qdrant a configuration may ask for: far
+/// above any useful value, and far below what would exhaust the semaphore.
+pub const MAX_CONCURRENCY: usize = 256;
+/// Files the exporter reads at start are small; a larger one is not the file meant.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 fn invalid(setting: &'static str, problem: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
@@ -117,6 +131,29 @@ impl Cli {
         let matches = Self::command_with_sources().try_get_matches_from(args)?;
         Cli::from_arg_matches(&matches)
     }
+}
+
+/// The process environment as text. A variable of the exporter's (`QDRANT_*`)
+/// that is not UTF-8 is an error naming it, never showing its value (it may
+/// be the key); any other variable is none of the exporter's business.
+pub fn environment(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut text = Vec::new();
+    for (name, value) in vars {
+        let Some(name) = name.to_str().filter(|name| name.starts_with("QDRANT_")) else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => text.push((name.to_owned(), value)),
+            Err(_) => {
+                return Err(ConfigError::Environment(format!(
+                    "{name} is not valid UTF-8 (its value is not shown)"
+                )))
+            }
+        }
+    }
+    Ok(text)
 }
 
 #[derive(Debug, Clone)]
@@ -212,10 +249,7 @@ impl Config {
                     "set either the key or the key file, not both",
                 ))
             }
-            (Some(key), None) if key.expose().trim().is_empty() => {
-                return Err(invalid("qdrant_api_key", "is empty"))
-            }
-            (Some(key), None) => Some(ApiKey::new(key.expose().trim())),
+            (Some(key), None) => Some(key),
             (None, Some(path)) => Some(read_api_key_file(&path)?),
             (None, None) => None,
         };
@@ -233,24 +267,13 @@ impl Config {
                     "request_timeout_seconds",
                     s.request_timeout_seconds,
                 )?,
-                concurrency: match s.concurrency {
-                    Some(n) if n >= 1 => n,
-                    other => {
-                        return Err(invalid(
-                            "concurrency",
-                            format!("must be at least 1, got {other:?}"),
-                        ))
-                    }
-                },
-                max_response_bytes: match s.max_response_bytes {
-                    Some(n) if n >= 1024 => n,
-                    other => {
-                        return Err(invalid(
-                            "max_response_bytes",
-                            format!("must be at least 1024, got {other:?}"),
-                        ))
-                    }
-                },
+                concurrency: within("concurrency", s.concurrency, 1, MAX_CONCURRENCY)?,
+                max_response_bytes: within(
+                    "max_response_bytes",
+                    s.max_response_bytes,
+                    1024,
+                    1024 * 1024 * 1024,
+                )?,
             },
             cache_ttl: seconds("cache_ttl_seconds", s.cache_ttl_seconds, 0.0)?,
             refresh_timeout: positive_seconds(
@@ -264,15 +287,7 @@ impl Config {
                     s.native_metrics_relay,
                 )?,
                 intervals: parse_intervals(s.collector_intervals.as_deref().unwrap_or_default())?,
-                max_collections: match s.max_collections {
-                    Some(n) if n >= 1 => n,
-                    other => {
-                        return Err(invalid(
-                            "max_collections",
-                            format!("must be at least 1, got {other:?}"),
-                        ))
-                    }
-                },
+                max_collections: within("max_collections", s.max_collections, 1, 1_000_000)?,
                 include: parse_regex("collections_include", s.collections_include)?,
                 exclude: parse_regex("collections_exclude", s.collections_exclude)?,
                 cluster_wide_on_leader_only: s.cluster_wide_metrics_on_leader_only.unwrap_or(false),
@@ -294,6 +309,23 @@ impl Config {
     }
 }
 
+/// A count between `min` and `max`, inclusive.
+fn within(
+    setting: &'static str,
+    value: Option<usize>,
+    min: usize,
+    max: usize,
+) -> Result<usize, ConfigError> {
+    match value {
+        Some(n) if (min..=max).contains(&n) => Ok(n),
+        Some(n) => Err(invalid(
+            setting,
+            format!("must be between {min} and {max}, got {n}"),
+        )),
+        None => Err(invalid(setting, "has no value")),
+    }
+}
+
 fn seconds(setting: &'static str, value: Option<f64>, min: f64) -> Result<Duration, ConfigError> {
     let value = value.unwrap_or_default();
     if !value.is_finite() || value < min || value > 86_400.0 {
@@ -310,8 +342,8 @@ fn positive_seconds(setting: &'static str, value: Option<f64>) -> Result<Duratio
 }
 
 fn parse_qdrant_url(raw: &str) -> Result<Url, ConfigError> {
-    let url =
-        Url::parse(raw).map_err(|e| invalid("qdrant_url", format!("{raw:?} is not a URL: {e}")))?;
+    // The text is not echoed: a mistyped URL may carry a password.
+    let url = Url::parse(raw).map_err(|e| invalid("qdrant_url", format!("is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(
             "qdrant_url",
@@ -334,27 +366,36 @@ fn parse_qdrant_url(raw: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
-fn read_api_key_file(path: &Path) -> Result<ApiKey, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        invalid(
-            "qdrant_api_key_file",
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
-    let key = text.trim();
-    if key.is_empty() {
-        return Err(invalid(
-            "qdrant_api_key_file",
-            format!("{} is empty", path.display()),
+pub fn read_api_key_file(path: &Path) -> Result<ApiKey, ConfigError> {
+    let setting = "qdrant_api_key_file";
+    let bytes = read_small_file(path).map_err(|problem| invalid(setting, problem))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| invalid(setting, format!("{} is not UTF-8 text", path.display())))?;
+    ApiKey::parse(&text)
+        .map_err(|problem| invalid(setting, format!("{}: {problem}", path.display())))
+}
+
+/// A regular file of at most [`MAX_FILE_BYTES`]: a FIFO or a device would
+/// block the start, a huge file is not the one meant.
+pub fn read_small_file(path: &Path) -> Result<Vec<u8>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let metadata = std::fs::metadata(path).map_err(cannot)?;
+    if !metadata.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} is larger than {MAX_FILE_BYTES} bytes",
+            path.display()
         ));
     }
-    Ok(ApiKey::new(key))
+    std::fs::read(path).map_err(cannot)
 }
 
 fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let problem =
         |detail: String| invalid("qdrant_ca_file", format!("{}: {detail}", path.display()));
-    let pem = std::fs::read(path).map_err(|e| problem(format!("cannot read: {e}")))?;
+    let pem = read_small_file(path).map_err(|e| invalid("qdrant_ca_file", e))?;
     let certificates = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| problem(format!("not a PEM certificate bundle: {e}")))?;
@@ -385,6 +426,13 @@ fn parse_collectors(
     }
     if native_metrics_relay.unwrap_or(false) {
         enabled.insert(Collector::NativeRelay);
+    }
+    if enabled.is_empty() {
+        let known: Vec<&str> = Collector::all().map(Collector::name).collect();
+        return Err(invalid(
+            "collectors",
+            format!("names no collector; known: {}", known.join(", ")),
+        ));
     }
     Ok(enabled)
 }
@@ -437,8 +485,30 @@ fn parse_regex(
         .transpose()
 }
 
+/// A level, or comma-separated `target=level` directives. A bare word that is
+/// not a level (`warning`, `debig`) would be taken as a target name and
+/// silence every log line: it is refused instead.
 fn validate_log_filter(filter: String) -> Result<String, ConfigError> {
-    tracing_subscriber::EnvFilter::try_new(&filter)
-        .map_err(|e| invalid("log_level", format!("{filter:?}: {e}")))?;
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let problem = |detail: String| invalid("log_level", format!("{filter:?}: {detail}"));
+    if filter.trim().is_empty() {
+        return Err(problem(format!(
+            "is empty; use one of {}",
+            LEVELS.join(", ")
+        )));
+    }
+    for directive in filter.split(',').map(str::trim) {
+        let level = match directive.rsplit_once('=') {
+            Some((_target, level)) => level,
+            None => directive,
+        };
+        if !LEVELS.contains(&level.to_ascii_lowercase().as_str()) {
+            return Err(problem(format!(
+                "{level:?} is not a level; use one of {} (or target=level)",
+                LEVELS.join(", ")
+            )));
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(&filter).map_err(|e| problem(e.to_string()))?;
     Ok(filter)
 }

@@ -30,19 +30,37 @@ pub fn flag_name(setting: &str) -> String {
     format!("--{}", setting.replace('_', "-"))
 }
 
-/// An API key: never printed by `Debug`, never serialized.
+/// An API key: never printed by `Debug`, never serialized, and always a valid
+/// header value (a key with a control character could never be sent).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String")]
 pub struct ApiKey(String);
 
 impl ApiKey {
-    pub fn new(key: impl Into<String>) -> Self {
-        Self(key.into())
+    /// The key without surrounding whitespace; the problem never quotes the key.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let key = text.trim();
+        if key.is_empty() {
+            return Err("is empty");
+        }
+        if !key.bytes().all(|byte| (0x20..0x7f).contains(&byte)) {
+            return Err("holds a control or non-ASCII character (an API key is printable ASCII)");
+        }
+        Ok(Self(key.to_owned()))
     }
 
     /// The key itself, for the one place that needs it: the `api-key` request header.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// For the YAML file, whose parser's message would not name the setting.
+impl TryFrom<String> for ApiKey {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Self::parse(&text).map_err(|problem| format!("qdrant_api_key {problem}"))
     }
 }
 
@@ -203,7 +221,8 @@ impl Settings {
             path: path.to_owned(),
             problem,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+        let bytes = super::read_small_file(path).map_err(file_error)?;
+        let text = String::from_utf8(bytes).map_err(|_| file_error("is not UTF-8 text".into()))?;
         if text.trim().is_empty() {
             return Ok(Settings::default());
         }
@@ -212,7 +231,7 @@ impl Settings {
             serde_ignored::deserialize(serde_yaml::Deserializer::from_str(&text), |key| {
                 unknown.push(key.to_string())
             })
-            .map_err(|e| file_error(e.to_string()))?;
+            .map_err(|e| file_error(without_values(&e.to_string())))?;
         match unknown.first() {
             Some(key) => Err(file_error(format!("unknown setting `{key}`"))),
             None => Ok(settings),
@@ -235,15 +254,70 @@ impl Settings {
             };
             Some((setting, value))
         });
-        envy::from_iter(ours).map_err(|e| {
+        // The key is parsed here, not by envy, whose message would not name it.
+        let (keys, ours): (Vec<_>, Vec<_>) =
+            ours.partition(|(setting, _)| setting == "qdrant_api_key");
+        let api_key = keys
+            .into_iter()
+            .map(|(_, value)| {
+                ApiKey::parse(&value).map_err(|problem| super::invalid("qdrant_api_key", problem))
+            })
+            .next_back()
+            .transpose()?;
+        let settings: Settings = envy::from_iter(ours).map_err(|e| {
             // envy names the field it failed on ("... provided by cache_ttl_seconds");
             // say which variable that is.
-            let message = e.to_string();
+            let message = without_values(&e.to_string());
             let message = match message.rsplit_once(" provided by ") {
                 Some((problem, setting)) => format!("{problem} in {}", env_name(setting)),
                 None => message,
             };
             ConfigError::Environment(message)
+        })?;
+        Ok(Settings {
+            qdrant_api_key: api_key,
+            ..settings
         })
+    }
+}
+
+/// A parser's message without the values it quotes: a value may be a key
+/// (a YAML file that is one string, a key of the wrong type). Field names,
+/// which the parsers quote as `field \`name\``, stay.
+fn without_values(message: &str) -> String {
+    let quoted = regex::Regex::new(r#"(field )?("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)"#)
+        .expect("a valid pattern");
+    quoted
+        .replace_all(message, |found: &regex::Captures| match found.get(1) {
+            Some(_) => found[0].to_owned(),
+            None => "(value not shown)".to_owned(),
+        })
+        .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_values;
+
+    #[test]
+    fn quoted_values_are_left_out_and_field_names_kept() {
+        assert_eq!(
+            without_values(
+                r#"invalid type: string "qdrant_api_key s3cr3t", expected struct Settings"#
+            ),
+            "invalid type: string (value not shown), expected struct Settings"
+        );
+        assert_eq!(
+            without_values("invalid type: integer `12345`, expected a string at line 1"),
+            "invalid type: integer (value not shown), expected a string at line 1"
+        );
+        assert_eq!(
+            without_values("invalid digit found in string while parsing value 'x\\'y' provided by concurrency"),
+            "invalid digit found in string while parsing value (value not shown) provided by concurrency"
+        );
+        assert_eq!(
+            without_values("unknown field `concurency`"),
+            "unknown field `concurency`"
+        );
     }
 }

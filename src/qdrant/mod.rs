@@ -77,6 +77,11 @@ pub enum QdrantError {
     Forbidden,
     #[error("Qdrant answered 404 Not Found")]
     NotFound,
+    /// Never followed: the API key would go with it, wherever it points.
+    #[error(
+        "Qdrant answered {status} redirecting to {location}, which the exporter does not follow"
+    )]
+    Redirect { status: u16, location: String },
     #[error("Qdrant answered HTTP {0}")]
     Status(u16),
     #[error("Qdrant's response is larger than {0} bytes")]
@@ -96,6 +101,9 @@ impl QdrantError {
             Self::Unauthorized => "check QDRANT_API_KEY / QDRANT_API_KEY_FILE (the read-only key is enough)",
             Self::Forbidden => "the API key may not read collections; use Qdrant's read-only or full key",
             Self::NotFound => "does QDRANT_URL point at Qdrant's REST API root?",
+            Self::Redirect { .. } => {
+                "set QDRANT_URL to the address Qdrant answers on itself: a redirect is not followed, so the API key never goes to another host"
+            }
             Self::Status(_) => "Qdrant reported an error; check Qdrant's logs",
             Self::TooLarge(_) => "raise QDRANT_EXPORTER_MAX_RESPONSE_BYTES",
             Self::InvalidResponse(_) => {
@@ -113,6 +121,7 @@ impl QdrantError {
             Self::Unauthorized => "401".into(),
             Self::Forbidden => "403".into(),
             Self::NotFound => "404".into(),
+            Self::Redirect { status, location } => format!("{status} to {location}"),
             Self::Status(code) => code.to_string(),
             Self::TooLarge(_) => "too large".into(),
             Self::InvalidResponse(_) => "invalid response".into(),
@@ -202,6 +211,7 @@ impl QdrantClient {
             .connector(connector)
             // Each request runs under `timeout` below, body included.
             .disable_timeout()
+            .disable_redirects()
             .add_default_header((
                 awc::http::header::USER_AGENT,
                 concat!("qdrant-exporter/", env!("CARGO_PKG_VERSION")),
@@ -344,6 +354,10 @@ impl QdrantClient {
         let mut record = self.requests.start(endpoint);
         let (status, body) = match tokio::time::timeout(self.timeout, self.get_body(path)).await {
             Err(_elapsed) => return Err(QdrantError::Timeout(self.timeout)),
+            Ok(Err(error @ QdrantError::Redirect { .. })) => {
+                record.status_class = "3xx";
+                return Err(error);
+            }
             Ok(Err(error)) => {
                 record.status_class = "error";
                 return Err(error);
@@ -365,6 +379,12 @@ impl QdrantClient {
             .await
             .map_err(|e| QdrantError::Connect(e.to_string()))?;
         let status = response.status();
+        if status.is_redirection() {
+            return Err(QdrantError::Redirect {
+                status: status.as_u16(),
+                location: location(response.headers()),
+            });
+        }
         let body = response
             .body()
             .limit(self.max_response_bytes)
@@ -379,6 +399,24 @@ impl QdrantClient {
             })?;
         Ok((status, body))
     }
+}
+
+/// Where a redirect points, made safe for a log line: printable, and short.
+fn location(headers: &awc::http::header::HeaderMap) -> String {
+    const MAX: usize = 200;
+    let raw = headers
+        .get(awc::http::header::LOCATION)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .unwrap_or_else(|| "nowhere (no Location)".into());
+    let mut printable: String = raw
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(MAX)
+        .collect();
+    if raw.chars().count() > MAX {
+        printable.push('…');
+    }
+    printable
 }
 
 fn encode(name: &str) -> impl std::fmt::Display + '_ {

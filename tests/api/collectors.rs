@@ -589,7 +589,7 @@ async fn qdrant_1_19_with_quotas_optimizations_and_memory() {
     let collectors = "collections,shards,cluster,snapshots,optimizations,memory,quotas,issues";
     let app = spawn_app_with(HANDMADE_V1_19, |s| {
         s.collectors = Some(collectors.into());
-        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::new("secret-ro"));
+        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::parse("secret-ro").unwrap());
     })
     .await;
     app.mock.require_api_key(Some("secret-ro"));

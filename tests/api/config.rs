@@ -100,7 +100,10 @@ fn kubernetes_service_variables_are_ignored() {
 #[test]
 fn api_key_from_environment_or_trimmed_file() {
     let config = Config::load(cli(&[]), env(&[("QDRANT_API_KEY", "from-env")])).unwrap();
-    assert_eq!(config.qdrant.api_key, Some(ApiKey::new("from-env")));
+    assert_eq!(
+        config.qdrant.api_key,
+        Some(ApiKey::parse("from-env").unwrap())
+    );
 
     let key_file = yaml("  from-file\n\n");
     let config = Config::load(
@@ -108,7 +111,10 @@ fn api_key_from_environment_or_trimmed_file() {
         env(&[("QDRANT_API_KEY_FILE", key_file.path().to_str().unwrap())]),
     )
     .unwrap();
-    assert_eq!(config.qdrant.api_key, Some(ApiKey::new("from-file")));
+    assert_eq!(
+        config.qdrant.api_key,
+        Some(ApiKey::parse("from-file").unwrap())
+    );
 }
 
 #[test]

@@ -193,7 +193,7 @@ async fn a_collection_deleted_between_list_and_fetch_is_skipped_without_failing(
 #[actix_web::test]
 async fn the_api_key_header_is_sent_on_every_request() {
     let app = spawn_app_with(RECORDED, |s| {
-        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::new("secret-ro"));
+        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::parse("secret-ro").unwrap());
         every_collector(s);
     })
     .await;
@@ -228,7 +228,7 @@ async fn no_api_key_header_without_a_key() {
 async fn a_wrong_or_missing_key_is_qdrant_up_0() {
     for key in [None, Some("wrong-key")] {
         let app = spawn_app_with(RECORDED, |s| {
-            s.qdrant_api_key = key.map(qdrant_exporter::config::ApiKey::new);
+            s.qdrant_api_key = key.map(|key| qdrant_exporter::config::ApiKey::parse(key).unwrap());
         })
         .await;
         app.mock.require_api_key(Some("secret-ro"));
@@ -252,4 +252,61 @@ async fn a_response_over_the_size_limit_fails_that_request_only() {
         sample(&m, "qdrant_shard_local_points", &shard_0("docs")),
         None
     );
+}
+
+/// A redirect would take the API key wherever it points: it is not followed.
+#[actix_web::test]
+async fn a_redirect_is_not_followed_and_the_key_stays_home() {
+    let elsewhere = mock_qdrant::MockQdrant::start(crate::helpers::fixture_dir(RECORDED)).unwrap();
+    let app = spawn_app_with(RECORDED, |s| {
+        quick_timeouts(s);
+        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::parse("secret-ro").unwrap());
+    })
+    .await;
+    app.mock
+        .fail_all(Fault::Redirect(format!("{}/collections", elsewhere.url())));
+    let m = app.scrape().await;
+    assert_down_but_answering(&m);
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_qdrant_requests_total",
+            r#"endpoint="/collections",status_class="3xx""#
+        ),
+        1.0
+    );
+    assert_eq!(elsewhere.requests(), [], "nothing reached the other host");
+}
+
+/// A name no Qdrant accepts (a 100 kB one) is skipped with its reason, not
+/// asked about in vain on every refresh.
+#[actix_web::test]
+async fn a_collection_name_qdrant_would_refuse_is_skipped() {
+    let app = spawn_app_with(RECORDED, |s| {
+        s.collectors = Some("collections,snapshots".into());
+    })
+    .await;
+    app.mock
+        .synthesize_names(vec!["n".repeat(100_000), "fine".into()]);
+    let m = app.scrape().await;
+    assert_eq!(
+        value(
+            &m,
+            "qdrant_exporter_collections_skipped",
+            r#"reason="invalid_name""#
+        ),
+        1.0
+    );
+    assert_eq!(collector_success(&m, "collections"), 1.0);
+    assert_eq!(collector_success(&m, "snapshots"), 1.0);
+    assert_eq!(
+        value(&m, "qdrant_collection_snapshots", r#"collection="fine""#),
+        0.0
+    );
+    assert!(app
+        .mock
+        .requests()
+        .iter()
+        .all(|request| request.raw_path.len() < 1000));
+    assert!(!m.contains("nnnnnnnnnn"));
 }

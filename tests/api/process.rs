@@ -203,3 +203,134 @@ fn the_soft_open_file_limit_is_raised_to_the_hard_limit() {
     let (soft, hard) = raised.expect("the soft limit was raised from 256");
     assert_eq!(soft, hard);
 }
+
+/// Runs the binary with `vars` (values as raw bytes) and at most `seconds`:
+/// (exit code, stderr). A binary still running then is a failure.
+fn run_bounded(args: &[&str], vars: &[(&str, &[u8])], seconds: u64) -> (i32, String) {
+    use std::os::unix::ffi::OsStrExt;
+    let stderr = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .env_clear()
+        .envs(
+            vars.iter()
+                .map(|(name, value)| (name, std::ffi::OsStr::from_bytes(value))),
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr.reopen().unwrap())
+        .spawn()
+        .expect("binary runs");
+    for _ in 0..seconds * 20 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let code = status.code().expect("exited, not killed");
+            return (code, std::fs::read_to_string(stderr.path()).unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    panic!("{args:?} still running after {seconds} s");
+}
+
+/// Each defect of the careless-operator review: exit 2, one line naming the
+/// setting, nothing secret in it, and never a panic or a hang.
+#[test]
+fn careless_configuration_is_refused_in_one_line_without_secrets() {
+    let fifo = tempfile::tempdir().unwrap();
+    let fifo_path = fifo.path().join("key");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo_path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let plain_string = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(plain_string.path(), "qdrant_api_key s3cret-in-yaml\n").unwrap();
+    let listen = ["--listen-address", "127.0.0.1:0"];
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a [u8])>, &'a str);
+    let mut cases: Vec<Case> = vec![
+        (
+            vec![],
+            vec![("QDRANT_API_KEY", b"abc\xffs3cret")],
+            "QDRANT_API_KEY",
+        ),
+        (
+            vec!["--config", plain_string.path().to_str().unwrap()],
+            vec![],
+            "config file",
+        ),
+        (
+            vec![],
+            vec![("QDRANT_URL", b"http://user:s3cret@[::1")],
+            "qdrant_url",
+        ),
+        (
+            vec![],
+            vec![("QDRANT_API_KEY", b"a\ns3cret")],
+            "QDRANT_API_KEY",
+        ),
+        (
+            vec!["--concurrency", "18446744073709551615"],
+            vec![],
+            "concurrency",
+        ),
+        (vec!["--collectors", ""], vec![], "collectors"),
+        (vec!["--collectors", " , "], vec![], "collectors"),
+        (
+            vec!["--qdrant-api-key-file", fifo_path.to_str().unwrap()],
+            vec![],
+            "qdrant_api_key_file",
+        ),
+    ];
+    for level in [
+        "warning",
+        "verbose",
+        "information",
+        "debig",
+        "",
+        "info,qdrant_exporter=loud",
+    ] {
+        cases.push((
+            vec![],
+            vec![("QDRANT_EXPORTER_LOG_LEVEL", level.as_bytes())],
+            "log_level",
+        ));
+    }
+    for (args, vars, named) in cases {
+        let args: Vec<&str> = listen.iter().copied().chain(args).collect();
+        let (code, stderr) = run_bounded(&args, &vars, 10);
+        assert_eq!(code, 2, "{args:?} {vars:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+        assert!(stderr.contains(named), "{named} not named in {stderr:?}");
+        assert!(!stderr.contains("s3cret"), "a secret in {stderr:?}");
+        assert!(!stderr.contains("Some("), "{stderr:?}");
+    }
+}
+
+#[test]
+fn messages_say_how_a_setting_is_really_given_and_what_the_value_was() {
+    let (code, stderr) = run_bounded(&[], &[("QDRANT_API_KEY", b"   ")], 10);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("env QDRANT_API_KEY"), "{stderr}");
+    assert!(
+        !stderr.contains("--qdrant-api-key"),
+        "no such flag: {stderr}"
+    );
+    let (code, stderr) = run_bounded(&["--concurrency", "0"], &[], 10);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("got 0"), "{stderr}");
+}
+
+#[test]
+fn a_port_in_use_is_one_line_naming_the_address() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (code, stderr) = run_bounded(
+        &["--listen-address", &address],
+        &[("RUST_BACKTRACE", b"1")],
+        10,
+    );
+    assert_eq!(code, 1, "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains(&address), "{stderr}");
+    assert!(!stderr.contains("stack backtrace"), "{stderr}");
+}

@@ -47,7 +47,7 @@ fn recorded_as_relayed() -> String {
 async fn the_relay_appends_native_metrics_fetched_with_the_key() {
     let app = spawn_app_with(RECORDED, |s| {
         s.native_metrics_relay = Some(true);
-        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::new("secret-ro"));
+        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::parse("secret-ro").unwrap());
     })
     .await;
     app.mock.require_api_key(Some("secret-ro"));

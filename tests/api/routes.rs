@@ -40,7 +40,8 @@ async fn opt_in_readiness_follows_qdrant() {
 #[actix_web::test]
 async fn the_landing_page_links_the_routes_and_holds_no_secret() {
     let app = spawn_app_with(RECORDED, |s| {
-        s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::new("landing-page-secret"));
+        s.qdrant_api_key =
+            Some(qdrant_exporter::config::ApiKey::parse("landing-page-secret").unwrap());
     })
     .await;
     let response = app.get("/").await;
