@@ -11,7 +11,7 @@ use crate::cache::{Cache, Lookup, Rendered};
 use crate::collectors::{self, RefreshState};
 use crate::config::Config;
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, READYZ_PATH};
-use crate::qdrant::{QdrantClient, RequestCounter};
+use crate::qdrant::{KeySource, QdrantClient, RequestCounter};
 use crate::{limits, request_log, response};
 
 /// Prometheus sends its scrape timeout in this header.
@@ -129,6 +129,7 @@ fn run(
         config,
     });
     let qdrant_config = Arc::new(state.config.qdrant.clone());
+    let api_key = KeySource::new(&qdrant_config);
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let server = HttpServer::new(move || {
         App::new()
@@ -137,6 +138,7 @@ fn run(
             // awc clients are not Send: one per worker.
             .app_data(web::Data::new(QdrantClient::new(
                 &qdrant_config,
+                api_key.clone(),
                 requests.clone(),
             )))
             .route(METRICS_PATH, get_or_head().to(metrics))

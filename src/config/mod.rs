@@ -159,7 +159,10 @@ pub fn environment(
 #[derive(Debug, Clone)]
 pub struct QdrantConfig {
     pub url: Url,
+    /// The key as loaded at start.
     pub api_key: Option<ApiKey>,
+    /// Where `api_key` was read from, to read it again when it changes.
+    pub api_key_file: Option<PathBuf>,
     /// Extra trust anchors for https, from `qdrant_ca_file`.
     pub ca_certificates: Vec<CertificateDer<'static>>,
     pub request_timeout: Duration,
@@ -242,6 +245,7 @@ impl Config {
             .parse()
             .map_err(|e| invalid("listen_address", format!("{listen_address:?}: {e}")))?;
 
+        let api_key_file = s.qdrant_api_key_file.clone();
         let api_key = match (s.qdrant_api_key, s.qdrant_api_key_file) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
@@ -259,6 +263,7 @@ impl Config {
             qdrant: QdrantConfig {
                 url: parse_qdrant_url(&s.qdrant_url.unwrap_or_default())?,
                 api_key,
+                api_key_file,
                 ca_certificates: match s.qdrant_ca_file {
                     Some(path) => read_ca_file(&path)?,
                     None => Vec::new(),

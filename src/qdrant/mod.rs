@@ -3,6 +3,7 @@
 //!
 //! awc clients are not `Send`: build one per actix worker.
 
+mod key;
 pub mod models;
 
 use std::collections::BTreeMap;
@@ -13,8 +14,9 @@ use awc::http::StatusCode;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 
-use crate::config::{ApiKey, QdrantConfig};
+use crate::config::QdrantConfig;
 use crate::metrics::{Family, Kind};
+pub use key::KeySource;
 use models::{
     ApiResponse, ClusterInfo, ClusterTelemetry, CollectionClusterInfo, CollectionInfo,
     CollectionList, CollectionMemory, IssueList, Optimizations, QuotaStatus, SnapshotDescription,
@@ -73,6 +75,8 @@ pub enum QdrantError {
     Timeout(Duration),
     #[error("Qdrant answered 401 Unauthorized")]
     Unauthorized,
+    #[error("Qdrant answered 401 Unauthorized to the key read again from the key file")]
+    UnauthorizedNewKey,
     #[error("Qdrant answered 403 Forbidden")]
     Forbidden,
     #[error("Qdrant answered 404 Not Found")]
@@ -99,6 +103,9 @@ impl QdrantError {
                 "Qdrant is slow or hung; check its load, or raise QDRANT_EXPORTER_REQUEST_TIMEOUT_SECONDS"
             }
             Self::Unauthorized => "check QDRANT_API_KEY / QDRANT_API_KEY_FILE (the read-only key is enough)",
+            Self::UnauthorizedNewKey => {
+                "the key file changed and Qdrant refuses the new key: is Qdrant configured with it yet?"
+            }
             Self::Forbidden => "the API key may not read collections; use Qdrant's read-only or full key",
             Self::NotFound => "does QDRANT_URL point at Qdrant's REST API root?",
             Self::Redirect { .. } => {
@@ -119,6 +126,7 @@ impl QdrantError {
             Self::Connect(_) => "unreachable".into(),
             Self::Timeout(_) => "timeout".into(),
             Self::Unauthorized => "401".into(),
+            Self::UnauthorizedNewKey => "401 to the new key".into(),
             Self::Forbidden => "403".into(),
             Self::NotFound => "404".into(),
             Self::Redirect { status, location } => format!("{status} to {location}"),
@@ -195,14 +203,14 @@ pub struct QdrantClient {
     /// Bounds the requests in flight, whichever collectors send them.
     in_flight: tokio::sync::Semaphore,
     base_url: String,
-    api_key: Option<ApiKey>,
+    api_key: KeySource,
     timeout: Duration,
     max_response_bytes: usize,
     requests: RequestCounter,
 }
 
 impl QdrantClient {
-    pub fn new(config: &QdrantConfig, requests: RequestCounter) -> Self {
+    pub fn new(config: &QdrantConfig, api_key: KeySource, requests: RequestCounter) -> Self {
         let connector = awc::Connector::new()
             .rustls_0_23(Arc::new(tls_config(config)))
             .timeout(config.request_timeout)
@@ -221,7 +229,7 @@ impl QdrantClient {
             http,
             in_flight: tokio::sync::Semaphore::new(config.concurrency),
             base_url: config.url.as_str().trim_end_matches('/').to_owned(),
-            api_key: config.api_key.clone(),
+            api_key,
             timeout: config.request_timeout,
             max_response_bytes: config.max_response_bytes,
             requests,
@@ -365,13 +373,21 @@ impl QdrantClient {
             Ok(Ok(answer)) => answer,
         };
         record.status_class = status_class(status);
-        check_status(status)?;
+        match check_status(status) {
+            // `GET /` needs no key: its answer proves nothing about it.
+            Ok(()) if endpoint != self::endpoint::ROOT => self.api_key.accepted(),
+            Ok(()) => {}
+            Err(QdrantError::Unauthorized) if self.api_key.changed_since_accepted() => {
+                return Err(QdrantError::UnauthorizedNewKey)
+            }
+            Err(error) => return Err(error),
+        }
         Ok(body)
     }
 
     async fn get_body(&self, path: &str) -> Result<(StatusCode, bytes::Bytes), QdrantError> {
         let mut request = self.http.get(format!("{}{path}", self.base_url));
-        if let Some(key) = &self.api_key {
+        if let Some(key) = self.api_key.current() {
             request = request.insert_header(("api-key", key.expose()));
         }
         let mut response = request

@@ -20,4 +20,5 @@ mod process;
 mod promql;
 mod relay;
 mod routes;
+mod secrets;
 mod tls;
