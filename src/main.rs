@@ -61,6 +61,13 @@ async fn main() -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if config.qdrant.tls_insecure_skip_verify {
+        tracing::warn!(
+            hint = "trust Qdrant's CA with QDRANT_CA_FILE (and QDRANT_TLS_SERVER_NAME) instead",
+            "QDRANT_TLS_INSECURE_SKIP_VERIFY is on: Qdrant's certificate is not verified, so \
+             whoever answers on its address gets the API key"
+        );
+    }
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
         listen = %config.listen_address,

@@ -13,10 +13,11 @@ use std::time::Duration;
 use clap::{CommandFactory, FromArgMatches, Parser};
 use regex::Regex;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use url::Url;
 
 use crate::collectors::Collector;
+use crate::qdrant::ClientIdentity;
 pub use settings::{env_name, flag_name, ApiKey, Settings, CONFIG_FILE_ENV, ENV_PREFIX};
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +166,12 @@ pub struct QdrantConfig {
     pub api_key_file: Option<PathBuf>,
     /// Extra trust anchors for https, from `qdrant_ca_file`.
     pub ca_certificates: Vec<CertificateDer<'static>>,
+    /// The name Qdrant's certificate is verified for, when not the URL's host.
+    pub tls_server_name: Option<ServerName<'static>>,
+    /// The certificate the exporter presents, for a Qdrant that asks for one.
+    pub client_identity: Option<ClientIdentity>,
+    /// Any certificate is accepted (warned about at start).
+    pub tls_insecure_skip_verify: bool,
     pub request_timeout: Duration,
     pub concurrency: usize,
     pub max_response_bytes: usize,
@@ -258,16 +265,51 @@ impl Config {
             (None, None) => None,
         };
 
+        let url = parse_qdrant_url(&s.qdrant_url.unwrap_or_default())?;
+        let tls_insecure_skip_verify = s.qdrant_tls_insecure_skip_verify.unwrap_or(false);
+        let tls_settings = [
+            ("qdrant_ca_file", s.qdrant_ca_file.is_some()),
+            ("qdrant_tls_server_name", s.qdrant_tls_server_name.is_some()),
+            (
+                "qdrant_client_cert_file",
+                s.qdrant_client_cert_file.is_some(),
+            ),
+            ("qdrant_client_key_file", s.qdrant_client_key_file.is_some()),
+            ("qdrant_tls_insecure_skip_verify", tls_insecure_skip_verify),
+        ];
+        if let Some((setting, _)) = tls_settings
+            .iter()
+            .find(|(_, set)| *set && url.scheme() != "https")
+        {
+            return Err(invalid(setting, "applies to an https:// QDRANT_URL only"));
+        }
+
         Ok(Config {
             listen_address,
             qdrant: QdrantConfig {
-                url: parse_qdrant_url(&s.qdrant_url.unwrap_or_default())?,
+                url,
                 api_key,
                 api_key_file,
                 ca_certificates: match s.qdrant_ca_file {
                     Some(path) => read_ca_file(&path)?,
                     None => Vec::new(),
                 },
+                tls_server_name: s
+                    .qdrant_tls_server_name
+                    .map(|name| {
+                        ServerName::try_from(name).map_err(|_| {
+                            invalid(
+                                "qdrant_tls_server_name",
+                                "is not a DNS name or an IP address",
+                            )
+                        })
+                    })
+                    .transpose()?,
+                client_identity: read_client_identity(
+                    s.qdrant_client_cert_file.as_deref(),
+                    s.qdrant_client_key_file.as_deref(),
+                )?,
+                tls_insecure_skip_verify,
                 request_timeout: positive_seconds(
                     "request_timeout_seconds",
                     s.request_timeout_seconds,
@@ -415,6 +457,67 @@ fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError
         )));
     }
     Ok(certificates)
+}
+
+/// The client certificate chain and key, both or neither.
+fn read_client_identity(
+    cert_file: Option<&Path>,
+    key_file: Option<&Path>,
+) -> Result<Option<ClientIdentity>, ConfigError> {
+    let (cert_file, key_file) = match (cert_file, key_file) {
+        (None, None) => return Ok(None),
+        (Some(cert), Some(key)) => (cert, key),
+        (Some(_), None) => {
+            return Err(invalid(
+                "qdrant_client_key_file",
+                "is needed with qdrant_client_cert_file",
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(invalid(
+                "qdrant_client_cert_file",
+                "is needed with qdrant_client_key_file",
+            ))
+        }
+    };
+    let cert_problem = |detail: String| {
+        invalid(
+            "qdrant_client_cert_file",
+            format!("{}: {detail}", cert_file.display()),
+        )
+    };
+    let pem = read_small_file(cert_file).map_err(|e| invalid("qdrant_client_cert_file", e))?;
+    let chain = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| cert_problem(format!("not a PEM certificate chain: {e}")))?;
+    if chain.is_empty() {
+        return Err(cert_problem("holds no PEM certificate".into()));
+    }
+    // The key's parser error is not shown: it could quote the key.
+    let pem = read_small_file(key_file).map_err(|e| invalid("qdrant_client_key_file", e))?;
+    let key = PrivateKeyDer::from_pem_slice(&pem).map_err(|_| {
+        invalid(
+            "qdrant_client_key_file",
+            format!("{}: holds no PEM private key", key_file.display()),
+        )
+    })?;
+    let identity = ClientIdentity { chain, key };
+    // The pair must go together: rustls checks the key against the certificate.
+    rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+        .with_safe_default_protocol_versions()
+        .expect("the ring provider supports TLS 1.2 and 1.3")
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+        .map_err(|e| {
+            invalid(
+                "qdrant_client_key_file",
+                format!(
+                    "{} does not go with the client certificate: {e}",
+                    key_file.display()
+                ),
+            )
+        })?;
+    Ok(Some(identity))
 }
 
 fn parse_collectors(

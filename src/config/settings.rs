@@ -93,6 +93,22 @@ pub struct Settings {
     #[arg(long, value_name = "PATH")]
     pub qdrant_ca_file: Option<PathBuf>,
 
+    /// Verify Qdrant's certificate for this name instead of the URL's host (e.g. https://127.0.0.1 with a certificate for the Service)
+    #[arg(long, value_name = "NAME")]
+    pub qdrant_tls_server_name: Option<String>,
+
+    /// PEM certificate chain the exporter presents to a Qdrant that requires client certificates
+    #[arg(long, value_name = "PATH")]
+    pub qdrant_client_cert_file: Option<PathBuf>,
+
+    /// PEM private key of that certificate
+    #[arg(long, value_name = "PATH")]
+    pub qdrant_client_key_file: Option<PathBuf>,
+
+    /// Accept any certificate from Qdrant (no verification; logged as a warning at start)
+    #[arg(long, value_name = "BOOL")]
+    pub qdrant_tls_insecure_skip_verify: Option<bool>,
+
     /// Timeout of one request to Qdrant, response body included
     #[arg(long, value_name = "SECONDS")]
     pub request_timeout_seconds: Option<f64>,
@@ -163,6 +179,10 @@ impl Settings {
             qdrant_api_key: None,
             qdrant_api_key_file: None,
             qdrant_ca_file: None,
+            qdrant_tls_server_name: None,
+            qdrant_client_cert_file: None,
+            qdrant_client_key_file: None,
+            qdrant_tls_insecure_skip_verify: Some(false),
             request_timeout_seconds: Some(5.0),
             refresh_timeout_seconds: Some(9.0),
             cache_ttl_seconds: Some(5.0),
@@ -189,6 +209,18 @@ impl Settings {
             qdrant_api_key: higher.qdrant_api_key.or(self.qdrant_api_key),
             qdrant_api_key_file: higher.qdrant_api_key_file.or(self.qdrant_api_key_file),
             qdrant_ca_file: higher.qdrant_ca_file.or(self.qdrant_ca_file),
+            qdrant_tls_server_name: higher
+                .qdrant_tls_server_name
+                .or(self.qdrant_tls_server_name),
+            qdrant_client_cert_file: higher
+                .qdrant_client_cert_file
+                .or(self.qdrant_client_cert_file),
+            qdrant_client_key_file: higher
+                .qdrant_client_key_file
+                .or(self.qdrant_client_key_file),
+            qdrant_tls_insecure_skip_verify: higher
+                .qdrant_tls_insecure_skip_verify
+                .or(self.qdrant_tls_insecure_skip_verify),
             request_timeout_seconds: higher
                 .request_timeout_seconds
                 .or(self.request_timeout_seconds),

@@ -5,6 +5,7 @@
 
 mod key;
 pub mod models;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,7 @@ use models::{
     CollectionList, CollectionMemory, IssueList, Optimizations, QuotaStatus, SnapshotDescription,
     Telemetry, VersionInfo,
 };
+pub use tls::ClientIdentity;
 
 /// How much `GET /telemetry` reports. Qdrant's cost grows with the level
 /// (measured on 1,006 collections: 110 ms of CPU at 3, 150 ms at 4).
@@ -212,7 +214,7 @@ pub struct QdrantClient {
 impl QdrantClient {
     pub fn new(config: &QdrantConfig, api_key: KeySource, requests: RequestCounter) -> Self {
         let connector = awc::Connector::new()
-            .rustls_0_23(Arc::new(tls_config(config)))
+            .rustls_0_23(Arc::new(tls::client_config(config)))
             .timeout(config.request_timeout)
             .limit(config.concurrency);
         let http = awc::Client::builder()
@@ -456,19 +458,4 @@ fn status_class(status: StatusCode) -> &'static str {
         400..=499 => "4xx",
         _ => "5xx",
     }
-}
-
-fn tls_config(config: &QdrantConfig) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    // Validated when the configuration was loaded.
-    roots.add_parsable_certificates(config.ca_certificates.iter().cloned());
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("the ring provider supports TLS 1.2 and 1.3")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
-    tls
 }

@@ -176,7 +176,10 @@ fn invalid_values_name_their_setting() {
             "qdrant_api_key_file",
         ),
         (
-            vec![("QDRANT_CA_FILE", unreadable)],
+            vec![
+                ("QDRANT_URL", "https://qdrant:6333"),
+                ("QDRANT_CA_FILE", unreadable),
+            ],
             vec![],
             "qdrant_ca_file",
         ),
@@ -272,9 +275,10 @@ fn a_private_ca_bundle_is_loaded() {
     ))
     .unwrap();
     let file = yaml(&bundle);
+    let https = [("QDRANT_URL", "https://qdrant:6333")];
     let config = Config::load(
         cli(&["--qdrant-ca-file", file.path().to_str().unwrap()]),
-        env(&[]),
+        env(&https),
     )
     .unwrap();
     assert_eq!(config.qdrant.ca_certificates.len(), 1);
@@ -282,7 +286,7 @@ fn a_private_ca_bundle_is_loaded() {
     let not_pem = yaml("hello\n");
     let error = Config::load(
         cli(&["--qdrant-ca-file", not_pem.path().to_str().unwrap()]),
-        env(&[]),
+        env(&https),
     )
     .unwrap_err();
     assert!(error.to_string().contains("qdrant_ca_file"), "{error}");

@@ -334,3 +334,32 @@ fn a_port_in_use_is_one_line_naming_the_address() {
     assert!(errors[0].contains(&address), "{stderr}");
     assert!(!stderr.contains("stack backtrace"), "{stderr}");
 }
+
+#[test]
+fn skipping_certificate_verification_is_warned_about_at_start() {
+    let stdout = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new(BINARY)
+        .args(["--listen-address", "127.0.0.1:0"])
+        .args(["--qdrant-url", "https://127.0.0.1:1"])
+        .args(["--qdrant-tls-insecure-skip-verify", "true"])
+        .env_clear()
+        .stdout(stdout.reopen().unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut logs = String::new();
+    for _ in 0..200 {
+        logs = std::fs::read_to_string(stdout.path()).unwrap();
+        if logs.contains("serving") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let warning = logs
+        .lines()
+        .find(|line| line.contains("WARN"))
+        .unwrap_or_else(|| panic!("no warning in:\n{logs}"));
+    assert!(warning.contains("not verified"), "{warning}");
+}
