@@ -4,6 +4,7 @@
 //! snapshot → rendered text and its gzip ([`metrics`], [`cache`]) → HTTP ([`startup`]).
 
 pub mod allocator;
+mod basic_auth;
 pub mod cache;
 pub mod collectors;
 pub mod config;
@@ -14,5 +15,7 @@ pub mod metrics;
 pub mod qdrant;
 mod request_log;
 mod response;
+pub mod server_tls;
 pub mod startup;
 pub mod telemetry;
+pub mod web_config;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use actix_web::http::header::HeaderMap;
 use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, HttpServer, Route};
 
+use crate::basic_auth::{self, BasicAuth};
 use crate::cache::{Cache, Lookup, Rendered};
 use crate::collectors::{self, RefreshState};
 use crate::config::Config;
@@ -130,11 +131,21 @@ fn run(
     });
     let qdrant_config = Arc::new(state.config.qdrant.clone());
     let api_key = KeySource::new(&qdrant_config);
+    let web = state.config.web.clone();
+    let basic_auth = web::Data::new(BasicAuth::new(web.users.clone(), web.open_paths.clone()));
+    let headers = web.headers.clone();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let server = HttpServer::new(move || {
+        let response_headers = headers.iter().cloned().fold(
+            middleware::DefaultHeaders::new(),
+            middleware::DefaultHeaders::add,
+        );
         App::new()
+            .wrap(middleware::from_fn(basic_auth::require_credentials))
+            .wrap(response_headers)
             .wrap(middleware::from_fn(request_log::log_request))
             .app_data(state.clone())
+            .app_data(basic_auth.clone())
             // awc clients are not Send: one per worker.
             .app_data(web::Data::new(QdrantClient::new(
                 &qdrant_config,
@@ -152,16 +163,14 @@ fn run(
     .client_request_timeout(IDLE_CONNECTION_TIMEOUT)
     .keep_alive(IDLE_CONNECTION_TIMEOUT)
     // Small answers go out at once instead of waiting on the peer's delayed ACK.
-    .on_connect(|connection, _| {
-        if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
-            // Best effort: without it answers are only slower.
-            let _ = tcp.set_nodelay(true);
-        }
-    })
-    .shutdown_timeout(5)
-    .listen(listener)?
-    .run();
-    Ok(server)
+    .tcp_nodelay(true)
+    .tls_handshake_timeout(IDLE_CONNECTION_TIMEOUT)
+    .shutdown_timeout(5);
+    let server = match web.tls {
+        Some(tls) => server.listen_rustls_0_23(listener, (*tls).clone())?,
+        None => server.listen(listener)?,
+    };
+    Ok(server.run())
 }
 
 async fn metrics(

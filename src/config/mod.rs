@@ -8,7 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+use actix_web::http::header::{HeaderName, HeaderValue};
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use regex::Regex;
@@ -18,6 +21,7 @@ use url::Url;
 
 use crate::collectors::Collector;
 use crate::qdrant::ClientIdentity;
+pub(crate) use settings::without_values;
 pub use settings::{env_name, flag_name, ApiKey, Settings, CONFIG_FILE_ENV, ENV_PREFIX};
 
 #[derive(Debug, thiserror::Error)]
@@ -213,9 +217,22 @@ pub struct LogConfig {
     pub format: LogFormat,
 }
 
+/// The exporter's own endpoint: who may read it, over what.
+#[derive(Debug, Clone, Default)]
+pub struct WebServing {
+    /// TLS, built from the web configuration file (its certificate re-read when renewed).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// User name → bcrypt hash; empty: no basic auth.
+    pub users: BTreeMap<String, String>,
+    /// Paths served without basic auth.
+    pub open_paths: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen_address: SocketAddr,
+    pub web: WebServing,
     pub qdrant: QdrantConfig,
     pub cache_ttl: Duration,
     pub refresh_timeout: Duration,
@@ -284,8 +301,14 @@ impl Config {
             return Err(invalid(setting, "applies to an https:// QDRANT_URL only"));
         }
 
+        let web = web_serving(
+            s.web_config_file.as_deref(),
+            s.probes_without_auth.unwrap_or(false),
+        )?;
+
         Ok(Config {
             listen_address,
+            web,
             qdrant: QdrantConfig {
                 url,
                 api_key,
@@ -457,6 +480,41 @@ fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError
         )));
     }
     Ok(certificates)
+}
+
+/// The web configuration file, checked, and its TLS built: a certificate that
+/// cannot be read stops the start like any other invalid setting.
+fn web_serving(path: Option<&Path>, probes_without_auth: bool) -> Result<WebServing, ConfigError> {
+    let problem = |path: &Path, detail: String| {
+        invalid("web_config_file", format!("{}: {detail}", path.display()))
+    };
+    let web = match path {
+        Some(path) => crate::web_config::load(path).map_err(|detail| problem(path, detail))?,
+        None => crate::web_config::WebConfig::default(),
+    };
+    let tls = match (&web.tls, path) {
+        (Some(tls), Some(path)) => Some(Arc::new(
+            crate::server_tls::server_config(tls).map_err(|detail| problem(path, detail))?,
+        )),
+        _ => None,
+    };
+    let mut open_paths = web.open_paths;
+    if probes_without_auth {
+        for probe in [
+            crate::endpoints::HEALTHZ_PATH,
+            crate::endpoints::READYZ_PATH,
+        ] {
+            if !open_paths.iter().any(|open| open == probe) {
+                open_paths.push(probe.to_owned());
+            }
+        }
+    }
+    Ok(WebServing {
+        tls,
+        headers: web.headers,
+        users: web.users,
+        open_paths,
+    })
 }
 
 /// The client certificate chain and key, both or neither.

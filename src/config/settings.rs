@@ -129,6 +129,14 @@ pub struct Settings {
     #[arg(long, value_name = "BYTES")]
     pub max_response_bytes: Option<usize>,
 
+    /// Web configuration file in the Prometheus exporter-toolkit format: TLS, client certificates, basic auth, headers
+    #[arg(long, value_name = "PATH")]
+    pub web_config_file: Option<PathBuf>,
+
+    /// Serve /healthz and /readyz without basic auth (the kubelet sends no credentials)
+    #[arg(long, value_name = "BOOL")]
+    pub probes_without_auth: Option<bool>,
+
     /// Make /readyz fail while Qdrant cannot be reached (off: the sidecar must not unready the Qdrant pod)
     #[arg(long, value_name = "BOOL")]
     pub readiness_requires_qdrant: Option<bool>,
@@ -188,6 +196,8 @@ impl Settings {
             cache_ttl_seconds: Some(5.0),
             concurrency: Some(8),
             max_response_bytes: Some(32 * 1024 * 1024),
+            web_config_file: None,
+            probes_without_auth: Some(false),
             readiness_requires_qdrant: Some(false),
             collectors: Some(crate::collectors::registry::default_selection()),
             collector_intervals: None,
@@ -230,6 +240,8 @@ impl Settings {
             cache_ttl_seconds: higher.cache_ttl_seconds.or(self.cache_ttl_seconds),
             concurrency: higher.concurrency.or(self.concurrency),
             max_response_bytes: higher.max_response_bytes.or(self.max_response_bytes),
+            web_config_file: higher.web_config_file.or(self.web_config_file),
+            probes_without_auth: higher.probes_without_auth.or(self.probes_without_auth),
             readiness_requires_qdrant: higher
                 .readiness_requires_qdrant
                 .or(self.readiness_requires_qdrant),
@@ -316,7 +328,7 @@ impl Settings {
 /// A parser's message without the values it quotes: a value may be a key
 /// (a YAML file that is one string, a key of the wrong type). Field names,
 /// which the parsers quote as `field \`name\``, stay.
-fn without_values(message: &str) -> String {
+pub(crate) fn without_values(message: &str) -> String {
     let quoted = regex::Regex::new(r#"(field )?("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)"#)
         .expect("a valid pattern");
     quoted

@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0 against the mock Qdrant.
 
 mod cache;
+mod certificates;
 mod collectors;
 mod config;
 mod consistency;
@@ -22,3 +23,4 @@ mod relay;
 mod routes;
 mod secrets;
 mod tls;
+mod web;

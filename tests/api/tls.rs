@@ -1,71 +1,10 @@
 //! https to Qdrant: a private CA, a certificate for another name than the
 //! URL's host, a client certificate, and explicitly no verification.
 
-use std::sync::Arc;
-
 use mock_qdrant::MockQdrant;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
+use crate::certificates::{pem_file, provider, Issued, TestCa};
 use crate::helpers::{fixture_dir, shard_0, spawn_app_with, value, RECORDED};
-
-/// A fresh certificate authority that issues certificates for tests.
-struct TestCa {
-    pem: String,
-    der: CertificateDer<'static>,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-/// A certificate the CA issued, with its key, as DER and as PEM.
-struct Issued {
-    der: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-    pem: String,
-    key_pem: String,
-}
-
-impl TestCa {
-    fn new() -> Self {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let cert = params.self_signed(&key).unwrap();
-        Self {
-            pem: cert.pem(),
-            der: cert.der().clone(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    fn issue(&self, names: &[&str]) -> Issued {
-        let key = KeyPair::generate().unwrap();
-        let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
-        let cert = CertificateParams::new(names)
-            .unwrap()
-            .signed_by(&key, &self.issuer)
-            .unwrap();
-        Issued {
-            der: cert.der().clone(),
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        }
-    }
-
-    fn file(&self) -> tempfile::NamedTempFile {
-        pem_file(&self.pem)
-    }
-}
-
-fn pem_file(pem: &str) -> tempfile::NamedTempFile {
-    let file = tempfile::NamedTempFile::new().unwrap();
-    std::fs::write(file.path(), pem).unwrap();
-    file
-}
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    rustls::crypto::ring::default_provider().into()
-}
 
 /// A Qdrant serving `certificate`, asking no client certificate.
 fn qdrant_with(certificate: Issued) -> MockQdrant {

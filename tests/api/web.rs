@@ -1,0 +1,319 @@
+//! The exporter's own endpoint, configured by an exporter-toolkit web
+//! configuration file: TLS (its certificate renewed in place), client
+//! certificates, basic auth, response headers, and probes left open on request.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+
+use crate::certificates::{pem_file, provider, Issued, TestCa};
+use crate::helpers::{spawn_app_with, TestApp, RECORDED};
+
+/// From Prometheus' basic-auth guide (prometheus.io/docs/guides/basic-auth): admin, "test".
+const ADMIN_TEST: &str = "$2b$12$hNf2lSsxfm0.i4a.1kVpSOVyBCfIB51VRjgBUyv6kdnyTlgWj81Ay";
+/// From the exporter-toolkit's test data (web_config_users_noTLS.good.yml): alice, "alice123".
+const ALICE_ALICE123: &str = "$2y$12$1DpfPeqF9HzHJt.EWswy1exHluGfbhnn3yXhR7Xes6m3WJqFg0Wby";
+
+/// The exporter with this web configuration (files it names must outlive the app).
+async fn exporter_with(
+    web_config: &str,
+    probes_without_auth: bool,
+) -> (TestApp, tempfile::NamedTempFile) {
+    let file = pem_file(web_config);
+    let path = file.path().to_owned();
+    let app = spawn_app_with(RECORDED, move |s| {
+        s.web_config_file = Some(path);
+        s.probes_without_auth = Some(probes_without_auth);
+    })
+    .await;
+    (app, file)
+}
+
+fn port(app: &TestApp) -> u16 {
+    app.address.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// One HTTPS request over a fresh connection: (status line, the certificate served).
+fn https_get(
+    port: u16,
+    path: &str,
+    trusted: &CertificateDer<'static>,
+    client: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    authorization: Option<&str>,
+) -> std::io::Result<(String, CertificateDer<'static>)> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(trusted.clone()).unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = match client {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    let name = ServerName::try_from("localhost").unwrap();
+    let mut connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut socket = TcpStream::connect(("127.0.0.1", port))?;
+    socket.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut stream = rustls::Stream::new(&mut connection, &mut socket);
+    let authorization = authorization
+        .map(|value| format!("Authorization: {value}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{authorization}Connection: close\r\n\r\n"
+    )?;
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    // rustls reports a peer closing without close_notify; the answer is complete by then.
+    if answer.is_empty() {
+        read?;
+    }
+    let served = connection.peer_certificates().unwrap()[0].clone();
+    let head = String::from_utf8_lossy(&answer).into_owned();
+    Ok((head.lines().next().unwrap_or_default().to_owned(), served))
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+fn tls_files(server: &Issued) -> (tempfile::NamedTempFile, tempfile::NamedTempFile) {
+    (pem_file(&server.pem), pem_file(&server.key_pem))
+}
+
+#[actix_web::test]
+async fn scrapes_over_tls_and_a_renewed_certificate_is_served_without_a_restart() {
+    let ca = TestCa::new();
+    let first = ca.issue(&["localhost"]);
+    let (cert, key) = tls_files(&first);
+    let config = format!(
+        "tls_server_config:\n  cert_file: {}\n  key_file: {}\nhttp_server_config:\n  http2: true\n",
+        cert.path().display(),
+        key.path().display()
+    );
+    let (app, _config) = exporter_with(&config, false).await;
+    let port = port(&app);
+    let trusted = ca.der.clone();
+    let (status, served) = actix_web::rt::task::spawn_blocking(move || {
+        https_get(port, "/metrics", &trusted, None, None)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(served, first.der);
+
+    // Plain HTTP is not served on a TLS port.
+    assert!(app
+        .http
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .is_err());
+
+    // cert-manager renews the pair in place.
+    let renewed = ca_issue_again(&cert, &key);
+    let (status, served) = actix_web::rt::task::spawn_blocking(move || {
+        https_get(port, "/healthz", &renewed.1, None, None)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(served, renewed.0);
+}
+
+/// Writes a new pair from a new CA over the files: (the new certificate, its CA).
+fn ca_issue_again(
+    cert: &tempfile::NamedTempFile,
+    key: &tempfile::NamedTempFile,
+) -> (CertificateDer<'static>, CertificateDer<'static>) {
+    let ca = TestCa::new();
+    let renewed = ca.issue(&["localhost"]);
+    std::fs::write(key.path(), &renewed.key_pem).unwrap();
+    std::fs::write(cert.path(), &renewed.pem).unwrap();
+    (renewed.der, ca.der)
+}
+
+#[actix_web::test]
+async fn client_certificates_from_the_client_ca_only() {
+    let ca = TestCa::new();
+    let server = ca.issue(&["localhost"]);
+    let (cert, key) = tls_files(&server);
+    let client_ca = TestCa::new();
+    let client_ca_file = client_ca.file();
+    let config = format!(
+        "tls_server_config:\n  cert_file: {}\n  key_file: {}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {}\n",
+        cert.path().display(),
+        key.path().display(),
+        client_ca_file.path().display()
+    );
+    let (app, _config) = exporter_with(&config, false).await;
+    let port = port(&app);
+    let trusted = ca.der.clone();
+    let good = client_ca.issue(&["prometheus"]);
+    let stranger = TestCa::new().issue(&["prometheus"]);
+    let outcome = actix_web::rt::task::spawn_blocking(move || {
+        [
+            https_get(port, "/metrics", &trusted, None, None).map(|(status, _)| status),
+            https_get(
+                port,
+                "/metrics",
+                &trusted,
+                Some((vec![stranger.der], stranger.key)),
+                None,
+            )
+            .map(|(status, _)| status),
+            https_get(
+                port,
+                "/metrics",
+                &trusted,
+                Some((vec![good.der], good.key)),
+                None,
+            )
+            .map(|(status, _)| status),
+        ]
+    })
+    .await
+    .unwrap();
+    let [without, wrong, right] = outcome;
+    assert!(without.is_err(), "no certificate: {without:?}");
+    assert!(wrong.is_err(), "a certificate from another CA: {wrong:?}");
+    assert_eq!(right.unwrap(), "HTTP/1.1 200 OK");
+}
+
+#[actix_web::test]
+async fn basic_auth_with_hashes_from_the_prometheus_documentation() {
+    let config = format!(
+        "basic_auth_users:\n  admin: {ADMIN_TEST}\n  alice: {ALICE_ALICE123}\n\
+         http_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n"
+    );
+    let (app, _config) = exporter_with(&config, true).await;
+    for (user, password) in [("admin", "test"), ("alice", "alice123")] {
+        // Twice: the second is answered from the remembered pair.
+        for _ in 0..2 {
+            let response = app
+                .get_with("/metrics", &[("Authorization", &basic(user, password))])
+                .await;
+            assert_eq!(response.status, 200, "{user}");
+            assert!(response.body.contains("qdrant_up 1"));
+            assert_eq!(
+                response.headers.get("x-content-type-options").unwrap(),
+                "nosniff"
+            );
+        }
+    }
+    for authorization in [
+        Some(basic("admin", "wrong")),
+        Some(basic("nobody", "test")),
+        Some("Bearer test".to_owned()),
+        None,
+    ] {
+        let headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|value| ("Authorization", value.as_str()))
+            .collect();
+        let response = app.get_with("/metrics", &headers).await;
+        assert_eq!(response.status, 401, "{authorization:?}");
+        assert!(!response.body.contains("qdrant_"), "nothing leaks");
+        assert_eq!(
+            response.headers.get("www-authenticate").unwrap(),
+            r#"Basic realm="qdrant-exporter""#
+        );
+        assert_eq!(
+            response.headers.get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+    }
+    // The kubelet sends no credentials: probes stay open on request, the rest does not.
+    assert_eq!(app.get("/healthz").await.status, 200);
+    assert_eq!(app.get("/readyz").await.status, 200);
+    assert_eq!(app.get("/").await.status, 401);
+}
+
+#[actix_web::test]
+async fn probes_need_credentials_unless_asked_otherwise() {
+    let config = format!("basic_auth_users:\n  admin: {ADMIN_TEST}\n");
+    let (app, _config) = exporter_with(&config, false).await;
+    assert_eq!(app.get("/healthz").await.status, 401);
+}
+
+#[test]
+fn a_web_configuration_that_cannot_be_served_is_refused_at_start() {
+    use qdrant_exporter::config::{Config, Settings};
+    let ca = TestCa::new();
+    let server = ca.issue(&["localhost"]);
+    let other = ca.issue(&["localhost"]);
+    let (cert, key) = tls_files(&server);
+    let other_key = pem_file(&other.key_pem);
+    let tls = |extra: &str| {
+        format!(
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\n{extra}",
+            cert.path().display(),
+            key.path().display()
+        )
+    };
+    let cases = [
+        (
+            tls("  cipher_suites: [TLS_AES_128_GCM_SHA256]\n"),
+            "cipher_suites",
+        ),
+        (
+            tls("  client_auth_type: RequireAnyClientCert\n"),
+            "RequireAnyClientCert",
+        ),
+        (
+            tls("  client_auth_type: RequireAndVerifyClientCert\n"),
+            "client_ca_file",
+        ),
+        (tls("  min_version: TLS11\n"), "TLS11"),
+        (
+            tls("  min_version: TLS13\n  max_version: TLS12\n"),
+            "min_version",
+        ),
+        (tls("  cert_fil: x\n"), "cert_fil"),
+        (
+            format!(
+                "tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+                cert.path().display(),
+                other_key.path().display()
+            ),
+            "do not go together",
+        ),
+        (
+            "http_server_config:\n  headers:\n    Server: nginx\n".into(),
+            "Server",
+        ),
+        (
+            "http_server_config:\n  headers:\n    X-Frame-Options: allow\n".into(),
+            "X-Frame-Options",
+        ),
+        (
+            "basic_auth_users:\n  admin: hunter2-not-a-hash\n".into(),
+            "not a bcrypt hash",
+        ),
+        ("basic_auth_excluded_paths: [/admin]\n".into(), "/admin"),
+        ("rate_limit:\n  interval: 1s\n".into(), "rate_limit"),
+    ];
+    for (web_config, named) in cases {
+        let file = pem_file(&web_config);
+        let error = Config::from_settings(Settings {
+            web_config_file: Some(file.path().to_owned()),
+            ..Settings::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("web_config_file"), "{error}");
+        assert!(error.contains(named), "{named}: {error}");
+        assert!(!error.contains("hunter2"), "{error}");
+        assert_eq!(error.lines().count(), 1, "{error}");
+    }
+}
