@@ -11,6 +11,7 @@ import yaml
 
 from conftest import (
     CHART,
+    CI,
     NAMESPACE,
     RELEASE,
     RENDERED,
@@ -53,6 +54,7 @@ def test_every_scenario_is_tested():
         "sidecar-read-only-key-values.yaml",
         "standalone-existing-secret-values.yaml",
         "everything-values.yaml",
+        "standalone-tls-basic-auth-values.yaml",
     }
 
 
@@ -170,3 +172,50 @@ def test_runbook_links_get_the_configured_base():
     [rule] = [o for o in objects(render(values)) if o["kind"] == "PrometheusRule"]
     links = [r["annotations"]["runbook_url"] for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
     assert links and all(link.startswith("https://git.example.com/qdrant-exporter/blob/main/docs/runbooks.md#") for link in links)
+
+
+def test_tls_and_basic_auth_reach_the_probes_and_the_monitors():
+    values = load_values(CI / "standalone-tls-basic-auth-values.yaml")
+    rendered = objects(render(values))
+    deployment = next(o for o in rendered if o["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"]["scheme"] == "HTTPS"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["QDRANT_EXPORTER_WEB_CONFIG_FILE"] == "/etc/qdrant-exporter/web/web-config.yml"
+    assert env["QDRANT_EXPORTER_PROBES_WITHOUT_AUTH"] == "true"
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts == {"web-config": "/etc/qdrant-exporter/web", "tls": "/etc/qdrant-exporter/tls"}
+    volumes = {v["name"]: v["secret"]["secretName"] for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    assert volumes == {"web-config": "qdrant-exporter-web-config", "tls": "qdrant-exporter-tls"}
+
+    service_monitor = next(o for o in rendered if o["kind"] == "ServiceMonitor")
+    endpoint = service_monitor["spec"]["endpoints"][0]
+    assert endpoint["scheme"] == "https"
+    assert endpoint["tlsConfig"] == {
+        "ca": {"secret": {"name": "qdrant-exporter-tls", "key": "ca.crt"}},
+        "serverName": f"{RELEASE}-qdrant-exporter.{NAMESPACE}.svc",
+    }
+    assert endpoint["basicAuth"]["password"] == {"name": "qdrant-exporter-scrape", "key": "password"}
+    pod_monitor = next(o for o in rendered if o["kind"] == "PodMonitor")
+    assert pod_monitor["spec"]["podMetricsEndpoints"][0]["tlsConfig"] == {"insecureSkipVerify": True}
+
+    test_pod = next(o for o in rendered if o["kind"] == "Pod")
+    assert "https://" in test_pod["spec"]["containers"][0]["command"][-1]
+    assert "/readyz" in test_pod["spec"]["containers"][0]["command"][-1]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"serviceMonitor": {"enabled": True, "basicAuth": {}}}, "needs serviceMonitor.basicAuth"),
+        ({"webConfig": {"existingSecret": "", "tls": True}}, "webConfig.existingSecret"),
+    ],
+)
+def test_tls_and_basic_auth_settings_that_cannot_work_fail_the_render(change, message):
+    values = load_values(CI / "standalone-tls-basic-auth-values.yaml")
+    for key, value in change.items():
+        values[key] = {**values.get(key, {}), **value}
+    with pytest.raises(helm.HelmError) as error:
+        render(values)
+    assert message in str(error.value)

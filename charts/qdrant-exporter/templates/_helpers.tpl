@@ -64,26 +64,43 @@ app.kubernetes.io/instance: {{ .Values.qdrant.release }}
 {{- default (include "qdrant-exporter.fullname" .) .Values.qdrant.existingSecret }}
 {{- end }}
 
-{{/* The scrape endpoint settings ServiceMonitor and PodMonitor share, after its port. */}}
+{{/* The scrape endpoint settings ServiceMonitor and PodMonitor share, after its port:
+     dict "monitor" (their values) "root" (the chart's context). */}}
 {{- define "qdrant-exporter.endpoint" -}}
+{{- $web := .root.Values.webConfig }}
+{{- $m := .monitor }}
+{{- if and $web.basicAuth (not $m.basicAuth) }}
+{{- fail "webConfig.basicAuth needs serviceMonitor.basicAuth / podMonitor.basicAuth: the Secret keys of the user and password Prometheus sends" }}
+{{- end }}
 path: /metrics
-scheme: {{ .scheme }}
-{{- with .interval }}
+scheme: {{ if $web.tls }}https{{ else }}{{ $m.scheme }}{{ end }}
+{{- with $m.interval }}
 interval: {{ . }}
 {{- end }}
-{{- with .scrapeTimeout }}
+{{- with $m.scrapeTimeout }}
 scrapeTimeout: {{ . }}
 {{- end }}
-honorLabels: {{ .honorLabels }}
-{{- with .tlsConfig }}
+honorLabels: {{ $m.honorLabels }}
+{{- if $m.tlsConfig }}
 tlsConfig:
+  {{- toYaml $m.tlsConfig | nindent 2 }}
+{{- else if and $web.tls $web.tlsSecret }}
+tlsConfig:
+  ca:
+    secret:
+      name: {{ $web.tlsSecret }}
+      key: ca.crt
+  serverName: {{ include "qdrant-exporter.fullname" .root }}.{{ .root.Release.Namespace }}.svc
+{{- end }}
+{{- with $m.basicAuth }}
+basicAuth:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .relabelings }}
+{{- with $m.relabelings }}
 relabelings:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with .metricRelabelings }}
+{{- with $m.metricRelabelings }}
 metricRelabelings:
   {{- toYaml . | nindent 2 }}
 {{- end }}
