@@ -110,7 +110,6 @@ fn stamp(path: &Path) -> Stamp {
     ))
 }
 
-#[derive(Debug)]
 struct ReloadingCertificate {
     cert_file: PathBuf,
     key_file: PathBuf,
@@ -118,7 +117,16 @@ struct ReloadingCertificate {
     current: Mutex<Loaded>,
 }
 
-#[derive(Debug)]
+/// Never shows the key: only which files it comes from.
+impl std::fmt::Debug for ReloadingCertificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReloadingCertificate")
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Loaded {
     key: Arc<CertifiedKey>,
     stamps: (Stamp, Stamp),

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, READYZ_PATH};
 
-/// What the file configures, checked.
-#[derive(Debug, Clone, Default)]
+/// What the file configures, checked. No `Debug`: it holds password hashes.
+#[derive(Clone, Default)]
 pub struct WebConfig {
     pub tls: Option<ServerTls>,
     pub headers: Vec<(HeaderName, HeaderValue)>,

@@ -218,7 +218,7 @@ pub struct LogConfig {
 }
 
 /// The exporter's own endpoint: who may read it, over what.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct WebServing {
     /// TLS, built from the web configuration file (its certificate re-read when renewed).
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -227,6 +227,18 @@ pub struct WebServing {
     pub users: BTreeMap<String, String>,
     /// Paths served without basic auth.
     pub open_paths: Vec<String>,
+}
+
+/// Shows the users, never their password hashes.
+impl std::fmt::Debug for WebServing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebServing")
+            .field("tls", &self.tls.is_some())
+            .field("headers", &self.headers)
+            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .field("open_paths", &self.open_paths)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -317,3 +317,24 @@ fn a_web_configuration_that_cannot_be_served_is_refused_at_start() {
         assert_eq!(error.lines().count(), 1, "{error}");
     }
 }
+
+#[test]
+fn the_configuration_never_shows_password_hashes_or_keys() {
+    use qdrant_exporter::config::{Config, Settings};
+    let ca = TestCa::new();
+    let (cert, key) = tls_files(&ca.issue(&["localhost"]));
+    let web_config = pem_file(&format!(
+        "tls_server_config:\n  cert_file: {}\n  key_file: {}\nbasic_auth_users:\n  admin: {ADMIN_TEST}\n",
+        cert.path().display(),
+        key.path().display()
+    ));
+    let config = Config::from_settings(Settings {
+        web_config_file: Some(web_config.path().to_owned()),
+        ..Settings::default()
+    })
+    .unwrap();
+    let shown = format!("{config:?}");
+    assert!(shown.contains("admin"), "{shown}");
+    assert!(!shown.contains("hNf2lSsxfm0"), "{shown}");
+    assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+}
