@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
-use super::Failure;
+use super::{Context, Failure, Output};
+use crate::metrics::Family;
 use crate::qdrant::QdrantError;
 
 pub struct FanOut<'a, T> {
@@ -58,6 +59,42 @@ where
         not_found,
         total: names.len(),
         finished,
+    }
+}
+
+/// An endpoint per collection that Qdrant added in some version.
+pub struct Endpoint {
+    /// The first Qdrant version that has it.
+    pub since: (u64, u64, u64),
+    /// Why it is unsupported: on an older version, and when it answered 404 for every collection.
+    pub older: &'static str,
+    pub missing: &'static str,
+    /// What the requests fetch, for the failure message.
+    pub what: &'static str,
+}
+
+/// A collector reading `endpoint` for every selected collection: not asked of
+/// an older Qdrant, unsupported where it is missing, the families of what came back.
+pub async fn collect_per_collection<'a, T, Fut>(
+    ctx: &'a Context<'a>,
+    endpoint: Endpoint,
+    fetch: impl Fn(&'a str) -> Fut,
+    families: impl FnOnce(&[(&str, T)]) -> Vec<Family>,
+) -> Output
+where
+    Fut: Future<Output = Result<T, QdrantError>>,
+{
+    if !ctx.may_have(endpoint.since) {
+        return Output::unsupported(endpoint.older);
+    }
+    let fetched = fan_out(ctx.selected, ctx.deadline, fetch).await;
+    if fetched.route_missing() {
+        return Output::unsupported(endpoint.missing);
+    }
+    Output {
+        families: families(&fetched.fetched),
+        failure: fetched.failure(endpoint.what),
+        ..Output::default()
     }
 }
 

@@ -10,34 +10,25 @@
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
-use super::fan_out::fan_out;
+use super::fan_out::{collect_per_collection, Endpoint};
 use super::{Context, Output};
 use crate::metrics::{Family, GaugeFamily};
 use crate::qdrant::models::{CollectionMemory, MemoryUsage};
 
-/// The endpoint appeared in Qdrant 1.18.0.
-const SINCE: (u64, u64, u64) = (1, 18, 0);
+const ENDPOINT: Endpoint = Endpoint {
+    since: (1, 18, 0),
+    older: "GET /collections/{name}/memory needs Qdrant 1.18 or later",
+    missing: "GET /collections/{name}/memory answered 404",
+    what: "memory figures",
+};
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
-    async move {
-        if !ctx.may_have(SINCE) {
-            return Output::unsupported(
-                "GET /collections/{name}/memory needs Qdrant 1.18 or later",
-            );
-        }
-        let fetched = fan_out(ctx.selected, ctx.deadline, |name| {
-            ctx.client.collection_memory(name)
-        })
-        .await;
-        if fetched.route_missing() {
-            return Output::unsupported("GET /collections/{name}/memory answered 404");
-        }
-        Output {
-            families: vec![family(&fetched.fetched)],
-            failure: fetched.failure("memory figures"),
-            ..Output::default()
-        }
-    }
+    collect_per_collection(
+        ctx,
+        ENDPOINT,
+        |name| ctx.client.collection_memory(name),
+        |fetched| vec![family(fetched)],
+    )
     .boxed_local()
 }
 

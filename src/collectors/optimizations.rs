@@ -8,7 +8,7 @@ use chrono::DateTime;
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
-use super::fan_out::fan_out;
+use super::fan_out::{collect_per_collection, Endpoint};
 use super::{Context, Output};
 use crate::metrics::{Family, GaugeFamily};
 use crate::qdrant::models::{Optimization, Optimizations, ProgressTree};
@@ -17,29 +17,20 @@ use crate::qdrant::models::{Optimization, Optimizations, ProgressTree};
 /// that "nothing running" is a value and not a gap. Others appear when running.
 const OPTIMIZERS: [&str; 4] = ["indexing", "merge", "vacuum", "config_mismatch"];
 
-/// The endpoint appeared in Qdrant 1.16.3.
-const SINCE: (u64, u64, u64) = (1, 16, 3);
+const ENDPOINT: Endpoint = Endpoint {
+    since: (1, 16, 3),
+    older: "GET /collections/{name}/optimizations needs Qdrant 1.16.3 or later",
+    missing: "GET /collections/{name}/optimizations answered 404",
+    what: "optimization progress",
+};
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
-    async move {
-        if !ctx.may_have(SINCE) {
-            return Output::unsupported(
-                "GET /collections/{name}/optimizations needs Qdrant 1.16.3 or later",
-            );
-        }
-        let fetched = fan_out(ctx.selected, ctx.deadline, |name| {
-            ctx.client.collection_optimizations(name)
-        })
-        .await;
-        if fetched.route_missing() {
-            return Output::unsupported("GET /collections/{name}/optimizations answered 404");
-        }
-        Output {
-            families: families(&fetched.fetched),
-            failure: fetched.failure("optimization progress"),
-            ..Output::default()
-        }
-    }
+    collect_per_collection(
+        ctx,
+        ENDPOINT,
+        |name| ctx.client.collection_optimizations(name),
+        families,
+    )
     .boxed_local()
 }
 
