@@ -15,7 +15,7 @@ use awc::http::StatusCode;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 
-use crate::config::QdrantConfig;
+use crate::config::{ApiKey, QdrantConfig};
 use crate::metrics::{Family, Kind};
 pub use key::KeySource;
 use models::{
@@ -388,8 +388,10 @@ impl QdrantClient {
     }
 
     async fn get_body(&self, path: &str) -> Result<(StatusCode, bytes::Bytes), QdrantError> {
-        let mut request = self.http.get(format!("{}{path}", self.base_url));
-        if let Some(key) = self.api_key.current() {
+        let url = format!("{}{path}", self.base_url);
+        let mut request = self.http.get(&url);
+        let key = self.api_key.current();
+        if let Some(key) = &key {
             request = request.insert_header(("api-key", key.expose()));
         }
         let mut response = request
@@ -400,7 +402,7 @@ impl QdrantClient {
         if status.is_redirection() {
             return Err(QdrantError::Redirect {
                 status: status.as_u16(),
-                location: location(response.headers()),
+                location: redirect_target(&url, response.headers(), key.as_ref()),
             });
         }
         let body = response
@@ -419,22 +421,37 @@ impl QdrantClient {
     }
 }
 
-/// Where a redirect points, made safe for a log line: printable, and short.
-fn location(headers: &awc::http::header::HeaderMap) -> String {
+/// Where a redirect points, safe for a log line: only its origin (a path or
+/// query may carry anything the server likes), short, and never the key, which
+/// the server received and could echo.
+fn redirect_target(
+    requested: &str,
+    headers: &awc::http::header::HeaderMap,
+    key: Option<&ApiKey>,
+) -> String {
     const MAX: usize = 200;
-    let raw = headers
+    let location = headers
         .get(awc::http::header::LOCATION)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        .unwrap_or_else(|| "nowhere (no Location)".into());
-    let mut printable: String = raw
+        .and_then(|value| value.to_str().ok())
+        .and_then(|location| url::Url::parse(requested).ok()?.join(location).ok());
+    let Some(location) = location else {
+        return "an unreadable or missing Location".into();
+    };
+    let origin: String = location
+        .origin()
+        .ascii_serialization()
         .chars()
-        .map(|c| if c.is_control() { '?' } else { c })
         .take(MAX)
         .collect();
-    if raw.chars().count() > MAX {
-        printable.push('…');
+    let echoes_key = key.is_some_and(|key| {
+        origin
+            .to_ascii_lowercase()
+            .contains(&key.expose().to_ascii_lowercase())
+    });
+    match echoes_key {
+        true => "a host named after the API key (not shown)".into(),
+        false => origin,
     }
-    printable
 }
 
 fn encode(name: &str) -> impl std::fmt::Display + '_ {
@@ -457,5 +474,37 @@ fn status_class(status: StatusCode) -> &'static str {
         300..=399 => "3xx",
         400..=499 => "4xx",
         _ => "5xx",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(location: &str) -> String {
+        let mut headers = awc::http::header::HeaderMap::new();
+        headers.insert(
+            awc::http::header::LOCATION,
+            awc::http::header::HeaderValue::from_str(location).unwrap(),
+        );
+        let key = ApiKey::parse("Key-123").unwrap();
+        redirect_target("http://qdrant:6333/collections", &headers, Some(&key))
+    }
+
+    #[test]
+    fn a_redirect_is_shown_by_its_origin_and_never_with_the_key() {
+        assert_eq!(
+            target("https://other:8443/x?key=Key-123"),
+            "https://other:8443"
+        );
+        assert_eq!(target("/elsewhere"), "http://qdrant:6333");
+        assert_eq!(
+            target("http://key-123.evil.example/"),
+            "a host named after the API key (not shown)"
+        );
+        assert_eq!(
+            redirect_target("http://qdrant:6333/", &Default::default(), None),
+            "an unreadable or missing Location"
+        );
     }
 }
