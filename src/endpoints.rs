@@ -18,3 +18,9 @@ pub const DEFAULT_PORT: u16 = 9999;
 pub const METRICS_PORT_NAME: &str = "metrics";
 /// Name of the exporter's container when it runs as a sidecar.
 pub const CONTAINER_NAME: &str = "qdrant-exporter";
+/// Name of Qdrant's container in the official chart's pods: the one `kubectl
+/// logs` and `kubectl exec` should pick when the sidecar is there too.
+pub const QDRANT_CONTAINER_NAME: &str = "qdrant";
+/// Where the release workflow publishes the image (a fork's workflow publishes
+/// under its own owner and packages its chart to match).
+pub const IMAGE_REPOSITORY: &str = "ghcr.io/qdrant-exporter/qdrant-exporter";

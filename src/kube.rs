@@ -13,8 +13,13 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
 use crate::endpoints::{
-    CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, METRICS_PORT_NAME, READYZ_PATH,
+    CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, IMAGE_REPOSITORY, METRICS_PORT_NAME,
+    QDRANT_CONTAINER_NAME, READYZ_PATH,
 };
+
+/// Makes `kubectl logs` and `kubectl exec` pick Qdrant, not the sidecar the
+/// official chart renders before it.
+const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
 
 /// User and group of the distroless `nonroot` image the Dockerfile builds on.
 const NONROOT_UID: i64 = 65532;
@@ -32,9 +37,9 @@ pub struct SidecarArgs {
     /// Output: a values snippet for the official chart, or a StatefulSet patch
     #[arg(long, value_enum, default_value = "values")]
     pub format: Format,
-    /// Container image of the exporter
-    #[arg(long, default_value = concat!("qdrant-exporter:", env!("CARGO_PKG_VERSION")))]
-    pub image: String,
+    /// Container image of the exporter [default: the published image of this version]
+    #[arg(long)]
+    pub image: Option<String>,
     /// Fullname of the official chart's release (the release name if it contains "qdrant", else <release>-qdrant); its key Secret is <fullname>-apikey
     #[arg(long, default_value = "qdrant")]
     pub qdrant_fullname: String,
@@ -50,6 +55,12 @@ pub struct SidecarArgs {
 }
 
 impl SidecarArgs {
+    pub fn image(&self) -> String {
+        self.image
+            .clone()
+            .unwrap_or_else(|| format!("{IMAGE_REPOSITORY}:{}", env!("CARGO_PKG_VERSION")))
+    }
+
     /// The command line that prints this output, for the generated file's header.
     fn command_line(&self) -> String {
         let format = match self.format {
@@ -58,7 +69,8 @@ impl SidecarArgs {
         };
         let mut line = format!(
             "qdrant-exporter kube sidecar --format {format} --image {} --qdrant-fullname {}",
-            self.image, self.qdrant_fullname
+            self.image(),
+            self.qdrant_fullname
         );
         match self.no_api_key {
             true => line.push_str(" --no-api-key"),
@@ -114,7 +126,7 @@ pub fn sidecar_container(args: &SidecarArgs) -> Container {
     };
     Container {
         name: CONTAINER_NAME.into(),
-        image: Some(args.image.clone()),
+        image: Some(args.image()),
         env: Some(env),
         ports: Some(vec![ContainerPort {
             name: Some(METRICS_PORT_NAME.into()),
@@ -157,15 +169,22 @@ fn restricted_security_context() -> SecurityContext {
 /// The YAML `kube sidecar` prints.
 pub fn render(args: &SidecarArgs) -> String {
     let container = sidecar_container(args);
+    let annotations = json!({ DEFAULT_CONTAINER_ANNOTATION: QDRANT_CONTAINER_NAME });
     let document = match args.format {
-        Format::Values => json!({ "sidecarContainers": [container] }),
+        // The official chart's podAnnotations: Helm merges them with the user's own.
+        Format::Values => {
+            json!({ "podAnnotations": annotations, "sidecarContainers": [container] })
+        }
         // Not built from StatefulSet: its required fields (selector, ...) would be
         // serialized empty and a patch must not set them.
         Format::Patch => json!({
             "apiVersion": "apps/v1",
             "kind": "StatefulSet",
             "metadata": { "name": args.statefulset },
-            "spec": { "template": { "spec": { "containers": [container] } } },
+            "spec": { "template": {
+                "metadata": { "annotations": annotations },
+                "spec": { "containers": [container] },
+            } },
         }),
     };
     let yaml = serde_yaml::to_string(&document).expect("JSON values always serialize as YAML");

@@ -10,7 +10,8 @@ use k8s_openapi::api::core::v1::{Container, Service};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use qdrant_exporter::config::{Cli, Command, KubeCommand};
 use qdrant_exporter::endpoints::{
-    CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, METRICS_PATH, METRICS_PORT_NAME, READYZ_PATH,
+    CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, IMAGE_REPOSITORY, METRICS_PATH, METRICS_PORT_NAME,
+    QDRANT_CONTAINER_NAME, READYZ_PATH,
 };
 use qdrant_exporter::kube;
 use serde::Deserialize;
@@ -93,8 +94,13 @@ fn the_printed_patch_is_a_statefulset_patch() {
     let patch: StatefulSet =
         serde_yaml::from_str(&printed(&["--format", "patch", "--statefulset", "vectors"])).unwrap();
     assert_eq!(patch.metadata.name.as_deref(), Some("vectors"));
-    let containers = &patch.spec.unwrap().template.spec.unwrap().containers;
-    assert_is_the_sidecar(&containers[0]);
+    let template = patch.spec.unwrap().template;
+    let annotations = template.metadata.unwrap().annotations.unwrap();
+    assert_eq!(
+        annotations["kubectl.kubernetes.io/default-container"], QDRANT_CONTAINER_NAME,
+        "kubectl logs and exec pick Qdrant, not the sidecar"
+    );
+    assert_is_the_sidecar(&template.spec.unwrap().containers[0]);
 }
 
 #[test]
@@ -130,6 +136,24 @@ fn the_chart_image_and_dockerfile_carry_the_crate_version() {
     let chart: serde_yaml::Value =
         serde_yaml::from_str(&read("charts/qdrant-exporter/Chart.yaml")).unwrap();
     assert_eq!(chart["appVersion"].as_str(), Some(version));
+    let values: serde_yaml::Value =
+        serde_yaml::from_str(&read("charts/qdrant-exporter/values.yaml")).unwrap();
+    let image = format!(
+        "{}/{}",
+        values["image"]["registry"].as_str().unwrap(),
+        values["image"]["repository"].as_str().unwrap()
+    );
+    assert_eq!(
+        image, IMAGE_REPOSITORY,
+        "the chart's image is where the workflow publishes"
+    );
+    let listed = chart["annotations"]["artifacthub.io/images"]
+        .as_str()
+        .unwrap();
+    assert!(
+        listed.contains(&format!("image: {IMAGE_REPOSITORY}:{version}")),
+        "{listed}"
+    );
     assert!(read("Dockerfile").contains(&format!("org.opencontainers.image.version=\"{version}\"")));
     assert!(read("Dockerfile").contains(&format!("EXPOSE {DEFAULT_PORT}")));
 }
@@ -192,8 +216,23 @@ fn rendered_chart_and_manifests_agree_with_the_servers_constants() {
             }
             "Deployment" => {
                 let deployment: Deployment = serde_yaml::from_value(object).unwrap();
-                let containers = deployment.spec.unwrap().template.spec.unwrap().containers;
-                assert_is_the_sidecar(&containers[0]);
+                let mut container =
+                    deployment.spec.unwrap().template.spec.unwrap().containers[0].clone();
+                // The values may move the port: the exporter must then listen on it.
+                let ports = container.ports.as_mut().unwrap();
+                let listen = container
+                    .env
+                    .iter()
+                    .flatten()
+                    .find(|e| e.name == "QDRANT_EXPORTER_LISTEN_ADDRESS")
+                    .and_then(|e| e.value.clone());
+                assert_eq!(
+                    listen,
+                    Some(format!("0.0.0.0:{}", ports[0].container_port)),
+                    "{file}"
+                );
+                ports[0].container_port = i32::from(DEFAULT_PORT);
+                assert_is_the_sidecar(&container);
             }
             "StatefulSet" => {
                 let statefulset: StatefulSet = serde_yaml::from_value(object).unwrap();

@@ -8,7 +8,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "charts" / "qdrant-exporter"
-CI = ROOT / "ci"
+CI = CHART / "ci"
 SCENARIOS = sorted(CI.glob("*-values.yaml"))
 # Read by the Rust test that checks the rendered objects against the server's constants.
 RENDERED = ROOT / "target" / "chart-rendered"

@@ -17,6 +17,11 @@
 {{- end }}
 {{- end }}
 
+{{/* The namespace of every namespaced object the chart makes (monitoring objects may choose their own). */}}
+{{- define "qdrant-exporter.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "qdrant-exporter.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -28,6 +33,9 @@ helm.sh/chart: {{ include "qdrant-exporter.chart" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/component: metrics
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end }}
 
 {{- define "qdrant-exporter.selectorLabels" -}}
@@ -56,8 +64,32 @@ app.kubernetes.io/instance: {{ .Values.qdrant.release }}
 {{- end -}}
 {{- end }}
 
+{{/* registry/repository:tag, or @digest when one is given; a parent chart's global.imageRegistry wins. */}}
 {{- define "qdrant-exporter.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- $registry := default .Values.image.registry (.Values.global).imageRegistry }}
+{{- $repository := ternary (printf "%s/%s" $registry .Values.image.repository) .Values.image.repository (ne $registry "") }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{- define "qdrant-exporter.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "qdrant-exporter.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* A probe of the values, over HTTPS when the web configuration turns TLS on. */}}
+{{- define "qdrant-exporter.probe" -}}
+{{- $probe := deepCopy .probe }}
+{{- if and .root.Values.webConfig.tls $probe.httpGet }}
+{{- $_ := set $probe.httpGet "scheme" "HTTPS" }}
+{{- end }}
+{{- toYaml $probe }}
 {{- end }}
 
 {{- define "qdrant-exporter.apiKeySecretName" -}}
@@ -90,7 +122,7 @@ tlsConfig:
     secret:
       name: {{ $web.tlsSecret }}
       key: ca.crt
-  serverName: {{ include "qdrant-exporter.fullname" .root }}.{{ .root.Release.Namespace }}.svc
+  serverName: {{ include "qdrant-exporter.fullname" .root }}.{{ include "qdrant-exporter.namespace" .root }}.svc
 {{- end }}
 {{- with $m.basicAuth }}
 basicAuth:
