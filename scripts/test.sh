@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the project. Installs what the tests need first:
-# Debian's prometheus (promtool and the server for the end-to-end test) and
-# docker-compose (validates the compose file offline), and a Python venv with
-# Helm v4 (helm-python-sdk), kubernetes-validate, jsonschema, hadolint, pytest,
-# mypy and the Python SDK (sdk/python, editable). Needs kubectl for
+# Debian's prometheus (promtool and the server for the end-to-end test),
+# docker-compose (validates the compose file offline) and shellcheck, and a
+# Python venv with Helm v4 (helm-python-sdk), kubernetes-validate, jsonschema,
+# hadolint, actionlint, pytest, mypy and the Python SDK (sdk/python, editable). Needs kubectl for
 # `kubectl kustomize` (Debian/Ubuntu: package kubectl).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,8 @@ missing=()
 command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
+# actionlint checks the workflows' shell steps with it.
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]} (Debian packages)"
   install_debian_packages "${missing[@]}"
@@ -35,7 +37,7 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 logs=$(mktemp -d)
-echo "==> chart, rules, compose, manifests, Dockerfile and Tiltfile tests (pytest)"
+echo "==> chart, rules, compose, manifests, Dockerfile, workflows and Tiltfile tests (pytest)"
 # Also renders the chart into target/chart-rendered for the Rust test below.
 (cd tests/chart && ../../.venv/bin/python -m pytest -q) 2>&1 | tee "$logs/pytest"
 echo "==> cargo test"

@@ -37,6 +37,26 @@ def test_the_manifest_rules_are_the_rules_file():
     assert manifest["spec"] == rules
 
 
+def test_actionlint_passes_clean():
+    """The GitHub workflows, their shell steps checked by shellcheck too."""
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    assert {w.name for w in workflows} >= {"ci.yml", "release.yml"}
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "actionlint"), *map(str, workflows)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_ci_workflow_runs_the_readme_test_command():
+    ci = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    steps = [step.get("run", "") for step in ci["jobs"]["test"]["steps"]]
+    assert "bash .ci/run" in steps
+    assert (ROOT / ".ci" / "run").read_text().rstrip().endswith("exec scripts/test.sh")
+
+
 def test_hadolint_passes_clean():
     result = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "hadolint"), "--failure-threshold", "style", "Dockerfile"],
