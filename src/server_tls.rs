@@ -11,8 +11,9 @@ use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::PrivateKeyDer;
 
+use crate::config::pem_certificates;
 use crate::web_config::{ClientAuth, ServerTls, TlsVersion};
 
 /// The server configuration; `Err` says what is wrong with the files.
@@ -54,7 +55,7 @@ fn client_verifier(
     provider: &Arc<CryptoProvider>,
 ) -> Result<rustls::server::ClientCertVerifierBuilder, String> {
     let mut roots = rustls::RootCertStore::empty();
-    let (added, _) = roots.add_parsable_certificates(certificates(ca_file)?);
+    let (added, _) = roots.add_parsable_certificates(pem_certificates(ca_file)?);
     if added == 0 {
         return Err(format!("{}: no usable CA certificate", ca_file.display()));
     }
@@ -64,17 +65,6 @@ fn client_verifier(
     ))
 }
 
-fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let pem = crate::config::read_small_file(path)?;
-    let chain = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: not PEM certificates: {e}", path.display()))?;
-    if chain.is_empty() {
-        return Err(format!("{}: holds no PEM certificate", path.display()));
-    }
-    Ok(chain)
-}
-
 /// The certificate and key files as one pair, checked to go together. The
 /// key's parser error is not shown: it could quote the key.
 fn certified_key(
@@ -82,7 +72,7 @@ fn certified_key(
     key_file: &Path,
     provider: &CryptoProvider,
 ) -> Result<CertifiedKey, String> {
-    let chain = certificates(cert_file)?;
+    let chain = pem_certificates(cert_file)?;
     let pem = crate::config::read_small_file(key_file)?;
     let key = PrivateKeyDer::from_pem_slice(&pem)
         .map_err(|_| format!("{}: holds no PEM private key", key_file.display()))?;

@@ -39,16 +39,22 @@ pub fn read_small_file(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(cannot)
 }
 
+/// The PEM certificates of a file, at least one.
+pub fn pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = read_small_file(path)?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: not PEM certificates: {e}", path.display()))?;
+    if certificates.is_empty() {
+        return Err(format!("{}: holds no PEM certificate", path.display()));
+    }
+    Ok(certificates)
+}
+
 pub(super) fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let problem =
         |detail: String| invalid("qdrant_ca_file", format!("{}: {detail}", path.display()));
-    let pem = read_small_file(path).map_err(|e| invalid("qdrant_ca_file", e))?;
-    let certificates = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| problem(format!("not a PEM certificate bundle: {e}")))?;
-    if certificates.is_empty() {
-        return Err(problem("holds no PEM certificate".into()));
-    }
+    let certificates = pem_certificates(path).map_err(|e| invalid("qdrant_ca_file", e))?;
     let (_, unusable) =
         rustls::RootCertStore::empty().add_parsable_certificates(certificates.iter().cloned());
     if unusable > 0 {
@@ -118,19 +124,7 @@ pub(super) fn read_client_identity(
             ))
         }
     };
-    let cert_problem = |detail: String| {
-        invalid(
-            "qdrant_client_cert_file",
-            format!("{}: {detail}", cert_file.display()),
-        )
-    };
-    let pem = read_small_file(cert_file).map_err(|e| invalid("qdrant_client_cert_file", e))?;
-    let chain = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| cert_problem(format!("not a PEM certificate chain: {e}")))?;
-    if chain.is_empty() {
-        return Err(cert_problem("holds no PEM certificate".into()));
-    }
+    let chain = pem_certificates(cert_file).map_err(|e| invalid("qdrant_client_cert_file", e))?;
     // The key's parser error is not shown: it could quote the key.
     let pem = read_small_file(key_file).map_err(|e| invalid("qdrant_client_key_file", e))?;
     let key = PrivateKeyDer::from_pem_slice(&pem).map_err(|_| {

@@ -21,7 +21,7 @@ use url::Url;
 
 use crate::collectors::Collector;
 use crate::qdrant::ClientIdentity;
-pub use files::{read_api_key_file, read_small_file};
+pub use files::{pem_certificates, read_api_key_file, read_small_file};
 use files::{read_ca_file, read_client_identity, web_serving};
 pub(crate) use settings::without_values;
 pub use settings::{env_name, flag_name, ApiKey, Settings, CONFIG_FILE_ENV, ENV_PREFIX};
