@@ -67,7 +67,7 @@ impl BasicAuth {
         if self
             .remembered()
             .iter()
-            .any(|(u, p)| *u == user && *p == password)
+            .any(|(u, p)| *u == user && same_secret(p, &password))
         {
             return true;
         }
@@ -94,9 +94,23 @@ impl BasicAuth {
     }
 }
 
-/// `Basic base64(user:password)`.
+/// Compares in a time that does not depend on where the two differ.
+fn same_secret(known: &str, given: &str) -> bool {
+    known.len() == given.len()
+        && known
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |differences, (a, b)| differences | (a ^ b))
+            == 0
+}
+
+/// `Basic base64(user:password)`; the scheme's case does not matter (RFC 7617).
 fn credentials(value: &header::HeaderValue) -> Option<(String, String)> {
-    let encoded = value.to_str().ok()?.strip_prefix("Basic ")?;
+    let text = value.to_str().ok()?;
+    let (scheme, encoded) = text.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(encoded.trim())
         .ok()?;
@@ -136,6 +150,10 @@ mod tests {
     fn credentials_are_read_from_the_header() {
         let header = header::HeaderValue::from_static("Basic YWxpY2U6cGE6c3M=");
         assert_eq!(credentials(&header), Some(("alice".into(), "pa:ss".into())));
+        let lower = header::HeaderValue::from_static("basic YWxpY2U6cGE6c3M=");
+        assert_eq!(credentials(&lower), Some(("alice".into(), "pa:ss".into())));
+        assert!(same_secret("pa:ss", "pa:ss"));
+        assert!(!same_secret("pa:ss", "pa:sS") && !same_secret("pa:ss", "pa:ss!"));
         for bad in ["Bearer abc", "Basic !!!", "Basic YWxpY2U="] {
             assert_eq!(
                 credentials(&header::HeaderValue::from_static(bad)),
