@@ -58,6 +58,11 @@ struct Behaviour {
     vanishing: BTreeSet<String>,
     /// Where the synthetic collections' shards live, when they are spread over a cluster.
     placement: Option<Placement>,
+    /// Fixture directories served in turn, one request each, as a load balancer
+    /// in front of several nodes would; empty: always the mock's own directory.
+    rotation: Vec<PathBuf>,
+    /// Requests answered from the rotation so far.
+    rotated: usize,
 }
 
 /// A synthetic cluster: see [`MockQdrant::place_shards`].
@@ -136,6 +141,19 @@ struct State {
     requests: Mutex<Vec<RecordedRequest>>,
     /// Bytes of the response bodies sent.
     bytes_sent: AtomicU64,
+}
+
+impl State {
+    /// The directory the next request is answered from.
+    fn next_directory(&self) -> PathBuf {
+        let mut behaviour = lock(&self.behaviour);
+        if behaviour.rotation.is_empty() {
+            return self.fixtures.clone();
+        }
+        let next = behaviour.rotation[behaviour.rotated % behaviour.rotation.len()].clone();
+        behaviour.rotated += 1;
+        next
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -232,6 +250,14 @@ impl MockQdrant {
     /// Serve synthetic collections with these names instead of the recorded ones.
     pub fn synthesize_names(&self, names: Vec<String>) {
         lock(&self.state.behaviour).synthetic = Some(names);
+    }
+
+    /// Answer each request from the next of these directories in turn, as a
+    /// load balancer in front of those nodes would.
+    pub fn rotate_between(&self, directories: Vec<PathBuf>) {
+        let mut behaviour = lock(&self.state.behaviour);
+        behaviour.rotation = directories;
+        behaviour.rotated = 0;
     }
 
     pub fn set_latency(&self, latency: Duration) {
@@ -396,7 +422,8 @@ async fn answer(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
         }
     }
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let response = route(&state, &segments, request.query_string());
+    let dir = state.next_directory();
+    let response = route(&state, &dir, &segments, request.query_string());
     if let BodySize::Sized(bytes) = response.body().size() {
         state.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
     }
@@ -426,13 +453,14 @@ async fn faulty(fault: Fault) -> HttpResponse {
     }
 }
 
-fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
+/// Answers from `dir`, the fixture directory this request is served from.
+fn route(state: &State, dir: &Path, segments: &[&str], query: &str) -> HttpResponse {
     let behaviour = lock(&state.behaviour);
     match segments {
         ["collections"] => {
             let names: Vec<String> = match &behaviour.synthetic {
                 Some(names) => names.clone(),
-                None => recorded_collection_names(state),
+                None => recorded_collection_names(dir),
             };
             let listed: Vec<Value> = names
                 .iter()
@@ -458,7 +486,7 @@ fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
                     Some(index) => match &behaviour.placement {
                         Some(placement) if rest == ["cluster"] => HttpResponse::Ok()
                             .json(placement.collection_cluster(100 * (index as u64 + 1))),
-                        _ => fixture(state, &format!("collection-docs-{}", rest.join("-"))),
+                        _ => fixture(dir, &format!("collection-docs-{}", rest.join("-"))),
                     },
                     None => collection_not_found(name),
                 },
@@ -467,9 +495,9 @@ fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
                         .chain(rest.iter().map(|s| s.to_string()));
                     let file = file.collect::<Vec<_>>().join("-");
                     let collection_known =
-                        fixture_file(state, &format!("collection-{name}")).is_some();
-                    match fixture_file(state, &file) {
-                        Some(_) => fixture(state, &file),
+                        fixture_file(dir, &format!("collection-{name}")).is_some();
+                    match fixture_file(dir, &file) {
+                        Some(_) => fixture(dir, &file),
                         // A collection Qdrant has, asked for something this version lacks.
                         None if collection_known => HttpResponse::NotFound().finish(),
                         None => collection_not_found(name),
@@ -477,7 +505,7 @@ fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
                 }
             }
         }
-        [] => fixture(state, "root"),
+        [] => fixture(dir, "root"),
         // `/telemetry?details_level=3` is recorded as telemetry-details-level-3.json.
         ["telemetry"] => {
             let requested: u8 = query
@@ -489,24 +517,24 @@ fn route(state: &State, segments: &[&str], query: &str) -> HttpResponse {
             let stem = (0..=requested)
                 .rev()
                 .map(|level| format!("telemetry-details-level-{level}"))
-                .find(|stem| fixture_file(state, stem).is_some())
+                .find(|stem| fixture_file(dir, stem).is_some())
                 .unwrap_or_else(|| "telemetry".into());
-            let recorded = fixture_file(state, &stem)
+            let recorded = fixture_file(dir, &stem)
                 .and_then(|(path, _)| std::fs::read(path).ok())
                 .and_then(|body| serde_json::from_slice::<Value>(&body).ok());
             match recorded {
                 Some(telemetry) if telemetry["result"]["collections"]["collections"].is_array() => {
                     HttpResponse::Ok().json(telemetry_as_listed(telemetry, &behaviour))
                 }
-                _ => fixture(state, &stem),
+                _ => fixture(dir, &stem),
             }
         }
         _ => {
             let stem = segments.join("-");
             let with_query = format!("{stem}-{}", query.replace(['=', '_', '&'], "-"));
-            match fixture_file(state, &with_query) {
-                Some(_) if !query.is_empty() => fixture(state, &with_query),
-                _ => fixture(state, &stem),
+            match fixture_file(dir, &with_query) {
+                Some(_) if !query.is_empty() => fixture(dir, &with_query),
+                _ => fixture(dir, &stem),
             }
         }
     }
@@ -566,8 +594,8 @@ fn telemetry_as_listed(mut telemetry: Value, behaviour: &Behaviour) -> Value {
     telemetry
 }
 
-fn recorded_collection_names(state: &State) -> Vec<String> {
-    let list: Value = std::fs::read_to_string(state.fixtures.join("collections.json"))
+fn recorded_collection_names(dir: &Path) -> Vec<String> {
+    let list: Value = std::fs::read_to_string(dir.join("collections.json"))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or(Value::Null);
@@ -596,7 +624,7 @@ fn collection_not_found(name: &str) -> HttpResponse {
     HttpResponse::NotFound().json(json!({"status": {"error": format!("Not found: Collection `{name}` doesn't exist!")}, "time": 0.00001}))
 }
 
-fn fixture_file(state: &State, stem: &str) -> Option<(PathBuf, &'static str)> {
+fn fixture_file(dir: &Path, stem: &str) -> Option<(PathBuf, &'static str)> {
     // Names come from request paths: keep them inside the fixture directory.
     if stem.contains("..") || stem.contains('\\') {
         return None;
@@ -606,17 +634,12 @@ fn fixture_file(state: &State, stem: &str) -> Option<(PathBuf, &'static str)> {
         ("txt", "text/plain; charset=utf-8"),
     ]
     .into_iter()
-    .map(|(extension, content_type)| {
-        (
-            state.fixtures.join(format!("{stem}.{extension}")),
-            content_type,
-        )
-    })
+    .map(|(extension, content_type)| (dir.join(format!("{stem}.{extension}")), content_type))
     .find(|(path, _)| path.is_file())
 }
 
-fn fixture(state: &State, stem: &str) -> HttpResponse {
-    match fixture_file(state, stem)
+fn fixture(dir: &Path, stem: &str) -> HttpResponse {
+    match fixture_file(dir, stem)
         .and_then(|(path, content_type)| Some((std::fs::read(path).ok()?, content_type)))
     {
         // Recorded error answers (Qdrant's `{"status": {"error": ...}}` envelope) keep an error status.

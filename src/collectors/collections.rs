@@ -12,7 +12,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
 use super::fan_out::fan_out;
-use super::{Collector, Context, Output, Selected};
+use super::{cluster_view, Collector, Context, Output, Selected};
 use crate::metrics::{bool_value, GaugeFamily};
 use crate::qdrant::models::{
     CollectionConfig, CollectionInfo, CollectionStatus, OptimizerStatus, VectorsConfig,
@@ -22,6 +22,9 @@ use crate::qdrant::models::{
 pub const UNNAMED_VECTOR: &str = "default";
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    if let Some(view) = ctx.cluster_view {
+        return futures_util::future::ready(cluster_view::collections(ctx, view)).boxed_local();
+    }
     ctx.telemetry_or_per_collection(
         Collector::Collections,
         |selected| from_telemetry(selected, ctx.emits_cluster_wide),
@@ -31,7 +34,7 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
 }
 
 /// Shard status as a state set, as Qdrant reports it for each local shard.
-fn push_status(family: &mut GaugeFamily, labels: &[(&str, &str)], status: CollectionStatus) {
+pub fn push_status(family: &mut GaugeFamily, labels: &[(&str, &str)], status: CollectionStatus) {
     for (known, label) in CollectionStatus::KNOWN {
         let mut labels = labels.to_vec();
         labels.push(("status", label));
@@ -210,7 +213,7 @@ pub fn collection_info_families(collections: &[(&str, CollectionInfo)]) -> Vec<F
 }
 
 /// The collections' configuration: the same on every node.
-fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
+pub fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
     let mut shard_number = GaugeFamily::new(
         "qdrant_collection_shard_number",
         "Configured number of shards of the collection (config.params.shard_number).",

@@ -8,7 +8,9 @@ use std::time::Instant;
 use crate::metrics::Family;
 
 use super::{Collector, Failure, Output};
-use crate::qdrant::models::{ClusterInfo, CollectionTelemetry, Telemetry, VersionInfo};
+use crate::qdrant::models::{
+    ClusterInfo, ClusterTelemetry, CollectionTelemetry, Telemetry, VersionInfo,
+};
 use crate::qdrant::{QdrantClient, QdrantError};
 
 pub struct Context<'a> {
@@ -24,6 +26,9 @@ pub struct Context<'a> {
     pub telemetry: Option<Result<Selected<'a>, &'a QdrantError>>,
     /// Whether this node emits the cluster-scope series (see `cluster_wide_metrics_on_leader_only`).
     pub emits_cluster_wide: bool,
+    /// `cluster_view` on a multi-node cluster: the replicas and peers of the
+    /// whole cluster, whichever node answered; `None` in the node view.
+    pub cluster_view: Option<Result<&'a ClusterTelemetry, &'a QdrantError>>,
     pub deadline: Instant,
 }
 
@@ -85,6 +90,18 @@ impl<'a> Context<'a> {
         self.version
             .and_then(|info| info.at_least(version))
             .unwrap_or(true)
+    }
+
+    /// In the cluster view, a collector whose data is node-local (this node's
+    /// segments, snapshots, memory...) cannot describe the cluster through
+    /// whichever node answered: unsupported, said once. `None` in the node view.
+    pub fn node_local_in_cluster_view(&self) -> Option<Output> {
+        self.cluster_view.is_some().then(|| {
+            Output::unsupported(
+                "its data is node-local, and the cluster view reads whichever node answers: \
+                 run the exporter as a sidecar of each node for it",
+            )
+        })
     }
 
     fn telemetry_source(&self, collector: Collector) -> Source<'_> {

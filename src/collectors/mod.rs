@@ -3,6 +3,7 @@
 //! serve the others' last output, and assemble the snapshot.
 
 pub mod cluster;
+mod cluster_view;
 pub mod collections;
 mod context;
 mod fan_out;
@@ -25,7 +26,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use crate::metrics::Family;
-use futures_util::future;
+use futures_util::future::{self, FutureExt};
 
 pub use context::{Context, Selected};
 pub use own_metrics::REVISION;
@@ -35,7 +36,7 @@ pub use registry::{Collector, REGISTRY};
 
 use crate::config::CollectorConfig;
 use crate::metrics::{escape_label_value, GaugeFamily};
-use crate::qdrant::models::{ClusterInfo, Telemetry, VersionInfo};
+use crate::qdrant::models::{ClusterInfo, ClusterTelemetry, Telemetry, VersionInfo};
 use crate::qdrant::{QdrantClient, QdrantError, TelemetryDetail};
 use own_metrics::Report;
 use schedule::{RunReport, Schedule};
@@ -231,11 +232,22 @@ pub async fn refresh(
                 .map(|telemetry| Selected::of(telemetry, &selection.names))
         }),
         emits_cluster_wide,
+        // A single node is its own cluster: its node view is the cluster view.
+        cluster_view: match (&reached.cluster_telemetry, &cluster) {
+            (Some(telemetry), Ok(ClusterInfo::Enabled(_))) => Some(telemetry.as_ref()),
+            _ => None,
+        },
         deadline,
     };
     let runs = due.iter().map(|&collector| {
-        let collect = collector.registration().collect;
-        timed(collector, collect(&context), deadline)
+        let registration = collector.registration();
+        let output = match context.node_local_in_cluster_view() {
+            Some(unsupported) if registration.node_local => {
+                future::ready(unsupported).boxed_local()
+            }
+            _ => (registration.collect)(&context),
+        };
+        timed(collector, output, deadline)
     });
     let mut fresh = BTreeMap::new();
     for (collector, output, duration) in future::join_all(runs).await {
@@ -305,6 +317,8 @@ struct Reached {
     cluster: Option<Result<ClusterInfo, QdrantError>>,
     /// Fetched, once, at the highest details level a collector due needs.
     telemetry: Option<Result<Telemetry, QdrantError>>,
+    /// `GET /cluster/telemetry?details_level=3`, in the cluster view.
+    cluster_telemetry: Option<Result<ClusterTelemetry, QdrantError>>,
 }
 
 async fn reach(
@@ -314,7 +328,9 @@ async fn reach(
     deadline: Instant,
 ) -> Reached {
     let budget = deadline.saturating_duration_since(Instant::now());
-    let needs_cluster = due.contains(&Collector::Cluster) || config.cluster_wide_on_leader_only;
+    let needs_cluster = due.contains(&Collector::Cluster)
+        || config.cluster_wide_on_leader_only
+        || config.cluster_view;
     let telemetry_detail: Option<TelemetryDetail> = due
         .iter()
         .filter_map(|collector| collector.registration().telemetry)
@@ -331,25 +347,35 @@ async fn reach(
             None => None,
         }
     };
-    let requests = future::join4(
+    let cluster_telemetry = async {
+        match config.cluster_view {
+            true => Some(client.cluster_telemetry_with_replicas().await),
+            false => None,
+        }
+    };
+    let requests = future::join5(
         client.version(),
         client.collection_names(),
         cluster,
         telemetry,
+        cluster_telemetry,
     );
-    let (version, names, cluster, telemetry) = tokio::time::timeout_at(deadline.into(), requests)
-        .await
-        .unwrap_or((
-            Err(QdrantError::Timeout(budget)),
-            Err(QdrantError::Timeout(budget)),
-            None,
-            None,
-        ));
+    let (version, names, cluster, telemetry, cluster_telemetry) =
+        tokio::time::timeout_at(deadline.into(), requests)
+            .await
+            .unwrap_or((
+                Err(QdrantError::Timeout(budget)),
+                Err(QdrantError::Timeout(budget)),
+                None,
+                None,
+                None,
+            ));
     Reached {
         version,
         names,
         cluster,
         telemetry,
+        cluster_telemetry,
     }
 }
 

@@ -8,7 +8,7 @@ use futures_util::FutureExt;
 
 use super::{Context, Failure, Output};
 use crate::metrics::{bool_value, Family, GaugeFamily};
-use crate::qdrant::models::{QuotaExceeded, QuotaStatus};
+use crate::qdrant::models::{QuotaExceeded, QuotaStatus, QuotaUsage};
 use crate::qdrant::QdrantError;
 
 /// The endpoint appeared in Qdrant 1.19.0.
@@ -20,9 +20,15 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
             return Output::unsupported("GET /quotas needs Qdrant 1.19 or later");
         }
         match ctx.client.quotas().await {
-            Ok(status) => {
-                let verdict = match &ctx.telemetry {
-                    Some(Ok(selected)) => selected.telemetry.quota.as_ref(),
+            Ok(mut status) => {
+                let verdict = match (&ctx.telemetry, ctx.cluster_view) {
+                    // The answering node varies in the cluster view: each peer's
+                    // figures by its id (`peers`) are what stays true.
+                    (_, Some(_)) => {
+                        status.usage = QuotaUsage::default();
+                        None
+                    }
+                    (Some(Ok(selected)), None) => selected.telemetry.quota.as_ref(),
                     _ => None,
                 };
                 Output::families(families(&status, verdict.map(|quota| &quota.exceeded)))

@@ -42,6 +42,8 @@ pub struct Registration {
     pub default_interval: Duration,
     /// The telemetry it reads from the refresh's one `GET /telemetry`.
     pub telemetry: Option<TelemetryDetail>,
+    /// Reads what only the answering node knows: unsupported in the cluster view.
+    pub node_local: bool,
     pub collect: CollectFn,
 }
 
@@ -55,6 +57,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: true,
         default_interval: EVERY_REFRESH,
         telemetry: Some(TelemetryDetail::Shards),
+        node_local: false,
         collect: collections::collect,
     },
     Registration {
@@ -64,6 +67,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: true,
         default_interval: EVERY_REFRESH,
         telemetry: Some(TelemetryDetail::Shards),
+        node_local: false,
         collect: shards::collect,
     },
     Registration {
@@ -73,6 +77,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: true,
         default_interval: Duration::from_secs(60),
         telemetry: Some(TelemetryDetail::Segments),
+        node_local: true,
         collect: segments::collect,
     },
     Registration {
@@ -82,6 +87,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: true,
         default_interval: EVERY_REFRESH,
         telemetry: None,
+        node_local: false,
         collect: cluster::collect,
     },
     Registration {
@@ -91,6 +97,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: true,
         default_interval: Duration::from_secs(300),
         telemetry: None,
+        node_local: true,
         collect: snapshots::collect,
     },
     Registration {
@@ -100,6 +107,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: true,
         default_interval: Duration::from_secs(60),
         telemetry: None,
+        node_local: true,
         collect: optimizations::collect,
     },
     Registration {
@@ -109,6 +117,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: false,
         default_interval: Duration::from_secs(300),
         telemetry: None,
+        node_local: true,
         collect: memory::collect,
     },
     Registration {
@@ -118,6 +127,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: true,
         default_interval: EVERY_REFRESH,
         telemetry: Some(TelemetryDetail::Shards),
+        node_local: false,
         collect: quotas::collect,
     },
     Registration {
@@ -127,6 +137,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: true,
         default_interval: Duration::from_secs(60),
         telemetry: None,
+        node_local: false,
         collect: issues::collect,
     },
     Registration {
@@ -136,6 +147,7 @@ pub const REGISTRY: [Registration; 10] = [
         on_by_default: false,
         default_interval: EVERY_REFRESH,
         telemetry: None,
+        node_local: true,
         collect: relay::collect,
     },
 ];

@@ -13,7 +13,7 @@ use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
 use super::fan_out::fan_out;
-use super::{Collector, Context, Output, Selected};
+use super::{cluster_view, Collector, Context, Output, Selected};
 use crate::metrics::{bool_value, GaugeFamily};
 use crate::qdrant::models::CollectionClusterInfo;
 
@@ -35,8 +35,38 @@ pub const REPLICA_STATES: [&str; 11] = [
 pub const UNKNOWN_STATE: &str = "Unknown";
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    if let Some(view) = ctx.cluster_view {
+        return futures_util::future::ready(cluster_view::shards(ctx, view)).boxed_local();
+    }
     ctx.telemetry_or_per_collection(Collector::Shards, from_telemetry, || per_collection(ctx))
         .boxed_local()
+}
+
+/// One replica's state as a state set over [`REPLICA_STATES`] and [`UNKNOWN_STATE`].
+pub fn push_replica_state(
+    family: &mut GaugeFamily,
+    collection: &str,
+    shard_id: &str,
+    peer_id: &str,
+    state: &str,
+) {
+    let known = REPLICA_STATES.contains(&state);
+    for member in REPLICA_STATES.iter().chain([&UNKNOWN_STATE]) {
+        let value = if known {
+            *member == state
+        } else {
+            *member == UNKNOWN_STATE
+        };
+        family.push(
+            &[
+                ("collection", collection),
+                ("shard_id", shard_id),
+                ("peer_id", peer_id),
+                ("state", member),
+            ],
+            bool_value(value),
+        );
+    }
 }
 
 /// The families of both paths, filled the same way.
@@ -74,23 +104,13 @@ impl Families {
     }
 
     fn replica(&mut self, collection: &str, shard_id: &str, peer_id: &str, state: &str) {
-        let known = REPLICA_STATES.contains(&state);
-        for member in REPLICA_STATES.iter().chain([&UNKNOWN_STATE]) {
-            let value = if known {
-                *member == state
-            } else {
-                *member == UNKNOWN_STATE
-            };
-            self.replica_state.push(
-                &[
-                    ("collection", collection),
-                    ("shard_id", shard_id),
-                    ("peer_id", peer_id),
-                    ("state", member),
-                ],
-                bool_value(value),
-            );
-        }
+        push_replica_state(
+            &mut self.replica_state,
+            collection,
+            shard_id,
+            peer_id,
+            state,
+        );
     }
 
     fn finish(self) -> Vec<Family> {

@@ -190,6 +190,8 @@ pub struct CollectorConfig {
     pub include: Option<Regex>,
     pub exclude: Option<Regex>,
     pub cluster_wide_on_leader_only: bool,
+    /// Report the whole cluster through whichever node answers.
+    pub cluster_view: bool,
 }
 
 impl CollectorConfig {
@@ -313,6 +315,13 @@ impl Config {
             return Err(invalid(setting, "applies to an https:// QDRANT_URL only"));
         }
 
+        if s.cluster_view == Some(true) && s.cluster_wide_metrics_on_leader_only == Some(true) {
+            return Err(invalid(
+                "cluster_wide_metrics_on_leader_only",
+                "is for sidecars: with cluster_view one exporter reports the whole cluster",
+            ));
+        }
+
         let web = web_serving(
             s.web_config_file.as_deref(),
             s.probes_without_auth.unwrap_or(false),
@@ -373,6 +382,7 @@ impl Config {
                 include: parse_regex("collections_include", s.collections_include)?,
                 exclude: parse_regex("collections_exclude", s.collections_exclude)?,
                 cluster_wide_on_leader_only: s.cluster_wide_metrics_on_leader_only.unwrap_or(false),
+                cluster_view: s.cluster_view.unwrap_or(false),
             },
             log: LogConfig {
                 filter: validate_log_filter(s.log_level.unwrap_or_default())?,

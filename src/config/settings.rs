@@ -165,6 +165,10 @@ pub struct Settings {
     #[arg(long, value_name = "REGEX")]
     pub collections_exclude: Option<String>,
 
+    /// Report the whole cluster through whichever node answers (a load-balanced URL): every replica and peer, labelled by peer
+    #[arg(long, value_name = "BOOL")]
+    pub cluster_view: Option<bool>,
+
     /// Export the cluster-wide collection gauges only from the raft leader's exporter
     #[arg(long, value_name = "BOOL")]
     pub cluster_wide_metrics_on_leader_only: Option<bool>,
@@ -205,6 +209,7 @@ impl Settings {
             max_collections: Some(5000),
             collections_include: None,
             collections_exclude: None,
+            cluster_view: Some(false),
             cluster_wide_metrics_on_leader_only: Some(false),
             log_level: Some("info".into()),
             log_format: Some("text".into()),
@@ -251,6 +256,7 @@ impl Settings {
             max_collections: higher.max_collections.or(self.max_collections),
             collections_include: higher.collections_include.or(self.collections_include),
             collections_exclude: higher.collections_exclude.or(self.collections_exclude),
+            cluster_view: higher.cluster_view.or(self.cluster_view),
             cluster_wide_metrics_on_leader_only: higher
                 .cluster_wide_metrics_on_leader_only
                 .or(self.cluster_wide_metrics_on_leader_only),

@@ -315,6 +315,16 @@ impl QdrantClient {
             .await
     }
 
+    /// `GET /cluster/telemetry?details_level=3`: also every replica of every
+    /// shard, whichever peer holds it: the cluster seen through any one node.
+    pub async fn cluster_telemetry_with_replicas(&self) -> Result<ClusterTelemetry, QdrantError> {
+        self.get_result(
+            endpoint::CLUSTER_TELEMETRY,
+            "/cluster/telemetry?details_level=3",
+        )
+        .await
+    }
+
     /// `GET /telemetry?details_level=N`: this node's collections, shards and
     /// replica states in one request, however many collections there are.
     pub async fn telemetry(&self, detail: TelemetryDetail) -> Result<Telemetry, QdrantError> {

@@ -225,10 +225,45 @@ pub struct MessageSendFailures {
     pub count: u64,
 }
 
-/// `GET /cluster/telemetry` (Qdrant 1.17 and later, cluster mode only).
+/// `GET /cluster/telemetry` (Qdrant 1.17 and later, cluster mode only): every
+/// peer as the answering node sees it; at details level 3 also every replica of
+/// every shard, as the peers holding them report.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClusterTelemetry {
     pub cluster: ClusterTelemetryPeers,
+    /// Details level 3 and up.
+    #[serde(default)]
+    pub collections: BTreeMap<String, ClusterCollectionTelemetry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterCollectionTelemetry {
+    #[serde(default)]
+    pub shards: Vec<ClusterShardTelemetry>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterShardTelemetry {
+    pub id: u32,
+    #[serde(default)]
+    pub replicas: Vec<ReplicaTelemetry>,
+}
+
+/// One replica; a replica being recovered reports no counts yet.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReplicaTelemetry {
+    pub peer_id: u64,
+    pub state: String,
+    #[serde(default)]
+    pub status: Option<CollectionStatus>,
+    #[serde(default)]
+    pub num_points: Option<u64>,
+    #[serde(default)]
+    pub num_vectors_by_name: Option<BTreeMap<String, u64>>,
+    #[serde(default)]
+    pub vectors_size_bytes: Option<u64>,
+    #[serde(default)]
+    pub payloads_size_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -240,6 +275,25 @@ pub struct ClusterTelemetryPeers {
 #[derive(Debug, Clone, Deserialize)]
 pub struct PeerTelemetry {
     pub responsive: bool,
+    /// What the peer reports of itself; `null` when it did not answer.
+    #[serde(default)]
+    pub details: Option<PeerDetails>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PeerDetails {
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub is_voter: Option<bool>,
+    #[serde(default)]
+    pub term: Option<u64>,
+    #[serde(default)]
+    pub commit: Option<u64>,
+    #[serde(default)]
+    pub num_pending_operations: Option<u64>,
+    #[serde(default)]
+    pub consensus_thread_status: Option<ConsensusThreadStatus>,
 }
 
 /// `GET /collections/{name}/cluster`: this node's view of the collection's shards.

@@ -1,0 +1,116 @@
+//! The cluster view: the whole cluster through whichever node answers, as
+//! behind a load balancer. The mock answers every request from the next of
+//! the three recorded nodes in turn; the answer must not depend on which.
+
+use std::collections::BTreeSet;
+
+use crate::helpers::{
+    assert_promtool_accepts, collector_success, fixture_dir, spawn_app_with, value,
+};
+
+const NODES: [(&str, &str); 3] = [
+    ("cluster-v1.18.3-steady-node-a", "8326746331167863"),
+    ("cluster-v1.18.3-steady-node-b", "7708955329324187"),
+    ("cluster-v1.18.3-steady-node-c", "4606499160228025"),
+];
+
+/// The series about Qdrant, without the exporter's own (durations, ages, request counts).
+fn qdrant_series(exposition: &str) -> Vec<String> {
+    exposition
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with("qdrant_exporter_"))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn family<'a>(series: &'a [String], name: &str) -> BTreeSet<&'a str> {
+    let prefix = format!("{name}{{");
+    series
+        .iter()
+        .filter(|line| line.starts_with(&prefix))
+        .map(String::as_str)
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_answer_is_the_same_whichever_node_the_balancer_picks() {
+    let app = spawn_app_with(NODES[0].0, |s| {
+        s.cluster_view = Some(true);
+        s.cache_ttl_seconds = Some(0.0);
+    })
+    .await;
+    app.mock
+        .rotate_between(NODES.iter().map(|(dir, _)| fixture_dir(dir)).collect());
+    let first = app.scrape().await;
+    let reference = qdrant_series(&first);
+    for _ in 0..5 {
+        // Each refresh's requests land on other nodes than the last one's did.
+        assert_eq!(qdrant_series(&app.scrape().await), reference);
+    }
+    for collector in ["collections", "shards", "cluster", "issues"] {
+        assert_eq!(collector_success(&first, collector), 1.0, "{collector}");
+    }
+    // What only the answering node knows is not passed off as the cluster's.
+    for collector in ["segments", "snapshots", "optimizations"] {
+        assert_eq!(
+            value(
+                &first,
+                "qdrant_exporter_collector_supported",
+                &format!(r#"collector="{collector}""#)
+            ),
+            0.0,
+            "{collector}"
+        );
+    }
+    assert!(!first.contains("qdrant_cluster_peer_info"));
+    assert_eq!(value(&first, "qdrant_cluster_peers", ""), 3.0);
+    let (_, leader) = NODES[0];
+    assert_eq!(
+        value(
+            &first,
+            "qdrant_cluster_leader",
+            &format!(r#"peer_id="{leader}""#)
+        ),
+        1.0
+    );
+    assert_promtool_accepts(&first);
+}
+
+/// The same families and labels as the three sidecars' answers together, so
+/// that the recording rules, alerts and dashboard serve either deployment.
+#[actix_web::test]
+async fn the_cluster_view_is_what_the_three_sidecars_report_together() {
+    let app = spawn_app_with(NODES[1].0, |s| s.cluster_view = Some(true)).await;
+    let cluster = qdrant_series(&app.scrape().await);
+
+    let mut sidecars = Vec::new();
+    for (dir, peer) in NODES {
+        let app = spawn_app_with(dir, |_| {}).await;
+        sidecars.push((peer, qdrant_series(&app.scrape().await)));
+    }
+    for name in [
+        "qdrant_shard_local_points",
+        "qdrant_shard_status",
+        "qdrant_shard_replica_state",
+        "qdrant_shard_vectors",
+        "qdrant_collection_shard_number",
+        "qdrant_collection_vector_info",
+    ] {
+        let union: BTreeSet<&str> = sidecars
+            .iter()
+            .flat_map(|(_, series)| family(series, name))
+            .collect();
+        assert!(!union.is_empty(), "{name}");
+        assert_eq!(family(&cluster, name), union, "{name}");
+    }
+    // A per-node family without a peer label gets the peer it describes.
+    for (peer, series) in &sidecars {
+        for line in family(series, "qdrant_collection_local_data_bytes") {
+            let labelled = line.replacen("\"}", &format!("\",peer_id=\"{peer}\"}}"), 1);
+            assert!(
+                cluster.contains(&labelled),
+                "{labelled} missing from the cluster view"
+            );
+        }
+    }
+}
