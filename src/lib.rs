@@ -17,5 +17,6 @@ mod request_log;
 mod response;
 pub mod server_tls;
 pub mod startup;
+pub mod target;
 pub mod telemetry;
 pub mod web_config;

@@ -2,17 +2,17 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::http::header::HeaderMap;
 use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, HttpServer, Route};
 
 use crate::basic_auth::{self, BasicAuth};
-use crate::cache::{Cache, Lookup, Rendered};
-use crate::collectors::{self, RefreshState};
+use crate::collectors;
 use crate::config::Config;
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, READYZ_PATH};
-use crate::qdrant::{KeySource, QdrantClient, RequestCounter};
+use crate::qdrant::QdrantClient;
+use crate::target::Target;
 use crate::{limits, request_log, response};
 
 /// Prometheus sends its scrape timeout in this header.
@@ -27,59 +27,19 @@ const RENDER_SLACK: Duration = Duration::from_secs(1);
 
 /// State shared by all workers.
 pub struct AppState {
-    config: Config,
-    cache: Arc<Cache>,
-    refresh: RefreshState,
+    /// The Qdrant of the configuration, served on `/metrics`.
+    target: Arc<Target>,
+    readiness_requires_qdrant: bool,
 }
 
-/// The exposition to serve: the cached one while young enough; else the one a
-/// refresh makes, if it finishes within `wait`; else the newest there is.
-///
-/// The refresh runs on a task of its own, to the configured refresh deadline,
-/// whichever scrape started it and however long that scrape waits: a scraper
-/// with a tiny timeout cannot cut it short and make the others see `qdrant_up 0`.
-async fn exposition(
-    state: &web::Data<AppState>,
-    client: &web::Data<QdrantClient>,
-    wait: Duration,
-) -> Arc<Rendered> {
-    let finished = match state.cache.lookup() {
-        Lookup::Fresh(rendered) => return rendered,
-        Lookup::Stale(finished) => finished,
-    };
-    if let Some(ticket) = state.cache.start_refresh() {
-        let (state, client) = (state.clone(), client.clone());
-        // On this worker's runtime: the awc client is not Send.
-        actix_web::rt::spawn(async move {
-            let deadline = Instant::now() + state.config.refresh_timeout;
-            let snapshot =
-                collectors::refresh(&client, &state.refresh, &state.config.collectors, deadline)
-                    .await;
-            let rendered =
-                web::block(move || Rendered::from_snapshot(snapshot, Instant::now())).await;
-            if let Ok(rendered) = rendered {
-                ticket.finish(rendered);
-            }
-        });
-    }
-    match state.cache.wait(finished, wait).await {
-        Some(rendered) => rendered,
-        None => Arc::new(Rendered::nothing_yet(&collectors::before_first_refresh(
-            &state.config.collectors,
-        ))),
-    }
-}
-
-impl AppState {
-    /// How long a scrape waits for a refresh: its own timeout less a margin
-    /// (half of a very short one rather than nothing), or the refresh deadline.
-    fn wait_budget(&self, headers: &HeaderMap) -> Duration {
-        scrape_timeout(headers).map_or(self.config.refresh_timeout + RENDER_SLACK, |timeout| {
-            timeout
-                .saturating_sub(SCRAPE_TIMEOUT_MARGIN)
-                .max(timeout / 2)
-        })
-    }
+/// How long a scrape waits for a refresh: its own timeout less a margin (half
+/// of a very short one rather than nothing), or the refresh deadline.
+fn wait_budget(headers: &HeaderMap, refresh_timeout: Duration) -> Duration {
+    scrape_timeout(headers).map_or(refresh_timeout + RENDER_SLACK, |timeout| {
+        timeout
+            .saturating_sub(SCRAPE_TIMEOUT_MARGIN)
+            .max(timeout / 2)
+    })
 }
 
 pub struct Application {
@@ -123,15 +83,16 @@ fn run(
     config: Config,
     open_file_limit: Option<u64>,
 ) -> std::io::Result<actix_web::dev::Server> {
-    let requests = RequestCounter::new();
     let state = web::Data::new(AppState {
-        cache: Arc::new(Cache::new(config.cache_ttl)),
-        refresh: RefreshState::default(),
-        config,
+        target: Arc::new(Target::new(
+            config.qdrant.clone(),
+            config.collectors.clone(),
+            config.cache_ttl,
+            config.refresh_timeout,
+        )),
+        readiness_requires_qdrant: config.readiness_requires_qdrant,
     });
-    let qdrant_config = Arc::new(state.config.qdrant.clone());
-    let api_key = KeySource::new(&qdrant_config);
-    let web = state.config.web.clone();
+    let web = config.web.clone();
     let basic_auth = web::Data::new(BasicAuth::new(web.users.clone(), web.open_paths.clone()));
     let headers = web.headers.clone();
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
@@ -147,11 +108,7 @@ fn run(
             .app_data(state.clone())
             .app_data(basic_auth.clone())
             // awc clients are not Send: one per worker.
-            .app_data(web::Data::new(QdrantClient::new(
-                &qdrant_config,
-                api_key.clone(),
-                requests.clone(),
-            )))
+            .app_data(web::Data::new(state.target.client()))
             .route(METRICS_PATH, get_or_head().to(metrics))
             .route(HEALTHZ_PATH, get_or_head().to(healthz))
             .route(READYZ_PATH, get_or_head().to(readyz))
@@ -178,8 +135,9 @@ async fn metrics(
     state: web::Data<AppState>,
     client: web::Data<QdrantClient>,
 ) -> HttpResponse {
-    let wait = state.wait_budget(request.headers());
-    let rendered = exposition(&state, &client, wait).await;
+    let target = &state.target;
+    let wait = wait_budget(request.headers(), target.refresh_timeout());
+    let rendered = target.exposition(&client.into_inner(), wait).await;
     response::exposition(&rendered, response::accepts_gzip(request.headers()))
 }
 
@@ -210,8 +168,13 @@ async fn readyz(
     state: web::Data<AppState>,
     client: web::Data<QdrantClient>,
 ) -> HttpResponse {
-    if state.config.readiness_requires_qdrant
-        && !exposition(&state, &client, state.wait_budget(request.headers()))
+    let target = &state.target;
+    if state.readiness_requires_qdrant
+        && !target
+            .exposition(
+                &client.into_inner(),
+                wait_budget(request.headers(), target.refresh_timeout()),
+            )
             .await
             .up
     {
