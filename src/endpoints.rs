@@ -9,6 +9,8 @@ pub const METRICS_PATH: &str = "/metrics";
 pub const HEALTHZ_PATH: &str = "/healthz";
 /// Readiness: answers once serving; does not depend on Qdrant unless configured to.
 pub const READYZ_PATH: &str = "/readyz";
+/// Multi-target scraping: `?target=<url>&module=<name>`.
+pub const PROBE_PATH: &str = "/probe";
 /// HTML landing page.
 pub const LANDING_PATH: &str = "/";
 

@@ -12,6 +12,7 @@ pub mod endpoints;
 pub mod kube;
 pub mod limits;
 pub mod metrics;
+pub mod probe;
 pub mod qdrant;
 mod request_log;
 mod response;

@@ -1,6 +1,9 @@
 //! The HTTP server: routes, shared state, and one Qdrant client per worker.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::net::TcpListener;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,7 +13,8 @@ use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, HttpServ
 use crate::basic_auth::{self, BasicAuth};
 use crate::collectors;
 use crate::config::Config;
-use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, READYZ_PATH};
+use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
+use crate::probe::{Probes, DEFAULT_MODULE, MAX_TARGETS};
 use crate::qdrant::QdrantClient;
 use crate::target::Target;
 use crate::{limits, request_log, response};
@@ -30,6 +34,28 @@ pub struct AppState {
     /// The Qdrant of the configuration, served on `/metrics`.
     target: Arc<Target>,
     readiness_requires_qdrant: bool,
+    /// The targets of `/probe`, when a probe configuration is given.
+    probes: Option<Probes>,
+}
+
+thread_local! {
+    /// This worker's clients of the probed targets (awc clients are not Send).
+    static PROBE_CLIENTS: RefCell<HashMap<u64, Rc<QdrantClient>>> = RefCell::new(HashMap::new());
+}
+
+/// This worker's client of `target`. Bounded like the targets: when full, the
+/// clients of targets no longer probed go with the others and are made again.
+fn probe_client(target: &Target) -> Rc<QdrantClient> {
+    PROBE_CLIENTS.with(|clients| {
+        let mut clients = clients.borrow_mut();
+        if clients.len() > MAX_TARGETS && !clients.contains_key(&target.id) {
+            clients.clear();
+        }
+        clients
+            .entry(target.id)
+            .or_insert_with(|| Rc::new(target.client()))
+            .clone()
+    })
 }
 
 /// How long a scrape waits for a refresh: its own timeout less a margin (half
@@ -91,6 +117,7 @@ fn run(
             config.refresh_timeout,
         )),
         readiness_requires_qdrant: config.readiness_requires_qdrant,
+        probes: config.probes.clone().map(Probes::new),
     });
     let web = config.web.clone();
     let basic_auth = web::Data::new(BasicAuth::new(web.users.clone(), web.open_paths.clone()));
@@ -112,6 +139,7 @@ fn run(
             .route(METRICS_PATH, get_or_head().to(metrics))
             .route(HEALTHZ_PATH, get_or_head().to(healthz))
             .route(READYZ_PATH, get_or_head().to(readyz))
+            .route(PROBE_PATH, get_or_head().to(probe))
             .route(LANDING_PATH, get_or_head().to(landing))
     })
     .workers(workers)
@@ -138,6 +166,36 @@ async fn metrics(
     let target = &state.target;
     let wait = wait_budget(request.headers(), target.refresh_timeout());
     let rendered = target.exposition(&client.into_inner(), wait).await;
+    response::exposition(&rendered, response::accepts_gzip(request.headers()))
+}
+
+/// `GET /probe?target=<url>&module=<name>`: one allowed target, with the
+/// module's settings. A refused probe is a 400 naming why, and reaches nothing.
+async fn probe(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let refuse = |why: String| {
+        HttpResponse::BadRequest()
+            .content_type("text/plain; charset=utf-8")
+            .body(format!("{why}\n"))
+    };
+    let Some(probes) = &state.probes else {
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("no probe configuration: set probe_config_file\n");
+    };
+    let query: HashMap<String, String> =
+        url::form_urlencoded::parse(request.query_string().as_bytes())
+            .into_owned()
+            .collect();
+    let Some(target) = query.get("target") else {
+        return refuse("target is missing: /probe?target=<url>&module=<name>".into());
+    };
+    let module = query.get("module").map_or(DEFAULT_MODULE, String::as_str);
+    let target = match probes.target(target, module) {
+        Ok(target) => target,
+        Err(why) => return refuse(why),
+    };
+    let wait = wait_budget(request.headers(), target.refresh_timeout());
+    let rendered = target.exposition(&probe_client(&target), wait).await;
     response::exposition(&rendered, response::accepts_gzip(request.headers()))
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
-use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, READYZ_PATH};
+use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
 
 /// What the file configures, checked. No `Debug`: it holds password hashes.
 #[derive(Clone, Default)]
@@ -137,7 +137,13 @@ pub fn load(path: &Path) -> Result<WebConfig, String> {
             format!("basic_auth_users: the password of {user:?} is not a bcrypt hash")
         })?;
     }
-    let routes = [METRICS_PATH, HEALTHZ_PATH, READYZ_PATH, LANDING_PATH];
+    let routes = [
+        METRICS_PATH,
+        PROBE_PATH,
+        HEALTHZ_PATH,
+        READYZ_PATH,
+        LANDING_PATH,
+    ];
     if let Some(path) = file
         .basic_auth_excluded_paths
         .iter()

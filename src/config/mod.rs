@@ -247,6 +247,8 @@ impl std::fmt::Debug for WebServing {
 pub struct Config {
     pub listen_address: SocketAddr,
     pub web: WebServing,
+    /// Multi-target scraping on `/probe`, when configured.
+    pub probes: Option<crate::probe::ProbeConfig>,
     pub qdrant: QdrantConfig,
     pub cache_ttl: Duration,
     pub refresh_timeout: Duration,
@@ -327,9 +329,23 @@ impl Config {
             s.probes_without_auth.unwrap_or(false),
         )?;
 
+        let probes = s
+            .probe_config_file
+            .as_deref()
+            .map(|path| {
+                crate::probe::ProbeConfig::load(path).map_err(|problem| {
+                    invalid(
+                        "probe_config_file",
+                        format!("{}: {problem}", path.display()),
+                    )
+                })
+            })
+            .transpose()?;
+
         Ok(Config {
             listen_address,
             web,
+            probes,
             qdrant: QdrantConfig {
                 url,
                 api_key,

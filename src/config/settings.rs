@@ -133,6 +133,10 @@ pub struct Settings {
     #[arg(long, value_name = "PATH")]
     pub web_config_file: Option<PathBuf>,
 
+    /// Multi-target scraping (/probe): the allowed targets and the settings of each module
+    #[arg(long, value_name = "PATH")]
+    pub probe_config_file: Option<PathBuf>,
+
     /// Serve /healthz and /readyz without basic auth (the kubelet sends no credentials)
     #[arg(long, value_name = "BOOL")]
     pub probes_without_auth: Option<bool>,
@@ -201,6 +205,7 @@ impl Settings {
             concurrency: Some(8),
             max_response_bytes: Some(32 * 1024 * 1024),
             web_config_file: None,
+            probe_config_file: None,
             probes_without_auth: Some(false),
             readiness_requires_qdrant: Some(false),
             collectors: Some(crate::collectors::registry::default_selection()),
@@ -246,6 +251,7 @@ impl Settings {
             concurrency: higher.concurrency.or(self.concurrency),
             max_response_bytes: higher.max_response_bytes.or(self.max_response_bytes),
             web_config_file: higher.web_config_file.or(self.web_config_file),
+            probe_config_file: higher.probe_config_file.or(self.probe_config_file),
             probes_without_auth: higher.probes_without_auth.or(self.probes_without_auth),
             readiness_requires_qdrant: higher
                 .readiness_requires_qdrant

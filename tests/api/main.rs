@@ -18,6 +18,7 @@ mod metrics;
 mod models;
 mod names;
 mod paths;
+mod probe;
 mod process;
 mod promql;
 mod relay;
