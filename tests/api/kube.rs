@@ -11,7 +11,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use qdrant_exporter::config::{Cli, Command, KubeCommand};
 use qdrant_exporter::endpoints::{
     CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, IMAGE_REPOSITORY, METRICS_PATH, METRICS_PORT_NAME,
-    QDRANT_CONTAINER_NAME, READYZ_PATH,
+    PROBE_PATH, QDRANT_CONTAINER_NAME, READYZ_PATH,
 };
 use qdrant_exporter::kube;
 use serde::Deserialize;
@@ -254,7 +254,14 @@ fn rendered_chart_and_manifests_agree_with_the_servers_constants() {
                     Some(METRICS_PORT_NAME),
                     "{file}"
                 );
-                assert_eq!(endpoints[0]["path"].as_str(), Some(METRICS_PATH), "{file}");
+                // A multi-target endpoint probes; any other scrapes the metrics path.
+                for endpoint in endpoints.as_sequence().unwrap() {
+                    let path = match endpoint["params"]["target"].is_sequence() {
+                        true => PROBE_PATH,
+                        false => METRICS_PATH,
+                    };
+                    assert_eq!(endpoint["path"].as_str(), Some(path), "{file}");
+                }
             }
             _ => continue,
         }

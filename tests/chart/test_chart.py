@@ -53,6 +53,7 @@ def test_every_scenario_is_tested():
         "standalone-existing-secret-values.yaml",
         "everything-values.yaml",
         "standalone-tls-basic-auth-values.yaml",
+        "standalone-fleet-values.yaml",
     }
 
 
@@ -348,3 +349,34 @@ def test_the_sidecar_snippets_annotation_composes_with_the_official_charts_pod_a
     names = [c["name"] for c in template["spec"]["containers"]]
     assert names == ["qdrant-exporter", "qdrant"], "the sidecar first, as the official chart renders it"
     assert template["metadata"]["annotations"]["kubectl.kubernetes.io/default-container"] in names
+
+
+def test_each_probe_target_is_a_service_monitor_endpoint_in_the_multi_target_form():
+    rendered = objects(render(load_values(CI / "standalone-fleet-values.yaml")))
+    monitor = next(o for o in rendered if o["kind"] == "ServiceMonitor")
+    endpoints = monitor["spec"]["endpoints"]
+    assert [e["path"] for e in endpoints] == ["/probe", "/probe"], "no /metrics without qdrant.url"
+    cloud, team_b = endpoints
+    assert cloud["params"] == {
+        "target": ["https://abc.eu-central.aws.cloud.qdrant.io:6333"],
+        "module": ["cloud"],
+    }
+    assert team_b["params"]["module"] == ["default"]
+    assert cloud["relabelings"] == [
+        {"sourceLabels": ["__param_target"], "targetLabel": "instance"},
+        {"targetLabel": "target", "replacement": "cloud-eu"},
+        {"targetLabel": "team", "replacement": "platform"},
+    ]
+    deployment = next(o for o in rendered if o["kind"] == "Deployment")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert "QDRANT_URL" not in env
+    assert env["QDRANT_EXPORTER_PROBE_CONFIG_FILE"] == "/etc/qdrant-exporter/probe/probe.yaml"
+
+
+def test_probe_targets_need_the_probe_configuration():
+    values = load_values(CI / "standalone-fleet-values.yaml")
+    values["probe"]["existingSecret"] = ""
+    with pytest.raises(helm.HelmError) as error:
+        render(values)
+    assert "probe.existingSecret" in str(error.value)

@@ -97,14 +97,24 @@ app.kubernetes.io/instance: {{ .Values.qdrant.release }}
 {{- end }}
 
 {{/* The scrape endpoint settings ServiceMonitor and PodMonitor share, after its port:
-     dict "monitor" (their values) "root" (the chart's context). */}}
+     dict "monitor" (their values) "root" (the chart's context), and for a /probe target
+     "target" (an entry of probe.targets). */}}
 {{- define "qdrant-exporter.endpoint" -}}
 {{- $web := .root.Values.webConfig }}
 {{- $m := .monitor }}
 {{- if and $web.basicAuth (not $m.basicAuth) }}
 {{- fail "webConfig.basicAuth needs serviceMonitor.basicAuth / podMonitor.basicAuth: the Secret keys of the user and password Prometheus sends" }}
 {{- end }}
+{{- with .target }}
+path: /probe
+params:
+  target:
+    - {{ .url | quote }}
+  module:
+    - {{ default "default" .module | quote }}
+{{- else }}
 path: /metrics
+{{- end }}
 scheme: {{ if $web.tls }}https{{ else }}{{ $m.scheme }}{{ end }}
 {{- with $m.interval }}
 interval: {{ . }}
@@ -128,9 +138,18 @@ tlsConfig:
 basicAuth:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-{{- with $m.relabelings }}
+{{- if or .target $m.relabelings }}
 relabelings:
+  {{- with .target }}
+  {{- /* The Prometheus Operator's multi-target form: the probed URL is the instance. */}}
+  - sourceLabels: [__param_target]
+    targetLabel: instance
+  - targetLabel: target
+    replacement: {{ .name | quote }}
+  {{- end }}
+  {{- with $m.relabelings }}
   {{- toYaml . | nindent 2 }}
+  {{- end }}
 {{- end }}
 {{- with $m.metricRelabelings }}
 metricRelabelings:
