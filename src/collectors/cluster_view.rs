@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use super::collections::{config_families, push_status, UNNAMED_VECTOR};
+use super::collections::{config_families, push_status, push_vectors, UNNAMED_VECTOR};
 use super::shards::push_replica_state;
 use super::{cluster, Context, Failure, Output};
 use crate::metrics::{bool_value, Family, GaugeFamily};
@@ -64,16 +64,7 @@ pub fn collections(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantErr
                 if let Some(replica_status) = replica.status {
                     push_status(&mut status, &labels, replica_status);
                 }
-                for (vector, count) in replica.num_vectors_by_name.iter().flatten() {
-                    let vector = if vector.is_empty() {
-                        UNNAMED_VECTOR
-                    } else {
-                        vector
-                    };
-                    let mut labels = labels.to_vec();
-                    labels.push(("vector", vector));
-                    vectors.push(&labels, *count as f64);
-                }
+                push_vectors(&mut vectors, &labels, replica.num_vectors_by_name.as_ref());
             }
         }
     }

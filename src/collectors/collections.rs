@@ -7,6 +7,8 @@
 //! older Qdrant), it falls back to `GET /collections/{name}` per collection,
 //! whose figures are cluster-wide and keep their `qdrant_collection_*` names.
 
+use std::collections::BTreeMap;
+
 use crate::metrics::Family;
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
@@ -39,6 +41,24 @@ pub fn push_status(family: &mut GaugeFamily, labels: &[(&str, &str)], status: Co
         let mut labels = labels.to_vec();
         labels.push(("status", label));
         family.push(&labels, bool_value(status == known));
+    }
+}
+
+/// A replica's vectors by name; the unnamed vector is [`UNNAMED_VECTOR`].
+pub fn push_vectors(
+    family: &mut GaugeFamily,
+    labels: &[(&str, &str)],
+    by_name: Option<&BTreeMap<String, u64>>,
+) {
+    for (name, count) in by_name.into_iter().flatten() {
+        let vector = if name.is_empty() {
+            UNNAMED_VECTOR
+        } else {
+            name
+        };
+        let mut labels = labels.to_vec();
+        labels.push(("vector", vector));
+        family.push(&labels, *count as f64);
     }
 }
 
@@ -108,16 +128,7 @@ pub fn from_telemetry(
             if let Some(optimizations) = &local.optimizations {
                 push_optimizer_ok(&mut optimizer_ok, &labels, &optimizations.status);
             }
-            for (name, count) in local.num_vectors_by_name.iter().flatten() {
-                let vector = if name.is_empty() {
-                    UNNAMED_VECTOR
-                } else {
-                    name
-                };
-                let mut labels = labels.to_vec();
-                labels.push(("vector", vector));
-                vectors.push(&labels, *count as f64);
-            }
+            push_vectors(&mut vectors, &labels, local.num_vectors_by_name.as_ref());
             update_queue.push_some(
                 &labels,
                 local.update_queue.as_ref().and_then(|queue| queue.length),
