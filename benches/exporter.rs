@@ -147,7 +147,19 @@ async fn floods(mock: &MockQdrant) {
     // Thousands of connections from this process too.
     qdrant_exporter::limits::raise_open_file_limit();
     mock.synthesize(1000);
-    let exporter = Exporter::start(&mock.url(), "3600", &[]).await;
+    // The health listener too, to compare its probes with the main port's.
+    let health_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let health_address = format!("127.0.0.1:{health_port}");
+    let exporter = Exporter::start(
+        &mock.url(),
+        "3600",
+        &[("QDRANT_EXPORTER_HEALTH_LISTEN_ADDRESS", &health_address)],
+    )
+    .await;
     let client = awc::Client::default();
     serving::fetch_raw(&client, &format!("{}/metrics", exporter.url), false).await;
     let (before, _) = exporter.rss_mib();
@@ -169,26 +181,40 @@ async fn floods(mock: &MockQdrant) {
     for (what, flood) in floods {
         let held = std::thread::spawn(move || {
             let streams = flood(port);
-            let mut probes: Vec<Option<Duration>> = (0..20).map(|_| serving::probe(port)).collect();
-            probes.sort_unstable();
-            (streams, probes)
+            // Alternating, so that both ports see the same moments of the flood.
+            let mut main = Vec::new();
+            let mut health = Vec::new();
+            for _ in 0..20 {
+                main.push(serving::probe(port));
+                health.push(serving::probe(health_port));
+            }
+            main.sort_unstable();
+            health.sort_unstable();
+            (streams, main, health)
         })
         .join()
         .unwrap();
         let (during, peak) = exporter.rss_mib();
-        let (streams, probes) = held;
+        let (streams, probes, health_probes) = held;
         let connections = streams.len();
         drop(streams);
         let answered: Vec<Duration> = probes.iter().flatten().copied().collect();
+        let health_answered: Vec<Duration> = health_probes.iter().flatten().copied().collect();
         // Closed: wait for the exporter to let go.
         actix_web::rt::time::sleep(Duration::from_secs(10)).await;
         let (after, _) = exporter.rss_mib();
         println!(
             "flood: {what} ({connections} opened): RSS before {before:.1} MiB, during {during:.1} MiB, peak {peak:.1} MiB, \
-             10 s after {after:.1} MiB; /healthz probes answered {}/20, median {:.2} ms, max {:.2} ms",
+             10 s after {after:.1} MiB; /healthz probes answered {}/20, median {:.2} ms, max {:.2} ms; \
+             on the health listener {}/20, median {:.2} ms, max {:.2} ms",
             answered.len(),
             answered.get(answered.len() / 2).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
             answered.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
+            health_answered.len(),
+            health_answered
+                .get(health_answered.len() / 2)
+                .map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
+            health_answered.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
         );
     }
 }

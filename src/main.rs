@@ -72,6 +72,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         version = env!("CARGO_PKG_VERSION"),
         listen = %config.listen_address,
         port = application.port(),
+        health_port = application.health_port(),
         qdrant = %config.qdrant.url,
         api_key = config.qdrant.api_key.is_some(),
         "serving"

@@ -70,7 +70,10 @@ fn wait_budget(headers: &HeaderMap, refresh_timeout: Duration) -> Duration {
 
 pub struct Application {
     port: u16,
+    health_port: Option<u16>,
     server: actix_web::dev::Server,
+    /// Serves only the probes, on a thread of its own (`health_listen_address`).
+    health: Option<actix_web::dev::Server>,
 }
 
 impl Application {
@@ -85,17 +88,47 @@ impl Application {
         })?;
         limits::limit_receive_buffer(&listener);
         let port = listener.local_addr()?.port();
-        let server = run(listener, config, open_file_limit)?;
-        Ok(Application { port, server })
+        let health_listener = config
+            .health_listen_address
+            .map(|address| {
+                TcpListener::bind(address).map_err(|error| {
+                    std::io::Error::new(
+                        error.kind(),
+                        format!("cannot listen on {address}: {error}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let health_port = match &health_listener {
+            Some(listener) => Some(listener.local_addr()?.port()),
+            None => None,
+        };
+        let (server, health) = run(listener, health_listener, config, open_file_limit)?;
+        Ok(Application {
+            port,
+            health_port,
+            server,
+            health,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The port of the health listener, when there is one.
+    pub fn health_port(&self) -> Option<u16> {
+        self.health_port
+    }
+
     /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.health {
+            Some(health) => futures_util::future::try_join(self.server, health)
+                .await
+                .map(|_| ()),
+            None => self.server.await,
+        }
     }
 }
 
@@ -104,11 +137,13 @@ fn get_or_head() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
+/// The main server, and the health server when a listener is given for it.
 fn run(
     listener: TcpListener,
+    health_listener: Option<TcpListener>,
     config: Config,
     open_file_limit: Option<u64>,
-) -> std::io::Result<actix_web::dev::Server> {
+) -> std::io::Result<(actix_web::dev::Server, Option<actix_web::dev::Server>)> {
     let state = web::Data::new(AppState {
         target: Arc::new(Target::new(
             config.qdrant.clone(),
@@ -119,6 +154,7 @@ fn run(
         readiness_requires_qdrant: config.readiness_requires_qdrant,
         probes: config.probes.clone().map(Probes::new),
     });
+    let health_state = state.clone();
     let web = config.web.clone();
     let basic_auth = web::Data::new(BasicAuth::new(web.users.clone(), web.open_paths.clone()));
     let headers = web.headers.clone();
@@ -155,6 +191,35 @@ fn run(
         Some(tls) => server.listen_rustls_0_23(listener, (*tls).clone())?,
         None => server.listen(listener)?,
     };
+    let health = health_listener
+        .map(|listener| health_server(listener, health_state))
+        .transpose()?;
+    Ok((server.run(), health))
+}
+
+/// `/healthz` and `/readyz` alone, plain HTTP without credentials (the kubelet
+/// sends none), on one worker thread of its own and a few connections: however
+/// many scrapes the main listener is busy with, a probe does not wait behind them.
+fn health_server(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+) -> std::io::Result<actix_web::dev::Server> {
+    const HEALTH_CONNECTIONS: usize = 64;
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(middleware::from_fn(request_log::log_request))
+            .app_data(state.clone())
+            .app_data(web::Data::new(state.target.client()))
+            .route(HEALTHZ_PATH, get_or_head().to(healthz))
+            .route(READYZ_PATH, get_or_head().to(readyz))
+    })
+    .workers(1)
+    .max_connections(HEALTH_CONNECTIONS)
+    .client_request_timeout(IDLE_CONNECTION_TIMEOUT)
+    .keep_alive(IDLE_CONNECTION_TIMEOUT)
+    .tcp_nodelay(true)
+    .shutdown_timeout(5)
+    .listen(listener)?;
     Ok(server.run())
 }
 

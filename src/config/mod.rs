@@ -246,6 +246,8 @@ impl std::fmt::Debug for WebServing {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen_address: SocketAddr,
+    /// Where the probes alone are served, when set.
+    pub health_listen_address: Option<SocketAddr>,
     pub web: WebServing,
     /// Multi-target scraping on `/probe`, when configured.
     pub probes: Option<crate::probe::ProbeConfig>,
@@ -284,6 +286,15 @@ impl Config {
         let listen_address = listen_address
             .parse()
             .map_err(|e| invalid("listen_address", format!("{listen_address:?}: {e}")))?;
+
+        let health_listen_address = s
+            .health_listen_address
+            .map(|address| {
+                address
+                    .parse()
+                    .map_err(|e| invalid("health_listen_address", format!("{address:?}: {e}")))
+            })
+            .transpose()?;
 
         let api_key_file = s.qdrant_api_key_file.clone();
         let api_key = match (s.qdrant_api_key, s.qdrant_api_key_file) {
@@ -344,6 +355,7 @@ impl Config {
 
         Ok(Config {
             listen_address,
+            health_listen_address,
             web,
             probes,
             qdrant: QdrantConfig {

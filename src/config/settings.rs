@@ -141,6 +141,10 @@ pub struct Settings {
     #[arg(long, value_name = "BOOL")]
     pub probes_without_auth: Option<bool>,
 
+    /// A second address serving only /healthz and /readyz, on a thread of its own: kubelet probes never queue behind scrapes
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub health_listen_address: Option<String>,
+
     /// Make /readyz fail while Qdrant cannot be reached (off: the sidecar must not unready the Qdrant pod)
     #[arg(long, value_name = "BOOL")]
     pub readiness_requires_qdrant: Option<bool>,
@@ -204,6 +208,7 @@ impl Settings {
             cache_ttl_seconds: Some(5.0),
             concurrency: Some(8),
             max_response_bytes: Some(32 * 1024 * 1024),
+            health_listen_address: None,
             web_config_file: None,
             probe_config_file: None,
             probes_without_auth: Some(false),
@@ -250,6 +255,7 @@ impl Settings {
             cache_ttl_seconds: higher.cache_ttl_seconds.or(self.cache_ttl_seconds),
             concurrency: higher.concurrency.or(self.concurrency),
             max_response_bytes: higher.max_response_bytes.or(self.max_response_bytes),
+            health_listen_address: higher.health_listen_address.or(self.health_listen_address),
             web_config_file: higher.web_config_file.or(self.web_config_file),
             probe_config_file: higher.probe_config_file.or(self.probe_config_file),
             probes_without_auth: higher.probes_without_auth.or(self.probes_without_auth),

@@ -149,3 +149,44 @@ async fn unknown_paths_are_404() {
     let app = spawn_app().await;
     assert_eq!(app.get("/nope").await.status, 404);
 }
+
+/// With `health_listen_address`, the probes have a listener and a thread of
+/// their own, serve nothing else, and ask for no credentials.
+#[actix_web::test]
+async fn the_health_listener_serves_the_probes_alone_without_credentials() {
+    use qdrant_exporter::config::{Config, Settings};
+    use qdrant_exporter::startup::Application;
+    let mock =
+        mock_qdrant::MockQdrant::start(crate::helpers::fixture_dir(crate::helpers::RECORDED))
+            .unwrap();
+    let web_config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        web_config.path(),
+        "basic_auth_users:\n  admin: $2b$12$hNf2lSsxfm0.i4a.1kVpSOVyBCfIB51VRjgBUyv6kdnyTlgWj81Ay\n",
+    )
+    .unwrap();
+    let config = Config::from_settings(Settings {
+        listen_address: Some("127.0.0.1:0".into()),
+        health_listen_address: Some("127.0.0.1:0".into()),
+        qdrant_url: Some(mock.url()),
+        web_config_file: Some(web_config.path().to_owned()),
+        ..Settings::default()
+    })
+    .unwrap();
+    let application = Application::build(config).unwrap();
+    let (main, health) = (application.port(), application.health_port().unwrap());
+    actix_web::rt::spawn(application.run_until_stopped());
+    let http = awc::Client::default();
+    let status = |port: u16, path: &'static str| {
+        let request = http.get(format!("http://127.0.0.1:{port}{path}"));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(health, "/healthz").await, 200);
+    assert_eq!(status(health, "/readyz").await, 200);
+    assert_eq!(status(health, "/metrics").await, 404, "only the probes");
+    assert_eq!(
+        status(main, "/healthz").await,
+        401,
+        "the main listener keeps its auth"
+    );
+}
