@@ -18,6 +18,11 @@ pub const LANDING_PATH: &str = "/";
 pub const DEFAULT_PORT: u16 = 9999;
 /// Name of that port in Kubernetes objects (container port, Service, ServiceMonitor).
 pub const METRICS_PORT_NAME: &str = "metrics";
+/// Port of the health listener in the generated sidecar and the chart: the
+/// kubelet's probes get a listener of their own (`health_listen_address`).
+pub const HEALTH_PORT: u16 = 9998;
+/// Name of that port in Kubernetes objects.
+pub const HEALTH_PORT_NAME: &str = "health";
 /// Name of the exporter's container when it runs as a sidecar.
 pub const CONTAINER_NAME: &str = "qdrant-exporter";
 /// Name of Qdrant's container in the official chart's pods: the one `kubectl

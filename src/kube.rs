@@ -13,8 +13,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
 use crate::endpoints::{
-    CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, IMAGE_REPOSITORY, METRICS_PORT_NAME,
-    QDRANT_CONTAINER_NAME, READYZ_PATH,
+    CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, HEALTH_PORT, HEALTH_PORT_NAME, IMAGE_REPOSITORY,
+    METRICS_PORT_NAME, QDRANT_CONTAINER_NAME, READYZ_PATH,
 };
 
 /// Makes `kubectl logs` and `kubectl exec` pick Qdrant, not the sidecar the
@@ -88,11 +88,20 @@ impl SidecarArgs {
 
 /// The exporter's container, next to Qdrant in the same pod.
 pub fn sidecar_container(args: &SidecarArgs) -> Container {
-    let mut env = vec![EnvVar {
-        name: "QDRANT_URL".into(),
-        value: Some("http://127.0.0.1:6333".into()),
-        ..EnvVar::default()
-    }];
+    let mut env = vec![
+        EnvVar {
+            name: "QDRANT_URL".into(),
+            value: Some("http://127.0.0.1:6333".into()),
+            ..EnvVar::default()
+        },
+        // The probes' own listener: a flood of scrapes cannot make the kubelet
+        // wait, and so cannot take the Qdrant pod out of its Service.
+        EnvVar {
+            name: "QDRANT_EXPORTER_HEALTH_LISTEN_ADDRESS".into(),
+            value: Some(format!("0.0.0.0:{HEALTH_PORT}")),
+            ..EnvVar::default()
+        },
+    ];
     if !args.no_api_key {
         env.push(EnvVar {
             name: "QDRANT_API_KEY".into(),
@@ -111,7 +120,7 @@ pub fn sidecar_container(args: &SidecarArgs) -> Container {
     let probe = |path: &str| Probe {
         http_get: Some(HTTPGetAction {
             path: Some(path.into()),
-            port: IntOrString::String(METRICS_PORT_NAME.into()),
+            port: IntOrString::String(HEALTH_PORT_NAME.into()),
             ..HTTPGetAction::default()
         }),
         period_seconds: Some(10),
@@ -128,12 +137,20 @@ pub fn sidecar_container(args: &SidecarArgs) -> Container {
         name: CONTAINER_NAME.into(),
         image: Some(args.image()),
         env: Some(env),
-        ports: Some(vec![ContainerPort {
-            name: Some(METRICS_PORT_NAME.into()),
-            container_port: i32::from(DEFAULT_PORT),
-            protocol: Some("TCP".into()),
-            ..ContainerPort::default()
-        }]),
+        ports: Some(vec![
+            ContainerPort {
+                name: Some(METRICS_PORT_NAME.into()),
+                container_port: i32::from(DEFAULT_PORT),
+                protocol: Some("TCP".into()),
+                ..ContainerPort::default()
+            },
+            ContainerPort {
+                name: Some(HEALTH_PORT_NAME.into()),
+                container_port: i32::from(HEALTH_PORT),
+                protocol: Some("TCP".into()),
+                ..ContainerPort::default()
+            },
+        ]),
         liveness_probe: Some(probe(HEALTHZ_PATH)),
         readiness_probe: Some(probe(READYZ_PATH)),
         resources: Some(ResourceRequirements {

@@ -10,8 +10,8 @@ use k8s_openapi::api::core::v1::{Container, Service};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use qdrant_exporter::config::{Cli, Command, KubeCommand};
 use qdrant_exporter::endpoints::{
-    CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, IMAGE_REPOSITORY, METRICS_PATH, METRICS_PORT_NAME,
-    PROBE_PATH, QDRANT_CONTAINER_NAME, READYZ_PATH,
+    CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, HEALTH_PORT_NAME, IMAGE_REPOSITORY, METRICS_PATH,
+    METRICS_PORT_NAME, PROBE_PATH, QDRANT_CONTAINER_NAME, READYZ_PATH,
 };
 use qdrant_exporter::kube;
 use serde::Deserialize;
@@ -39,11 +39,28 @@ fn printed(args: &[&str]) -> String {
 #[track_caller]
 fn assert_is_the_sidecar(container: &Container) {
     assert_eq!(container.name, CONTAINER_NAME);
-    let [port] = container.ports.as_deref().expect("ports") else {
-        panic!("one port")
+    let ports = container.ports.as_deref().expect("ports");
+    let port = |name: &str| {
+        ports
+            .iter()
+            .find(|port| port.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("a port named {name}"))
+            .container_port
     };
-    assert_eq!(port.name.as_deref(), Some(METRICS_PORT_NAME));
-    assert_eq!(port.container_port, i32::from(DEFAULT_PORT));
+    assert_eq!(ports.len(), 2, "{ports:?}");
+    assert_eq!(port(METRICS_PORT_NAME), i32::from(DEFAULT_PORT));
+    // The probes have a listener of their own, on the port the container names for it.
+    let health = container
+        .env
+        .iter()
+        .flatten()
+        .find(|e| e.name == "QDRANT_EXPORTER_HEALTH_LISTEN_ADDRESS")
+        .and_then(|e| e.value.clone());
+    assert_eq!(
+        health,
+        Some(format!("0.0.0.0:{}", port(HEALTH_PORT_NAME))),
+        "the health listener is on the health port"
+    );
     for (probe, path) in [
         (&container.liveness_probe, HEALTHZ_PATH),
         (&container.readiness_probe, READYZ_PATH),
@@ -53,7 +70,7 @@ fn assert_is_the_sidecar(container: &Container) {
             .and_then(|p| p.http_get.as_ref())
             .expect("an HTTP probe");
         assert_eq!(get.path.as_deref(), Some(path));
-        assert_eq!(get.port, IntOrString::String(METRICS_PORT_NAME.into()));
+        assert_eq!(get.port, IntOrString::String(HEALTH_PORT_NAME.into()));
     }
     let security = container
         .security_context
@@ -75,9 +92,10 @@ fn the_printed_sidecar_uses_the_servers_constants() {
     assert_is_the_sidecar(container);
     let env = container.env.as_deref().unwrap();
     assert_eq!(env[0].value.as_deref(), Some("http://127.0.0.1:6333"));
-    let key = env[1]
-        .value_from
-        .as_ref()
+    let key = env
+        .iter()
+        .find(|e| e.name == "QDRANT_API_KEY")
+        .and_then(|e| e.value_from.as_ref())
         .and_then(|v| v.secret_key_ref.as_ref())
         .unwrap();
     assert_eq!(
@@ -219,19 +237,24 @@ fn rendered_chart_and_manifests_agree_with_the_servers_constants() {
                 let mut container =
                     deployment.spec.unwrap().template.spec.unwrap().containers[0].clone();
                 // The values may move the port: the exporter must then listen on it.
-                let ports = container.ports.as_mut().unwrap();
                 let listen = container
                     .env
                     .iter()
                     .flatten()
                     .find(|e| e.name == "QDRANT_EXPORTER_LISTEN_ADDRESS")
                     .and_then(|e| e.value.clone());
+                let metrics = container
+                    .ports
+                    .iter_mut()
+                    .flatten()
+                    .find(|p| p.name.as_deref() == Some(METRICS_PORT_NAME))
+                    .expect("the metrics port");
                 assert_eq!(
                     listen,
-                    Some(format!("0.0.0.0:{}", ports[0].container_port)),
+                    Some(format!("0.0.0.0:{}", metrics.container_port)),
                     "{file}"
                 );
-                ports[0].container_port = i32::from(DEFAULT_PORT);
+                metrics.container_port = i32::from(DEFAULT_PORT);
                 assert_is_the_sidecar(&container);
             }
             "StatefulSet" => {

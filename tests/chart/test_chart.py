@@ -188,8 +188,13 @@ def test_tls_and_basic_auth_reach_the_probes_and_the_monitors():
     rendered = objects(render(values))
     deployment = next(o for o in rendered if o["kind"] == "Deployment")
     container = deployment["spec"]["template"]["spec"]["containers"][0]
+    # The probes' own listener is plain HTTP; pointed at the TLS port, a probe speaks HTTPS.
     for probe in ("livenessProbe", "readinessProbe"):
-        assert container[probe]["httpGet"]["scheme"] == "HTTPS"
+        assert container[probe]["httpGet"]["port"] == "health"
+        assert "scheme" not in container[probe]["httpGet"]
+    values["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": "metrics"}}
+    on_metrics = next(o for o in objects(render(values)) if o["kind"] == "Deployment")
+    assert on_metrics["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["QDRANT_EXPORTER_WEB_CONFIG_FILE"] == "/etc/qdrant-exporter/web/web-config.yml"
     assert env["QDRANT_EXPORTER_PROBES_WITHOUT_AUTH"] == "true"

@@ -83,10 +83,11 @@ app.kubernetes.io/instance: {{ .Values.qdrant.release }}
 {{- end }}
 {{- end }}
 
-{{/* A probe of the values, over HTTPS when the web configuration turns TLS on. */}}
+{{/* A probe of the values; pointed at the metrics port, over HTTPS when the web configuration
+     turns TLS on (the health listener is plain HTTP). */}}
 {{- define "qdrant-exporter.probe" -}}
 {{- $probe := deepCopy .probe }}
-{{- if and .root.Values.webConfig.tls $probe.httpGet }}
+{{- if and .root.Values.webConfig.tls $probe.httpGet (eq (toString $probe.httpGet.port) "metrics") }}
 {{- $_ := set $probe.httpGet "scheme" "HTTPS" }}
 {{- end }}
 {{- toYaml $probe }}
