@@ -1,9 +1,7 @@
-//! The HTTP server: routes, shared state, and one Qdrant client per worker.
+//! The HTTP server: routes and shared state.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +12,7 @@ use crate::basic_auth::{self, BasicAuth};
 use crate::collectors;
 use crate::config::Config;
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
-use crate::probe::{Probes, DEFAULT_MODULE, MAX_TARGETS};
-use crate::qdrant::QdrantClient;
+use crate::probe::{Probes, DEFAULT_MODULE};
 use crate::target::Target;
 use crate::{limits, request_log, response};
 
@@ -36,26 +33,6 @@ pub struct AppState {
     readiness_requires_qdrant: bool,
     /// The targets of `/probe`, when a probe configuration is given.
     probes: Option<Probes>,
-}
-
-thread_local! {
-    /// This worker's clients of the probed targets (awc clients are not Send).
-    static PROBE_CLIENTS: RefCell<HashMap<u64, Rc<QdrantClient>>> = RefCell::new(HashMap::new());
-}
-
-/// This worker's client of `target`. Bounded like the targets: when full, the
-/// clients of targets no longer probed go with the others and are made again.
-fn probe_client(target: &Target) -> Rc<QdrantClient> {
-    PROBE_CLIENTS.with(|clients| {
-        let mut clients = clients.borrow_mut();
-        if clients.len() > MAX_TARGETS && !clients.contains_key(&target.id) {
-            clients.clear();
-        }
-        clients
-            .entry(target.id)
-            .or_insert_with(|| Rc::new(target.client()))
-            .clone()
-    })
 }
 
 /// How long a scrape waits for a refresh: its own timeout less a margin (half
@@ -158,20 +135,23 @@ fn run(
     let web = config.web.clone();
     let basic_auth = web::Data::new(BasicAuth::new(web.users.clone(), web.open_paths.clone()));
     let headers = web.headers.clone();
+    let (requires_credentials, adds_headers) = (!web.users.is_empty(), !headers.is_empty());
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let server = HttpServer::new(move || {
         let response_headers = headers.iter().cloned().fold(
             middleware::DefaultHeaders::new(),
             middleware::DefaultHeaders::add,
         );
+        // Neither runs on a scrape unless configured.
         App::new()
-            .wrap(middleware::from_fn(basic_auth::require_credentials))
-            .wrap(response_headers)
+            .wrap(middleware::Condition::new(
+                requires_credentials,
+                middleware::from_fn(basic_auth::require_credentials),
+            ))
+            .wrap(middleware::Condition::new(adds_headers, response_headers))
             .wrap(middleware::from_fn(request_log::log_request))
             .app_data(state.clone())
             .app_data(basic_auth.clone())
-            // awc clients are not Send: one per worker.
-            .app_data(web::Data::new(state.target.client()))
             .route(METRICS_PATH, get_or_head().to(metrics))
             .route(HEALTHZ_PATH, get_or_head().to(healthz))
             .route(READYZ_PATH, get_or_head().to(readyz))
@@ -209,7 +189,6 @@ fn health_server(
         App::new()
             .wrap(middleware::from_fn(request_log::log_request))
             .app_data(state.clone())
-            .app_data(web::Data::new(state.target.client()))
             .route(HEALTHZ_PATH, get_or_head().to(healthz))
             .route(READYZ_PATH, get_or_head().to(readyz))
     })
@@ -223,14 +202,10 @@ fn health_server(
     Ok(server.run())
 }
 
-async fn metrics(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    client: web::Data<QdrantClient>,
-) -> HttpResponse {
+async fn metrics(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let target = &state.target;
     let wait = wait_budget(request.headers(), target.refresh_timeout());
-    let rendered = target.exposition(&client.into_inner(), wait).await;
+    let rendered = target.exposition(wait).await;
     response::exposition(&rendered, response::accepts_gzip(request.headers()))
 }
 
@@ -260,7 +235,7 @@ async fn probe(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse
         Err(why) => return refuse(why),
     };
     let wait = wait_budget(request.headers(), target.refresh_timeout());
-    let rendered = target.exposition(&probe_client(&target), wait).await;
+    let rendered = target.exposition(wait).await;
     response::exposition(&rendered, response::accepts_gzip(request.headers()))
 }
 
@@ -286,18 +261,11 @@ async fn healthz() -> HttpResponse {
 /// Ready once serving. Only with `readiness_requires_qdrant` does it look at
 /// Qdrant (through the cache, so probes add no load): a sidecar that turns
 /// unready takes the whole Qdrant pod out of its Service.
-async fn readyz(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-    client: web::Data<QdrantClient>,
-) -> HttpResponse {
+async fn readyz(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let target = &state.target;
     if state.readiness_requires_qdrant
         && !target
-            .exposition(
-                &client.into_inner(),
-                wait_budget(request.headers(), target.refresh_timeout()),
-            )
+            .exposition(wait_budget(request.headers(), target.refresh_timeout()))
             .await
             .up
     {

@@ -3,7 +3,9 @@
 //! next. `/metrics` serves the configured Qdrant; `/probe` one target per
 //! allowed URL and module, each with its own cache, key and request counts.
 
-use std::ops::Deref;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,8 +20,16 @@ use crate::qdrant::{KeySource, QdrantClient, RequestCounter};
 /// Tells targets apart for the clients the workers keep of them.
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
+/// Clients a worker keeps: the configured target's and the probed ones'.
+const CLIENTS_PER_WORKER: usize = crate::probe::MAX_TARGETS + 1;
+
+thread_local! {
+    /// This worker's clients, by target (awc clients are not Send).
+    static CLIENTS: RefCell<HashMap<u64, Rc<QdrantClient>>> = RefCell::new(HashMap::new());
+}
+
 pub struct Target {
-    pub id: u64,
+    id: u64,
     qdrant: QdrantConfig,
     collectors: CollectorConfig,
     refresh_timeout: Duration,
@@ -48,9 +58,25 @@ impl Target {
         }
     }
 
-    /// A client for this target; awc clients are not `Send`: one per worker.
-    pub fn client(&self) -> QdrantClient {
-        QdrantClient::new(&self.qdrant, self.key.clone(), self.requests.clone())
+    /// This worker's client of this target, made on first use. Bounded: when
+    /// full, the clients of targets no longer probed go with the others.
+    fn worker_client(&self) -> Rc<QdrantClient> {
+        CLIENTS.with(|clients| {
+            let mut clients = clients.borrow_mut();
+            if clients.len() >= CLIENTS_PER_WORKER && !clients.contains_key(&self.id) {
+                clients.clear();
+            }
+            clients
+                .entry(self.id)
+                .or_insert_with(|| {
+                    Rc::new(QdrantClient::new(
+                        &self.qdrant,
+                        self.key.clone(),
+                        self.requests.clone(),
+                    ))
+                })
+                .clone()
+        })
     }
 
     pub fn refresh_timeout(&self) -> Duration {
@@ -63,16 +89,13 @@ impl Target {
     /// The refresh runs on a task of its own, to the refresh deadline, whichever
     /// scrape started it and however long that scrape waits: a scraper with a
     /// tiny timeout cannot cut it short and make the others see `qdrant_up 0`.
-    pub async fn exposition<C>(self: &Arc<Self>, client: &C, wait: Duration) -> Arc<Rendered>
-    where
-        C: Deref<Target = QdrantClient> + Clone + 'static,
-    {
+    pub async fn exposition(self: &Arc<Self>, wait: Duration) -> Arc<Rendered> {
         let finished = match self.cache.lookup() {
             Lookup::Fresh(rendered) => return rendered,
             Lookup::Stale(finished) => finished,
         };
         if let Some(ticket) = self.cache.start_refresh() {
-            let (target, client) = (self.clone(), client.clone());
+            let (target, client) = (self.clone(), self.worker_client());
             // On this worker's runtime: the awc client is not Send.
             actix_web::rt::spawn(async move {
                 let deadline = Instant::now() + target.refresh_timeout;

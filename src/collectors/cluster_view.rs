@@ -22,7 +22,12 @@ fn exported<'v>(
 ) -> Vec<(&'v str, &'v ClusterCollectionTelemetry)> {
     view.collections
         .iter()
-        .filter(|(name, _)| ctx.selected.iter().any(|selected| selected == *name))
+        // `selected` is sorted by name.
+        .filter(|(name, _)| {
+            ctx.selected
+                .binary_search_by(|selected| selected.as_str().cmp(name.as_str()))
+                .is_ok()
+        })
         .map(|(name, collection)| (name.as_str(), collection))
         .collect()
 }

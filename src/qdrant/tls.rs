@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::crypto::CryptoProvider;
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
@@ -57,9 +57,6 @@ pub fn client_config(config: &QdrantConfig) -> rustls::ClientConfig {
 }
 
 fn verifier(config: &QdrantConfig, provider: Arc<CryptoProvider>) -> Arc<dyn ServerCertVerifier> {
-    if config.tls_insecure_skip_verify {
-        return Arc::new(AnyCertificate(provider));
-    }
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     // Validated when the configuration was loaded.
@@ -67,24 +64,37 @@ fn verifier(config: &QdrantConfig, provider: Arc<CryptoProvider>) -> Arc<dyn Ser
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
         .expect("the roots hold at least the public ones");
-    match &config.tls_server_name {
-        Some(name) => Arc::new(NamedAs {
-            name: name.clone(),
-            inner: webpki,
-        }),
-        None => webpki,
-    }
+    let identity = match (&config.tls_server_name, config.tls_insecure_skip_verify) {
+        (_, true) => Identity::Unchecked,
+        (Some(name), false) => Identity::NamedAs(name.clone()),
+        (None, false) => return webpki,
+    };
+    Arc::new(Relaxed {
+        identity,
+        inner: webpki,
+    })
 }
 
-/// Verifies Qdrant's certificate for `name` rather than the URL's host: a
-/// sidecar reaching `https://127.0.0.1:6333` whose certificate names the Service.
+/// The URL's host is not the name to check the certificate for.
 #[derive(Debug)]
-struct NamedAs {
-    name: ServerName<'static>,
+enum Identity {
+    /// A sidecar reaching `https://127.0.0.1:6333` whose certificate names the Service.
+    NamedAs(ServerName<'static>),
+    /// `qdrant_tls_insecure_skip_verify`: any certificate is taken for Qdrant's.
+    /// The handshake signature is still checked, so the connection is encrypted
+    /// to whoever holds the certificate's key; who that is goes unverified.
+    Unchecked,
+}
+
+/// WebPKI verification with another identity check; the handshake's signatures
+/// are verified as always.
+#[derive(Debug)]
+struct Relaxed {
+    identity: Identity,
     inner: Arc<WebPkiServerVerifier>,
 }
 
-impl ServerCertVerifier for NamedAs {
+impl ServerCertVerifier for Relaxed {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -93,8 +103,13 @@ impl ServerCertVerifier for NamedAs {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.inner
-            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
+        match &self.identity {
+            Identity::NamedAs(name) => {
+                self.inner
+                    .verify_server_cert(end_entity, intermediates, name, ocsp_response, now)
+            }
+            Identity::Unchecked => Ok(ServerCertVerified::assertion()),
+        }
     }
 
     fn verify_tls12_signature(
@@ -117,56 +132,5 @@ impl ServerCertVerifier for NamedAs {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
-    }
-}
-
-/// `qdrant_tls_insecure_skip_verify`: any certificate is taken for Qdrant's.
-/// The handshake signature is still checked, so the connection is encrypted
-/// to whoever holds the certificate's key; who that is goes unverified.
-#[derive(Debug)]
-struct AnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            signature,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            signature,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

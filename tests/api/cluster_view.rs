@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use crate::helpers::{
-    assert_promtool_accepts, collector_success, fixture_dir, spawn_app_with, value,
+    assert_promtool_accepts, collector_success, collector_supported, fixture_dir, spawn_app_with,
+    value,
 };
 
 const NODES: [(&str, &str); 3] = [
@@ -52,15 +53,7 @@ async fn the_answer_is_the_same_whichever_node_the_balancer_picks() {
     }
     // What only the answering node knows is not passed off as the cluster's.
     for collector in ["segments", "snapshots", "optimizations"] {
-        assert_eq!(
-            value(
-                &first,
-                "qdrant_exporter_collector_supported",
-                &format!(r#"collector="{collector}""#)
-            ),
-            0.0,
-            "{collector}"
-        );
+        assert_eq!(collector_supported(&first, collector), 0.0, "{collector}");
     }
     assert!(!first.contains("qdrant_cluster_peer_info"));
     assert_eq!(value(&first, "qdrant_cluster_peers", ""), 3.0);

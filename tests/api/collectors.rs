@@ -5,8 +5,9 @@
 use mock_qdrant::Fault;
 
 use crate::helpers::{
-    all_collectors, assert_promtool_accepts, collector_success, every_collector, sample,
-    spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, HANDMADE_V1_19, MEMORY, RECORDED,
+    all_collectors, assert_promtool_accepts, collector_success, collector_supported,
+    every_collector, sample, spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, HANDMADE_V1_19,
+    MEMORY, RECORDED,
 };
 
 const NODE_A: &str = "8326746331167863";
@@ -49,11 +50,7 @@ async fn a_follower_during_a_transfer_with_a_dead_peer() {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
         let supported = !["memory", "segments", "optimizations", "quotas"].contains(&collector);
         assert_eq!(
-            value(
-                &m,
-                "qdrant_exporter_collector_supported",
-                &format!(r#"collector="{collector}""#)
-            ),
+            collector_supported(&m, collector),
             if supported { 1.0 } else { 0.0 },
             "{collector}"
         );
@@ -489,14 +486,7 @@ async fn qdrant_1_12_cluster_shapes() {
 
     // Shard sizes came with 1.15: unsupported, reported as such, not as a failure.
     assert_eq!(collector_success(&m, "memory"), 1.0);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_collector_supported",
-            r#"collector="memory""#
-        ),
-        0.0
-    );
+    assert_eq!(collector_supported(&m, "memory"), 0.0);
     assert!(!m.contains("qdrant_collection_local_data_bytes"));
 }
 
@@ -596,15 +586,7 @@ async fn qdrant_1_19_with_quotas_optimizations_and_memory() {
     let m = app.scrape().await;
     for collector in collectors.split(',') {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
-        assert_eq!(
-            value(
-                &m,
-                "qdrant_exporter_collector_supported",
-                &format!(r#"collector="{collector}""#)
-            ),
-            1.0,
-            "{collector}"
-        );
+        assert_eq!(collector_supported(&m, collector), 1.0, "{collector}");
     }
     // This node refuses writes over its disk quota, as it and its peers' view say.
     assert_eq!(
@@ -696,14 +678,7 @@ async fn an_endpoint_this_qdrant_lacks_is_unsupported_not_failed() {
     let app = spawn_app_with(RECORDED, |s| s.collectors = Some("memory".into())).await;
     let m = app.scrape().await;
     assert_eq!(collector_success(&m, "memory"), 1.0);
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_collector_supported",
-            r#"collector="memory""#
-        ),
-        0.0
-    );
+    assert_eq!(collector_supported(&m, "memory"), 0.0);
     assert!(!m.contains("qdrant_collection_memory_bytes{"));
 }
 

@@ -172,6 +172,16 @@ pub fn collector_success(exposition: &str, collector: &str) -> f64 {
     )
 }
 
+/// `qdrant_exporter_collector_supported` of one collector.
+#[track_caller]
+pub fn collector_supported(exposition: &str, collector: &str) -> f64 {
+    value(
+        exposition,
+        "qdrant_exporter_collector_supported",
+        &format!(r#"collector="{collector}""#),
+    )
+}
+
 /// Runs the real `promtool check metrics` on the exposition: (exit code, what it printed).
 pub fn promtool_check_metrics(exposition: &str) -> (Option<i32>, String) {
     let mut child = Command::new("promtool")

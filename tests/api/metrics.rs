@@ -4,8 +4,8 @@
 use mock_qdrant::Fault;
 
 use crate::helpers::{
-    assert_promtool_accepts, collector_success, sample, shard_0, spawn_app, spawn_app_with, value,
-    HANDMADE_V1_12, HANDMADE_V1_15, RECORDED_INFO, RECORDED_PEER,
+    assert_promtool_accepts, collector_success, collector_supported, sample, shard_0, spawn_app,
+    spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, RECORDED_INFO, RECORDED_PEER,
 };
 use crate::paths::per_collection_sum;
 
@@ -410,15 +410,7 @@ async fn older_telemetry_shapes_fall_back_only_where_they_lack() {
     assert_eq!(app.mock.count("/collections/legacy"), 0);
     // Endpoints newer than 1.12 are not even asked for.
     for collector in ["optimizations", "quotas"] {
-        assert_eq!(
-            value(
-                &m,
-                "qdrant_exporter_collector_supported",
-                &format!(r#"collector="{collector}""#)
-            ),
-            0.0,
-            "{collector}"
-        );
+        assert_eq!(collector_supported(&m, collector), 0.0, "{collector}");
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
     }
     let requests = app.mock.requests();
