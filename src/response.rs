@@ -2,9 +2,10 @@
 //! cached bytes themselves as the body, in slices.
 //!
 //! actix copies a body into the connection's write buffer, polling for more
-//! only while that buffer is below its size (32 KiB). Handing it the body as
-//! slices of the cached bytes (zero-copy) bounds what each connection holds,
-//! whatever the size of the exposition and however slowly the client reads.
+//! only while that buffer is below its size (set to one slice). Handing it the
+//! body as slices of the cached bytes (zero-copy) bounds what each connection
+//! holds, whatever the size of the exposition and however slowly the client
+//! reads.
 
 use std::convert::Infallible;
 
@@ -17,8 +18,10 @@ use futures_util::stream;
 use crate::cache::Rendered;
 use crate::metrics::TEXT_CONTENT_TYPE;
 
-/// Slice size: actix's default write buffer, so that a slice fills it once.
-pub const SLICE: usize = 32 * 1024;
+/// Slice size, and the write buffer's: the response head and one slice fit in
+/// 32 KiB, one allocator size class (a full 32 KiB slice after the head would
+/// take the next class, 40 KiB, on every connection that is sending).
+pub const SLICE: usize = 31 * 1024;
 
 /// Whether the `Accept-Encoding` header accepts gzip (`gzip`, `x-gzip` or `*`
 /// with a quality above 0).
