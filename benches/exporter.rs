@@ -16,9 +16,12 @@ mod serving;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_qdrant-exporter");
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/qdrant-v1.18.3");
-/// Concurrent keep-alive connections of the load generator.
+/// Concurrent keep-alive connections of the load generator (wrk -t2 -c10, as
+/// in the issue's measurement), for this long per run.
 const CONNECTIONS: usize = 10;
 const LOAD_DURATION: Duration = Duration::from_secs(3);
+/// Runs of each server, alternated, per figure.
+const ALTERNATIONS: usize = 5;
 
 struct Exporter {
     child: Child,
@@ -86,7 +89,8 @@ impl Drop for Exporter {
 }
 
 /// Cache hits (a TTL of an hour), identity and gzip, side by side with nginx
-/// serving the same bytes from memory (gzip_static for the compressed ones).
+/// serving the same bytes from memory (gzip_static for the compressed ones),
+/// both loaded by wrk.
 async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
     mock.synthesize(collections);
     let exporter = Exporter::start(&mock.url(), "3600", &[]).await;
@@ -94,49 +98,64 @@ async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
     let client = awc::Client::default();
     let text = serving::fetch_raw(&client, &url, false).await.1;
     let gzip = serving::fetch_raw(&client, &url, true).await.1;
-    let nginx = serving::Nginx::start(&text, &gzip);
-    for (encoding, compressed) in [("identity", false), ("gzip", true)] {
-        // Alternated twice, the better run of each kept: the machine's noise is
-        // as large as the difference measured.
-        let mut ours: Option<serving::Load> = None;
-        let mut theirs: Option<serving::Load> = None;
-        for _ in 0..2 {
-            let run = serving::load(&url, compressed, CONNECTIONS, LOAD_DURATION).await;
-            if ours
-                .as_ref()
-                .is_none_or(|best| run.per_second > best.per_second)
-            {
-                ours = Some(run);
-            }
-            if let Some(nginx) = &nginx {
-                let run = serving::load(&nginx.url, compressed, CONNECTIONS, LOAD_DURATION).await;
-                if theirs
-                    .as_ref()
-                    .is_none_or(|best| run.per_second > best.per_second)
-                {
-                    theirs = Some(run);
-                }
-            }
+    let Some(nginx) = serving::Nginx::start(&text, &gzip) else {
+        println!("cache hits: nginx not installed (scripts/bench.sh installs it)");
+        return;
+    };
+    for (encoding, compressed, body) in [("identity", false, &text), ("gzip", true, &gzip)] {
+        // Alternated, the median run of each kept: the machine's noise is as
+        // large as the difference measured.
+        let mut ours = Vec::new();
+        let mut theirs = Vec::new();
+        for _ in 0..ALTERNATIONS {
+            let (Some(our_run), Some(their_run)) = (
+                serving::wrk(
+                    &url,
+                    compressed,
+                    CONNECTIONS,
+                    LOAD_DURATION,
+                    &[exporter.child.id()],
+                ),
+                serving::wrk(
+                    &nginx.url,
+                    compressed,
+                    CONNECTIONS,
+                    LOAD_DURATION,
+                    &nginx.processes(),
+                ),
+            ) else {
+                println!("cache hits: wrk not installed (scripts/bench.sh installs it)");
+                return;
+            };
+            ours.push(our_run);
+            theirs.push(their_run);
         }
-        let ours = ours.expect("two runs");
+        let ratios: Vec<f64> = ours
+            .iter()
+            .zip(&theirs)
+            .map(|(our_run, their_run)| our_run.per_second / their_run.per_second)
+            .collect();
+        let (lowest, highest) = ratios.iter().fold((f64::MAX, f64::MIN), |(low, high), &r| {
+            (low.min(r), high.max(r))
+        });
+        let (ours, theirs) = (serving::median(ours), serving::median(theirs));
         let (_, peak) = exporter.rss_mib();
-        print!(
-            "cache hit {collections:>5} collections {encoding:<8} body {:>8} B  exporter {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  peak RSS {peak:.1} MiB",
-            ours.body,
+        println!(
+            "cache hit {collections:>5} collections {encoding:<8} body {:>8} B  \
+             exporter {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  CPU {:>6.1} us/answer  |  \
+             nginx {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  CPU {:>6.1} us/answer  |  \
+             exporter/nginx {:.2} (runs {lowest:.2} to {highest:.2})  |  exporter peak RSS {peak:.1} MiB",
+            body.len(),
             ours.per_second,
             ours.p50.as_secs_f64() * 1e3,
             ours.p99.as_secs_f64() * 1e3,
+            ours.cpu_per_answer.as_secs_f64() * 1e6,
+            theirs.per_second,
+            theirs.p50.as_secs_f64() * 1e3,
+            theirs.p99.as_secs_f64() * 1e3,
+            theirs.cpu_per_answer.as_secs_f64() * 1e6,
+            ours.per_second / theirs.per_second,
         );
-        match theirs {
-            Some(theirs) => println!(
-                "  |  nginx {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  |  exporter/nginx {:.2}",
-                theirs.per_second,
-                theirs.p50.as_secs_f64() * 1e3,
-                theirs.p99.as_secs_f64() * 1e3,
-                ours.per_second / theirs.per_second,
-            ),
-            None => println!("  |  nginx not installed (scripts/bench.sh installs it)"),
-        }
     }
 }
 

@@ -7,8 +7,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures_util::future::join_all;
-
 const NGINX: &str = "/usr/sbin/nginx";
 
 /// nginx serving the exporter's two cached bodies from a memory-backed
@@ -71,6 +69,22 @@ impl Nginx {
     }
 }
 
+impl Nginx {
+    /// The master process and its workers, which serve.
+    pub fn processes(&self) -> Vec<u32> {
+        let master = self.child.id();
+        let children = std::fs::read_to_string(format!("/proc/{master}/task/{master}/children"))
+            .unwrap_or_default();
+        std::iter::once(master)
+            .chain(
+                children
+                    .split_whitespace()
+                    .filter_map(|pid| pid.parse().ok()),
+            )
+            .collect()
+    }
+}
+
 impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -103,38 +117,105 @@ pub async fn fetch_raw(client: &awc::Client, url: &str, gzip: bool) -> (Duration
     (started.elapsed(), body)
 }
 
+const WRK: &str = "/usr/bin/wrk";
+
+/// What one run of the load generator measured.
 pub struct Load {
     pub per_second: f64,
     pub p50: Duration,
     pub p99: Duration,
-    pub body: usize,
+    /// CPU time (user and system) the server spent per answer: what a hit
+    /// costs, however the scheduler shared the cores with the load generator.
+    pub cpu_per_answer: Duration,
 }
 
-/// Keep-alive connections requesting as fast as answers come, for `duration`.
-pub async fn load(url: &str, gzip: bool, connections: usize, duration: Duration) -> Load {
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .finish();
-    let body = fetch_raw(&client, url, gzip).await.1.len();
-    let deadline = Instant::now() + duration;
-    let workers = (0..connections).map(|_| async {
-        let mut latencies = Vec::new();
-        while Instant::now() < deadline {
-            latencies.push(fetch_raw(&client, url, gzip).await.0);
-        }
-        latencies
-    });
-    let started = Instant::now();
-    let mut latencies: Vec<Duration> = join_all(workers).await.into_iter().flatten().collect();
-    let elapsed = started.elapsed();
-    latencies.sort_unstable();
-    let at = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
-    Load {
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-        body,
+/// wrk (2 threads, keep-alive `connections`, for `duration`) requesting `url`
+/// as fast as answers come: the issue's own load generator, in C, so that the
+/// servers rather than the client set the pace. `server` is the serving
+/// processes, whose CPU time is read around the run. `None` where wrk is not
+/// installed.
+pub fn wrk(
+    url: &str,
+    gzip: bool,
+    connections: usize,
+    duration: Duration,
+    server: &[u32],
+) -> Option<Load> {
+    if !Path::new(WRK).exists() {
+        return None;
     }
+    let mut command = Command::new(WRK);
+    command
+        .args(["--threads", "2", "--latency"])
+        .arg(format!("--connections={connections}"))
+        .arg(format!("--duration={}s", duration.as_secs()));
+    if gzip {
+        command.args(["--header", "Accept-Encoding: gzip"]);
+    }
+    let cpu_before = cpu_time(server);
+    let output = command.arg(url).output().expect("wrk runs");
+    let cpu = cpu_time(server) - cpu_before;
+    let report = String::from_utf8_lossy(&output.stdout);
+    // A load that was refused or failed measures nothing: stop the benchmark.
+    assert!(
+        output.status.success() && !report.contains("Non-2xx") && !report.contains("Socket errors"),
+        "wrk against {url} failed:\n{report}"
+    );
+    let field = |label: &str| {
+        report
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(label))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("no {label} in wrk's report:\n{report}"))
+    };
+    // "  69000 requests in 3.01s, 14.6GB read"
+    let answers: u32 = report
+        .lines()
+        .find_map(|line| line.trim().split_once(" requests in "))
+        .and_then(|(count, _)| count.parse().ok())
+        .unwrap_or_else(|| panic!("no request count in wrk's report:\n{report}"));
+    Some(Load {
+        per_second: field("Requests/sec:").parse().expect("a rate"),
+        p50: wrk_duration(field("50%")),
+        p99: wrk_duration(field("99%")),
+        cpu_per_answer: cpu / answers.max(1),
+    })
+}
+
+/// The user and system CPU time the processes have used so far.
+fn cpu_time(pids: &[u32]) -> Duration {
+    // SAFETY: sysconf reads a constant of the system.
+    let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let ticks: u64 = pids
+        .iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
+        .map(|stat| {
+            // Fields 14 and 15 (utime, stime), counted after the parenthesised name.
+            let after_name = &stat[stat.rfind(')').map_or(0, |end| end + 2)..];
+            after_name
+                .split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|field| field.parse::<u64>().ok())
+                .sum::<u64>()
+        })
+        .sum();
+    Duration::from_secs_f64(ticks as f64 / ticks_per_second)
+}
+
+/// The run with the median rate.
+pub fn median(mut runs: Vec<Load>) -> Load {
+    runs.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+    runs.swap_remove(runs.len() / 2)
+}
+
+/// wrk's latencies: `412.00us`, `3.61ms`, `1.02s`.
+fn wrk_duration(text: &str) -> Duration {
+    let (number, scale) = [("us", 1e-6), ("ms", 1e-3), ("s", 1.0)]
+        .into_iter()
+        .find_map(|(unit, scale)| Some((text.strip_suffix(unit)?, scale)))
+        .unwrap_or_else(|| panic!("a wrk duration: {text}"));
+    Duration::from_secs_f64(number.parse::<f64>().expect("a number") * scale)
 }
 
 /// Connections that each send `requests` pipelined `GET /metrics` and never
