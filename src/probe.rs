@@ -34,8 +34,10 @@ pub const DEFAULT_MODULE: &str = "default";
 pub const MAX_TARGETS: usize = 128;
 
 /// Settings that belong to the exporter, not to a target.
-const NOT_PER_MODULE: [&str; 9] = [
+const NOT_PER_MODULE: [&str; 11] = [
     "listen_address",
+    "health_listen_address",
+    "max_connections",
     "qdrant_url",
     "web_config_file",
     "probes_without_auth",

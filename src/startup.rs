@@ -63,7 +63,7 @@ impl Application {
                 format!("cannot listen on {}: {error}", config.listen_address),
             )
         })?;
-        limits::limit_receive_buffer(&listener);
+        limits::limit_per_connection(&listener);
         let port = listener.local_addr()?.port();
         let health_listener = config
             .health_listen_address
@@ -77,7 +77,10 @@ impl Application {
             })
             .transpose()?;
         let health_port = match &health_listener {
-            Some(listener) => Some(listener.local_addr()?.port()),
+            Some(listener) => {
+                limits::limit_per_connection(listener);
+                Some(listener.local_addr()?.port())
+            }
             None => None,
         };
         let (server, health) = run(listener, health_listener, config, open_file_limit)?;
@@ -160,7 +163,11 @@ fn run(
     })
     .workers(workers)
     .h1_write_buffer_size(response::SLICE)
-    .max_connections(limits::connections_per_worker(open_file_limit, workers))
+    .max_connections(limits::connections_per_worker(
+        config.max_connections,
+        open_file_limit,
+        workers,
+    ))
     .client_request_timeout(IDLE_CONNECTION_TIMEOUT)
     .keep_alive(IDLE_CONNECTION_TIMEOUT)
     // Small answers go out at once instead of waiting on the peer's delayed ACK.

@@ -248,6 +248,8 @@ pub struct Config {
     pub listen_address: SocketAddr,
     /// Where the probes alone are served, when set.
     pub health_listen_address: Option<SocketAddr>,
+    /// Most client connections the main listener holds at once.
+    pub max_connections: usize,
     pub web: WebServing,
     /// Multi-target scraping on `/probe`, when configured.
     pub probes: Option<crate::probe::ProbeConfig>,
@@ -356,6 +358,12 @@ impl Config {
         Ok(Config {
             listen_address,
             health_listen_address,
+            max_connections: within(
+                "max_connections",
+                s.max_connections,
+                1,
+                crate::limits::MAX_CONNECTIONS,
+            )?,
             web,
             probes,
             qdrant: QdrantConfig {

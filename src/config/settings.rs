@@ -145,6 +145,10 @@ pub struct Settings {
     #[arg(long, value_name = "ADDR:PORT")]
     pub health_listen_address: Option<String>,
 
+    /// Most client connections the main listener holds at once; more wait in the kernel's queue
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+
     /// Make /readyz fail while Qdrant cannot be reached (off: the sidecar must not unready the Qdrant pod)
     #[arg(long, value_name = "BOOL")]
     pub readiness_requires_qdrant: Option<bool>,
@@ -209,6 +213,7 @@ impl Settings {
             concurrency: Some(8),
             max_response_bytes: Some(32 * 1024 * 1024),
             health_listen_address: None,
+            max_connections: Some(crate::limits::DEFAULT_MAX_CONNECTIONS),
             web_config_file: None,
             probe_config_file: None,
             probes_without_auth: Some(false),
@@ -256,6 +261,7 @@ impl Settings {
             concurrency: higher.concurrency.or(self.concurrency),
             max_response_bytes: higher.max_response_bytes.or(self.max_response_bytes),
             health_listen_address: higher.health_listen_address.or(self.health_listen_address),
+            max_connections: higher.max_connections.or(self.max_connections),
             web_config_file: higher.web_config_file.or(self.web_config_file),
             probe_config_file: higher.probe_config_file.or(self.probe_config_file),
             probes_without_auth: higher.probes_without_auth.or(self.probes_without_auth),

@@ -31,6 +31,7 @@ fn defaults() {
     assert!(config.qdrant.api_key.is_none());
     assert_eq!(config.cache_ttl, Duration::from_secs(5));
     assert_eq!(config.qdrant.concurrency, 8);
+    assert_eq!(config.max_connections, 100);
     assert!(
         config.qdrant.max_response_bytes > 2 * 1024 * 1024,
         "well above awc's 2 MiB default"
@@ -160,6 +161,12 @@ fn invalid_values_name_their_setting() {
             "request_timeout_seconds",
         ),
         (vec![], vec!["--concurrency", "0"], "concurrency"),
+        (vec![], vec!["--max-connections", "0"], "max_connections"),
+        (
+            vec![("QDRANT_EXPORTER_MAX_CONNECTIONS", "25601")],
+            vec![],
+            "QDRANT_EXPORTER_MAX_CONNECTIONS",
+        ),
         (
             vec![],
             vec!["--listen-address", "localhost"],

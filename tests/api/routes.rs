@@ -1,6 +1,8 @@
-//! Probes, landing page and compression.
+//! Probes, landing page, compression and the connection cap.
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
 
 use mock_qdrant::Fault;
 
@@ -189,4 +191,50 @@ async fn the_health_listener_serves_the_probes_alone_without_credentials() {
         401,
         "the main listener keeps its auth"
     );
+}
+
+/// One request on a raw connection; the first bytes of the answer, or the
+/// read error when none came within `wait`.
+fn ask_healthz(stream: &mut TcpStream, wait: Duration) -> std::io::Result<String> {
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: exporter\r\n\r\n")?;
+    stream.set_read_timeout(Some(wait))?;
+    let mut answer = [0; 512];
+    let read = stream.read(&mut answer)?;
+    Ok(String::from_utf8_lossy(&answer[..read]).into_owned())
+}
+
+#[actix_web::test]
+async fn connections_beyond_the_cap_wait_until_one_closes() {
+    // actix caps connections per worker: one each, as many workers as cores.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let app = spawn_app_with(RECORDED, |s| s.max_connections = Some(workers)).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    // Blocking sockets, off the runtime that runs the server's own task.
+    actix_web::rt::task::spawn_blocking(move || {
+        let connect = || TcpStream::connect(&address).unwrap();
+        let mut held: Vec<TcpStream> = (0..workers).map(|_| connect()).collect();
+        for stream in &mut held {
+            let answer = ask_healthz(stream, Duration::from_secs(10)).unwrap();
+            assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        }
+        let mut waiting = connect();
+        let early = ask_healthz(&mut waiting, Duration::from_millis(300));
+        assert!(
+            early.is_err(),
+            "answered beyond the cap of {workers}: {early:?}"
+        );
+        held.pop();
+        let mut answer = [0; 512];
+        waiting
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let read = waiting.read(&mut answer).unwrap();
+        assert!(
+            answer[..read].starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&answer[..read])
+        );
+    })
+    .await
+    .unwrap();
 }
