@@ -186,8 +186,8 @@ async fn floods(mock: &MockQdrant) {
     type Flood = fn(u16) -> Vec<std::net::TcpStream>;
     let floods: [(&str, Flood); 3] = [
         (
-            "20 connections x 2,000 pipelined GET /metrics, never read",
-            |port| serving::pipelining_flood(port, 20, 2000),
+            "200 connections x 2,000 pipelined GET /metrics, never read",
+            |port| serving::pipelining_flood(port, 200, 2000),
         ),
         (
             "1,000 slow readers: one GET /metrics each, never read",

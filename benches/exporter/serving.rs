@@ -222,9 +222,7 @@ fn wrk_duration(text: &str) -> Duration {
 /// read an answer; held open until dropped.
 pub fn pipelining_flood(port: u16, connections: usize, requests: usize) -> Vec<TcpStream> {
     let pipeline = b"GET /metrics HTTP/1.1\r\nHost: exporter\r\n\r\n".repeat(requests);
-    let streams: Vec<TcpStream> = (0..connections)
-        .map(|_| TcpStream::connect(("127.0.0.1", port)).expect("connects"))
-        .collect();
+    let streams = open(port, connections, None);
     std::thread::scope(|scope| {
         for stream in &streams {
             let pipeline = &pipeline;
@@ -244,20 +242,9 @@ pub fn pipelining_flood(port: u16, connections: usize, requests: usize) -> Vec<T
 /// Connections that each send one `GET /metrics` and never read the answer
 /// (with a small receive buffer, so that little of it fits in the kernel).
 pub fn slow_reader_flood(port: u16, connections: usize) -> Vec<TcpStream> {
-    (0..connections)
-        .filter_map(|_| {
-            let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-            let size: libc::c_int = 4096;
-            // SAFETY: setsockopt reads `size` for its length; the descriptor is the open stream's.
-            unsafe {
-                libc::setsockopt(
-                    std::os::fd::AsRawFd::as_raw_fd(&stream),
-                    libc::SOL_SOCKET,
-                    libc::SO_RCVBUF,
-                    std::ptr::from_ref(&size).cast(),
-                    std::mem::size_of_val(&size) as libc::socklen_t,
-                );
-            }
+    open(port, connections, Some(4096))
+        .into_iter()
+        .filter_map(|mut stream| {
             stream
                 .write_all(b"GET /metrics HTTP/1.1\r\nHost: exporter\r\n\r\n")
                 .ok()?;
@@ -268,16 +255,89 @@ pub fn slow_reader_flood(port: u16, connections: usize) -> Vec<TcpStream> {
 
 /// Connections opened and left idle.
 pub fn idle_flood(port: u16, connections: usize) -> Vec<TcpStream> {
-    (0..connections)
-        .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
+    open(port, connections, None)
+}
+
+/// Starts `connections` connects at once and keeps those established within
+/// 2 s: beyond the exporter's cap and the kernel's accept queue, a connect
+/// waits for a slot (retrying its SYN), and waiting on each in turn would
+/// take minutes.
+fn open(port: u16, connections: usize, receive_buffer: Option<libc::c_int>) -> Vec<TcpStream> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let address = libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: port.to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+        },
+        sin_zero: [0; 8],
+    };
+    let started: Vec<TcpStream> = (0..connections)
+        .filter_map(|_| {
+            // SAFETY: a new socket; its descriptor is owned by the stream made from it.
+            let fd = unsafe {
+                libc::socket(
+                    libc::AF_INET,
+                    libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+                    0,
+                )
+            };
+            if fd < 0 {
+                return None;
+            }
+            // SAFETY: `fd` is a socket this process just opened and nothing else owns.
+            let stream = unsafe { TcpStream::from_raw_fd(fd) };
+            if let Some(size) = receive_buffer {
+                // SAFETY: setsockopt reads `size` for its length; the descriptor is the stream's.
+                unsafe {
+                    libc::setsockopt(
+                        stream.as_raw_fd(),
+                        libc::SOL_SOCKET,
+                        libc::SO_RCVBUF,
+                        std::ptr::from_ref(&size).cast(),
+                        std::mem::size_of_val(&size) as libc::socklen_t,
+                    );
+                }
+            }
+            // SAFETY: connect reads `address` for the length given.
+            let status = unsafe {
+                libc::connect(
+                    stream.as_raw_fd(),
+                    std::ptr::from_ref(&address).cast(),
+                    std::mem::size_of_val(&address) as libc::socklen_t,
+                )
+            };
+            let in_progress =
+                std::io::Error::last_os_error().raw_os_error() == Some(libc::EINPROGRESS);
+            (status == 0 || in_progress).then_some(stream)
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    started
+        .into_iter()
+        .filter(|stream| loop {
+            // getpeername answers once the handshake is done.
+            if stream.peer_addr().is_ok() {
+                break stream.set_nonblocking(false).is_ok();
+            }
+            if Instant::now() > deadline || stream.take_error().ok().flatten().is_some() {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        })
         .collect()
 }
 
-/// A kubelet-style probe: a new connection, `GET /healthz`, the whole answer.
+/// A kubelet-style probe: a new connection, `GET /healthz`, the whole answer
+/// within the kubelet's default timeout of 1 s.
 pub fn probe(port: u16) -> Option<Duration> {
     let started = Instant::now();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut stream = TcpStream::connect_timeout(
+        &(std::net::Ipv4Addr::LOCALHOST, port).into(),
+        Duration::from_secs(1),
+    )
+    .ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: exporter\r\nConnection: close\r\n\r\n")
         .ok()?;
