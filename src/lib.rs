@@ -1,7 +1,7 @@
 //! qdrant-exporter: a Prometheus exporter for the Qdrant vector database.
 //!
 //! Data flows one way: [`config`] → [`qdrant`] client → [`collectors`] →
-//! snapshot → rendered text and its gzip ([`metrics`], [`cache`]) → HTTP ([`startup`]).
+//! snapshot → rendered text, its gzip and zstd ([`metrics`], [`cache`]) → HTTP ([`startup`]).
 
 pub mod allocator;
 mod basic_auth;

@@ -1,4 +1,4 @@
-//! How a cached exposition goes out: the encoding the scraper accepts, and the
+//! How a cached exposition goes out: the encoding the scraper prefers, and the
 //! cached bytes themselves as the body, in slices.
 //!
 //! actix copies a body into the connection's write buffer, polling for more
@@ -23,39 +23,67 @@ use crate::metrics::TEXT_CONTENT_TYPE;
 /// take the next class, 40 KiB, on every connection that is sending).
 pub const SLICE: usize = 31 * 1024;
 
-/// Whether the `Accept-Encoding` header accepts gzip (`gzip`, `x-gzip` or `*`
-/// with a quality above 0).
-pub fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+/// The encodings a cached exposition is held in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Zstd,
+}
+
+/// The encoding to answer in: the one the `Accept-Encoding` header gives the
+/// highest quality of, zstd on a tie (smaller, and a scraper names it only
+/// when it can read it); none accepted, the text. `*` stands for gzip only:
+/// a client that names no coding can surely read the oldest.
+pub fn encoding(headers: &HeaderMap) -> Encoding {
+    let (mut gzip, mut zstd, mut any) = (None, None, None);
+    for coding in headers
         .get_all(header::ACCEPT_ENCODING)
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or_default().trim();
-            let quality = parts
-                .filter_map(|p| p.trim().strip_prefix("q="))
-                .find_map(|q| q.trim().parse::<f32>().ok())
-                .unwrap_or(1.0);
-            quality > 0.0
-                && (name.eq_ignore_ascii_case("gzip")
-                    || name.eq_ignore_ascii_case("x-gzip")
-                    || name == "*")
-        })
+    {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or_default().trim();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            gzip = Some(quality);
+        } else if name.eq_ignore_ascii_case("zstd") {
+            zstd = Some(quality);
+        } else if name == "*" {
+            any = Some(quality);
+        }
+    }
+    let gzip = gzip.or(any).unwrap_or(0.0);
+    let zstd = zstd.unwrap_or(0.0);
+    if zstd > 0.0 && zstd >= gzip {
+        Encoding::Zstd
+    } else if gzip > 0.0 {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
 }
 
-/// The exposition as a 200 response: gzip when accepted, else the text.
-pub fn exposition(rendered: &Rendered, gzip: bool) -> HttpResponse {
+/// The exposition as a 200 response, in the encoding given.
+pub fn exposition(rendered: &Rendered, encoding: Encoding) -> HttpResponse {
     let mut response = HttpResponse::Ok();
     response
         .content_type(TEXT_CONTENT_TYPE)
         .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
         .insert_header((header::VARY, HeaderValue::from_static("accept-encoding")));
-    let body = if gzip {
-        response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
-        &rendered.gzip
-    } else {
-        &rendered.text
+    let body = match encoding {
+        Encoding::Identity => &rendered.text,
+        Encoding::Gzip => {
+            response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
+            &rendered.gzip
+        }
+        Encoding::Zstd => {
+            response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("zstd")));
+            &rendered.zstd
+        }
     };
     response.body(sliced(body.clone()))
 }
@@ -88,30 +116,32 @@ mod tests {
     }
 
     #[test]
-    fn gzip_is_sent_only_where_it_is_accepted() {
-        for accepted in [
-            "gzip",
-            "GZIP",
-            "deflate, gzip;q=1.0, *;q=0.5",
-            "x-gzip",
-            "br, *",
-            "gzip; q=0.001",
+    fn the_encoding_is_the_most_preferred_of_those_held() {
+        for (accepted, expected) in [
+            (&["gzip"][..], Encoding::Gzip),
+            (&["GZIP"], Encoding::Gzip),
+            (&["deflate, gzip;q=1.0, *;q=0.5"], Encoding::Gzip),
+            (&["x-gzip"], Encoding::Gzip),
+            (&["br, *"], Encoding::Gzip),
+            (&["gzip; q=0.001"], Encoding::Gzip),
+            (&["br", "gzip"], Encoding::Gzip),
+            (&["zstd"], Encoding::Zstd),
+            (&["zstd, gzip"], Encoding::Zstd),
+            (&["gzip, zstd"], Encoding::Zstd),
+            (&["zstd;q=0.5, gzip;q=1"], Encoding::Gzip),
+            (&["zstd;q=0, gzip"], Encoding::Gzip),
+            (&["gzip;q=0.8", "ZSTD;q=0.9"], Encoding::Zstd),
+            (&["*"], Encoding::Gzip),
+            (&[], Encoding::Identity),
+            (&[""], Encoding::Identity),
+            (&["identity"], Encoding::Identity),
+            (&["deflate, br"], Encoding::Identity),
+            (&["gzip;q=0"], Encoding::Identity),
+            (&["gzip; q=0.0, identity"], Encoding::Identity),
+            (&["*;q=0"], Encoding::Identity),
+            (&["zstd;q=0"], Encoding::Identity),
         ] {
-            assert!(accepts_gzip(&headers(&[accepted])), "{accepted}");
+            assert_eq!(encoding(&headers(accepted)), expected, "{accepted:?}");
         }
-        for refused in [
-            "",
-            "identity",
-            "deflate, br",
-            "gzip;q=0",
-            "gzip; q=0.0, identity",
-            "*;q=0",
-        ] {
-            assert!(!accepts_gzip(&headers(&[refused])), "{refused}");
-        }
-        assert!(
-            accepts_gzip(&headers(&["br", "gzip"])),
-            "several header lines"
-        );
     }
 }

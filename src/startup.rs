@@ -213,7 +213,7 @@ async fn metrics(request: HttpRequest, state: web::Data<AppState>) -> HttpRespon
     let target = &state.target;
     let wait = wait_budget(request.headers(), target.refresh_timeout());
     let rendered = target.exposition(wait).await;
-    response::exposition(&rendered, response::accepts_gzip(request.headers()))
+    response::exposition(&rendered, response::encoding(request.headers()))
 }
 
 /// `GET /probe?target=<url>&module=<name>`: one allowed target, with the
@@ -243,7 +243,7 @@ async fn probe(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse
     };
     let wait = wait_budget(request.headers(), target.refresh_timeout());
     let rendered = target.exposition(wait).await;
-    response::exposition(&rendered, response::accepts_gzip(request.headers()))
+    response::exposition(&rendered, response::encoding(request.headers()))
 }
 
 fn scrape_timeout(headers: &HeaderMap) -> Option<Duration> {

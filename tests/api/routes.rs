@@ -90,36 +90,47 @@ async fn raw(
 }
 
 #[actix_web::test]
-async fn gzip_hits_are_the_cached_compressed_bytes() {
+async fn compressed_hits_are_the_cached_compressed_bytes() {
     let app = spawn_app_with(RECORDED, |s| s.cache_ttl_seconds = Some(3600.0)).await;
-    // What Prometheus sends.
-    let gzip = [
-        ("Accept-Encoding", "gzip"),
-        ("Accept", "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1"),
-    ];
-    let (headers, first) = raw(&app, "/metrics", &gzip).await;
-    assert_eq!(headers.get("content-encoding").unwrap(), "gzip");
-    assert_eq!(headers.get("vary").unwrap(), "accept-encoding");
-    assert!(headers
-        .get("content-type")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain; version=0.0.4"));
-    for _ in 0..20 {
-        assert_eq!(
-            raw(&app, "/metrics", &gzip).await.1,
-            first,
-            "the same bytes on every hit"
-        );
+    // What Prometheus sends: gzip; zstd too where its `zstd-scrape` feature is on.
+    let accept = (
+        "Accept",
+        "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1",
+    );
+    let mut texts = Vec::new();
+    for (accepted, coding) in [("gzip", "gzip"), ("zstd, gzip", "zstd")] {
+        let request = [("Accept-Encoding", accepted), accept];
+        let (headers, first) = raw(&app, "/metrics", &request).await;
+        assert_eq!(headers.get("content-encoding").unwrap(), coding);
+        assert_eq!(headers.get("vary").unwrap(), "accept-encoding");
+        assert!(headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"));
+        for _ in 0..20 {
+            assert_eq!(
+                raw(&app, "/metrics", &request).await.1,
+                first,
+                "the same {coding} bytes on every hit"
+            );
+        }
+        let mut text = String::new();
+        match coding {
+            "gzip" => flate2::read::GzDecoder::new(&first[..]).read_to_string(&mut text),
+            _ => zstd::stream::Decoder::new(&first[..])
+                .unwrap()
+                .read_to_string(&mut text),
+        }
+        .unwrap();
+        texts.push(text);
     }
     // Made once, by the one refresh: hits neither refresh nor compress again.
     assert_eq!(app.mock.count("/collections"), 1);
-    let mut text = String::new();
-    flate2::read::GzDecoder::new(&first[..])
-        .read_to_string(&mut text)
-        .unwrap();
-    assert_promtool_accepts(&text);
+    assert_eq!(texts[0], texts[1], "both encode the same text");
+    let text = &texts[0];
+    assert_promtool_accepts(text);
     for identity in [
         &[][..],
         &[("Accept-Encoding", "identity")],
