@@ -90,19 +90,21 @@ impl Drop for Exporter {
 
 /// Cache hits (a TTL of an hour), identity and gzip, side by side with nginx
 /// serving the same bytes from memory (gzip_static for the compressed ones),
-/// both loaded by wrk.
+/// both loaded by wrk; then zstd, which Debian's nginx does not serve.
 async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
     mock.synthesize(collections);
     let exporter = Exporter::start(&mock.url(), "3600", &[]).await;
     let url = format!("{}/metrics", exporter.url);
     let client = awc::Client::default();
-    let text = serving::fetch_raw(&client, &url, false).await.1;
-    let gzip = serving::fetch_raw(&client, &url, true).await.1;
+    let text = serving::fetch_raw(&client, &url, None).await.1;
+    let gzip = serving::fetch_raw(&client, &url, Some("gzip")).await.1;
     let Some(nginx) = serving::Nginx::start(&text, &gzip) else {
         println!("cache hits: nginx not installed (scripts/bench.sh installs it)");
         return;
     };
-    for (encoding, compressed, body) in [("identity", false, &text), ("gzip", true, &gzip)] {
+    for (encoding, accept_encoding, body) in
+        [("identity", None, &text), ("gzip", Some("gzip"), &gzip)]
+    {
         // Alternated, the median run of each kept: the machine's noise is as
         // large as the difference measured.
         let mut ours = Vec::new();
@@ -111,14 +113,14 @@ async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
             let (Some(our_run), Some(their_run)) = (
                 serving::wrk(
                     &url,
-                    compressed,
+                    accept_encoding,
                     CONNECTIONS,
                     LOAD_DURATION,
                     &[exporter.child.id()],
                 ),
                 serving::wrk(
                     &nginx.url,
-                    compressed,
+                    accept_encoding,
                     CONNECTIONS,
                     LOAD_DURATION,
                     &nginx.processes(),
@@ -157,6 +159,28 @@ async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
             ours.per_second / theirs.per_second,
         );
     }
+    let zstd = serving::fetch_raw(&client, &url, Some("zstd")).await.1;
+    let runs = (0..ALTERNATIONS)
+        .filter_map(|_| {
+            serving::wrk(
+                &url,
+                Some("zstd"),
+                CONNECTIONS,
+                LOAD_DURATION,
+                &[exporter.child.id()],
+            )
+        })
+        .collect();
+    let ours = serving::median(runs);
+    println!(
+        "cache hit {collections:>5} collections zstd     body {:>8} B  \
+         exporter {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  CPU {:>6.1} us/answer",
+        zstd.len(),
+        ours.per_second,
+        ours.p50.as_secs_f64() * 1e3,
+        ours.p99.as_secs_f64() * 1e3,
+        ours.cpu_per_answer.as_secs_f64() * 1e6,
+    );
 }
 
 /// Floods at 1,000 collections: pipelined requests nobody reads, thousands of
@@ -180,7 +204,7 @@ async fn floods(mock: &MockQdrant) {
     )
     .await;
     let client = awc::Client::default();
-    serving::fetch_raw(&client, &format!("{}/metrics", exporter.url), false).await;
+    serving::fetch_raw(&client, &format!("{}/metrics", exporter.url), None).await;
     let (before, _) = exporter.rss_mib();
     let port = exporter.port;
     type Flood = fn(u16) -> Vec<std::net::TcpStream>;
@@ -276,7 +300,7 @@ async fn refresh_cost(mock: &MockQdrant, collections: usize, before: bool) {
     let mut figures = Vec::new();
     for _ in 0..2 {
         mock.reset_requests();
-        serving::fetch_raw(&client, &url, false).await;
+        serving::fetch_raw(&client, &url, None).await;
         figures.push((mock.requests().len(), mock.bytes_sent()));
     }
     let which = if before { "before" } else { "now" };
@@ -342,12 +366,12 @@ async fn cold_refresh(
         .finish();
     // The first refresh also runs the collectors that have an interval.
     mock.reset_requests();
-    let first = serving::fetch_raw(&client, &url, false).await.0;
+    let first = serving::fetch_raw(&client, &url, None).await.0;
     let first_requests = mock.requests().len();
     let mut times = Vec::new();
     for _ in 0..5 {
         mock.reset_requests();
-        times.push(serving::fetch_raw(&client, &url, false).await.0);
+        times.push(serving::fetch_raw(&client, &url, None).await.0);
     }
     let requests_per_refresh = mock.requests().len();
     times.sort_unstable();

@@ -100,12 +100,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// One response's raw body (not decompressed), asking for gzip or not.
-pub async fn fetch_raw(client: &awc::Client, url: &str, gzip: bool) -> (Duration, bytes::Bytes) {
+/// One response's raw body (not decompressed), with the `Accept-Encoding` given.
+pub async fn fetch_raw(
+    client: &awc::Client,
+    url: &str,
+    accept_encoding: Option<&str>,
+) -> (Duration, bytes::Bytes) {
     let started = Instant::now();
     let mut request = client.get(url).no_decompress();
-    if gzip {
-        request = request.insert_header(("Accept-Encoding", "gzip"));
+    if let Some(codings) = accept_encoding {
+        request = request.insert_header(("Accept-Encoding", codings));
     }
     let mut response = request.send().await.expect("answer");
     let body = response
@@ -136,7 +140,7 @@ pub struct Load {
 /// installed.
 pub fn wrk(
     url: &str,
-    gzip: bool,
+    accept_encoding: Option<&str>,
     connections: usize,
     duration: Duration,
     server: &[u32],
@@ -149,8 +153,8 @@ pub fn wrk(
         .args(["--threads", "2", "--latency"])
         .arg(format!("--connections={connections}"))
         .arg(format!("--duration={}s", duration.as_secs()));
-    if gzip {
-        command.args(["--header", "Accept-Encoding: gzip"]);
+    if let Some(codings) = accept_encoding {
+        command.args(["--header", &format!("Accept-Encoding: {codings}")]);
     }
     let cpu_before = cpu_time(server);
     let output = command.arg(url).output().expect("wrk runs");
