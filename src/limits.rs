@@ -38,7 +38,7 @@ pub fn raise_open_file_limit() -> Option<u64> {
 
 /// Client connections the main listener holds at once, by default. Each costs
 /// memory while it is served: about 2 KB idle, 41 KB while an answer waits for
-/// a client that does not read it, 0.4 MB for one that pipelines requests
+/// a client that does not read it, 0.3 MB for one that pipelines requests
 /// without reading the answers (BENCHMARKS.md). 100 of the last keep the
 /// exporter under 64 MiB at 1,000 collections; a sidecar's scrapers need a
 /// handful, a `/probe` fleet a few per target scraped at the same moment.
@@ -71,7 +71,7 @@ pub fn connections_per_worker(
 /// actix decodes every request waiting in its read buffer (up to 128 KiB)
 /// before it applies its limit of 16 pipelined requests, at a few KB of
 /// memory each: 2,000 pipelined `GET /metrics` held 14 MB per connection with
-/// the default buffer, 0.8 MB with 4 KiB, 0.4 MB with the least. Our requests
+/// the default buffer, 0.9 MB with 4 KiB, 0.4 MB with the least. Our requests
 /// are bodiless GETs of a few hundred bytes: a client pipelining more waits on
 /// TCP instead.
 const RECEIVE_BUFFER: libc::c_int = 1;
@@ -80,7 +80,7 @@ const RECEIVE_BUFFER: libc::c_int = 1;
 /// reading, or is gone) before the kernel drops the connection: a scraper that
 /// gave up is long gone by then, and a client that never reads does not keep
 /// its connection, its slot and its write buffer for ever.
-pub const UNACKNOWLEDGED_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+const UNACKNOWLEDGED_ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Sets the receive buffer and the timeout above on the listener, so that
 /// every connection has them from its first byte (the kernel copies a
@@ -152,8 +152,8 @@ mod tests {
         let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (accepted, _) = listener.accept().unwrap();
         assert_eq!(
-            option(&accepted, libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT),
-            30_000
+            option(&accepted, libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT) as u128,
+            UNACKNOWLEDGED_ANSWER_TIMEOUT.as_millis()
         );
         let receive_buffer = option(&accepted, libc::SOL_SOCKET, libc::SO_RCVBUF);
         assert!(

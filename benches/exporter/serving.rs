@@ -67,9 +67,7 @@ impl Nginx {
         }
         None
     }
-}
 
-impl Nginx {
     /// The master process and its workers, which serve.
     pub fn processes(&self) -> Vec<u32> {
         let master = self.child.id();
