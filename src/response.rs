@@ -69,10 +69,14 @@ pub fn encoding(headers: &HeaderMap) -> Encoding {
 
 /// The exposition as a 200 response, in the encoding given.
 pub fn exposition(rendered: &Rendered, encoding: Encoding) -> HttpResponse {
+    // Static header values: a hit formats nothing.
     let mut response = HttpResponse::Ok();
     response
-        .content_type(TEXT_CONTENT_TYPE)
-        .insert_header(header::CacheControl(vec![header::CacheDirective::NoStore]))
+        .insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(TEXT_CONTENT_TYPE),
+        ))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((header::VARY, HeaderValue::from_static("accept-encoding")));
     let body = match encoding {
         Encoding::Identity => &rendered.text,

@@ -103,6 +103,7 @@ async fn compressed_hits_are_the_cached_compressed_bytes() {
         let (headers, first) = raw(&app, "/metrics", &request).await;
         assert_eq!(headers.get("content-encoding").unwrap(), coding);
         assert_eq!(headers.get("vary").unwrap(), "accept-encoding");
+        assert_eq!(headers.get("cache-control").unwrap(), "no-store");
         assert!(headers
             .get("content-type")
             .unwrap()
