@@ -1,23 +1,36 @@
 //! qdrant-exporter: a Prometheus exporter for the Qdrant vector database.
 //!
-//! Data flows one way: [`config`] → [`qdrant`] client → [`collectors`] →
-//! snapshot → rendered text, its gzip and zstd ([`metrics`], [`cache`]) → HTTP ([`startup`]).
+//! Data flows one way, and imports with it: [`config`] builds each module's
+//! settings; [`startup`] serves HTTP; `probe` and `target` hold the Qdrants
+//! reported on; `cache` and `exposition` the rendered answer; `refresh`
+//! runs the `collectors` over the `qdrant` client's answers; below them, the
+//! leaves (`metrics`, `files`, `redaction`, `locks`, [`endpoints`], [`limits`]).
 
 pub mod allocator;
 mod basic_auth;
-pub mod cache;
-pub mod collectors;
+mod cache;
+mod collectors;
 pub mod config;
 pub mod endpoints;
+mod exposition;
+mod files;
 pub mod kube;
 pub mod limits;
-pub mod metrics;
-pub mod probe;
-pub mod qdrant;
+mod locks;
+pub mod logging;
+mod metrics;
+mod probe;
+mod qdrant;
+mod redaction;
+mod refresh;
 mod request_log;
 mod response;
-pub mod server_tls;
+mod server_tls;
 pub mod startup;
-pub mod target;
-pub mod telemetry;
-pub mod web_config;
+mod target;
+
+pub use collectors::Collector;
+pub use refresh::REVISION;
+
+#[cfg(test)]
+mod test_support;

@@ -1,7 +1,7 @@
 //! What one client can take: file descriptors (every connection takes one;
 //! the common soft limit of 1,024 let a client holding a thousand connections
 //! starve the listener and the kubelet's probes, while the hard limit is
-//! usually far higher), and memory per connection.
+//! usually far higher), memory per connection, and the targets `/probe` keeps.
 
 /// Descriptors kept for everything but client connections: the listener,
 /// connections to Qdrant, the log, the allocator's and runtime's own.
@@ -45,6 +45,11 @@ pub fn raise_open_file_limit() -> Option<u64> {
 pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 /// The most `max_connections` may be (actix-web's own default, per worker).
 pub const MAX_CONNECTIONS: usize = 25_600;
+
+/// Targets `/probe` keeps with their caches and clients; past it, the least
+/// recently probed goes first, so that probes of ever new targets cannot
+/// grow memory.
+pub const MAX_PROBED_TARGETS: usize = 128;
 
 /// Connections each of `workers` accepts at most: `max_connections` shared
 /// among them, and together below the open file limit (a worker at its cap

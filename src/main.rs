@@ -1,8 +1,8 @@
 use std::process::ExitCode;
 
 use qdrant_exporter::config::{environment, Cli, Command, Config, KubeCommand};
+use qdrant_exporter::logging;
 use qdrant_exporter::startup::Application;
-use qdrant_exporter::telemetry;
 
 /// mimalloc in every build (see the allocator module).
 #[global_allocator]
@@ -52,8 +52,10 @@ async fn main() -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_CONFIG));
         }
     };
-    telemetry::init(&config.log);
-    let application = match Application::build(config.clone()) {
+    logging::init(&config.log);
+    let qdrant = config.server.target.qdrant.clone();
+    let listen = config.server.listen_address;
+    let application = match Application::build(config.server) {
         Ok(application) => application,
         Err(error) => {
             // One line, whatever RUST_BACKTRACE says: the address and the reason.
@@ -61,7 +63,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
-    if config.qdrant.tls_insecure_skip_verify {
+    if qdrant.tls.insecure_skip_verify {
         tracing::warn!(
             hint = "trust Qdrant's CA with QDRANT_CA_FILE (and QDRANT_TLS_SERVER_NAME) instead",
             "QDRANT_TLS_INSECURE_SKIP_VERIFY is on: Qdrant's certificate is not verified, so \
@@ -70,11 +72,11 @@ async fn main() -> anyhow::Result<ExitCode> {
     }
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
-        listen = %config.listen_address,
+        listen = %listen,
         port = application.port(),
         health_port = application.health_port(),
-        qdrant = %config.qdrant.url,
-        api_key = config.qdrant.api_key.is_some(),
+        qdrant = %qdrant.url,
+        api_key = qdrant.api_key.is_some(),
         "serving"
     );
     application.run_until_stopped().await?;

@@ -21,12 +21,37 @@ pub enum Kind {
     Counter,
 }
 
+/// What a family is: its name, type and help. Each family is declared once,
+/// as a constant beside the code that fills it, whatever its sources.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FamilySpec {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub help: &'static str,
+}
+
+impl FamilySpec {
+    pub const fn gauge(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            kind: Kind::Gauge,
+            help,
+        }
+    }
+
+    pub const fn counter(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            kind: Kind::Counter,
+            help,
+        }
+    }
+}
+
 /// One family: its header and its sample lines.
 #[derive(Debug, Clone)]
 pub struct Family {
-    name: String,
-    help: String,
-    kind: Kind,
+    spec: &'static FamilySpec,
     /// The sample lines, each ending in a newline.
     samples: String,
     /// Per sample: where its line ends in `samples`, and its `collection` label as written.
@@ -40,11 +65,9 @@ struct Line {
 }
 
 impl Family {
-    pub fn new(name: &str, help: &str, kind: Kind) -> Self {
+    pub fn new(spec: &'static FamilySpec) -> Self {
         Self {
-            name: name.to_owned(),
-            help: help.to_owned(),
-            kind,
+            spec,
             samples: String::new(),
             lines: Vec::new(),
         }
@@ -56,7 +79,7 @@ impl Family {
 
     pub fn push(&mut self, labels: &[(&str, &str)], value: f64) {
         let mut collection = None;
-        self.samples.push_str(&self.name);
+        self.samples.push_str(self.spec.name);
         if !labels.is_empty() {
             self.samples.push('{');
             for (index, (name, value)) in labels.iter().enumerate() {
@@ -117,14 +140,15 @@ impl Family {
         if self.is_empty() {
             return;
         }
-        let mut header = String::with_capacity(self.name.len() * 2 + self.help.len() + 32);
+        let spec = self.spec;
+        let mut header = String::with_capacity(spec.name.len() * 2 + spec.help.len() + 32);
         header.push_str("# HELP ");
-        header.push_str(&self.name);
+        header.push_str(spec.name);
         header.push(' ');
-        escape_help(&self.help, &mut header);
+        escape_help(spec.help, &mut header);
         header.push_str("\n# TYPE ");
-        header.push_str(&self.name);
-        header.push_str(match self.kind {
+        header.push_str(spec.name);
+        header.push_str(match spec.kind {
             Kind::Gauge => " gauge\n",
             Kind::Counter => " counter\n",
         });
@@ -139,9 +163,10 @@ pub struct GaugeFamily {
 }
 
 impl GaugeFamily {
-    pub fn new(name: &str, help: &str) -> Self {
+    pub fn new(spec: &'static FamilySpec) -> Self {
+        debug_assert_eq!(spec.kind, Kind::Gauge, "{}", spec.name);
         Self {
-            family: Family::new(name, help, Kind::Gauge),
+            family: Family::new(spec),
         }
     }
 
@@ -157,8 +182,8 @@ impl GaugeFamily {
     }
 
     /// A family with a single unlabelled sample.
-    pub fn single(name: &str, help: &str, value: f64) -> Family {
-        let mut family = Self::new(name, help);
+    pub fn single(spec: &'static FamilySpec, value: f64) -> Family {
+        let mut family = Self::new(spec);
         family.push(&[], value);
         family.family
     }
@@ -227,14 +252,18 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
+    static X: FamilySpec = FamilySpec::gauge("qdrant_x", "X.");
+
     #[test]
     fn families_are_written_in_the_text_format() {
-        let mut family = GaugeFamily::new("qdrant_x", "Help with \\ and\nnewline.");
+        static ESCAPED: FamilySpec = FamilySpec::gauge("qdrant_x", "Help with \\ and\nnewline.");
+        static EMPTY: FamilySpec = FamilySpec::gauge("qdrant_empty", "Nothing.");
+        let mut family = GaugeFamily::new(&ESCAPED);
         family.push(&[("collection", "a \"b\"\\\nc"), ("vector", "ü")], 2000.0);
         family.push(&[], 0.25);
         family.push(&[], f64::INFINITY);
         family.push(&[], f64::NAN);
-        let empty = GaugeFamily::new("qdrant_empty", "Nothing.").finish();
+        let empty = GaugeFamily::new(&EMPTY).finish();
         assert_eq!(
             text(&[family.finish(), empty]),
             "# HELP qdrant_x Help with \\\\ and\\nnewline.\n# TYPE qdrant_x gauge\n\
@@ -245,7 +274,7 @@ mod tests {
 
     #[test]
     fn samples_of_collections_no_longer_exported_are_left_out() {
-        let mut family = GaugeFamily::new("qdrant_x", "X.");
+        let mut family = GaugeFamily::new(&X);
         family.push(&[("collection", "gone")], 1.0);
         family.push(&[("collection", "kept"), ("shard_id", "0")], 2.0);
         family.push(&[], 3.0);

@@ -3,77 +3,41 @@
 //! URL; the exporter holds the credentials, per module. Only targets on the
 //! allowlist are reached (the blackbox exporter's lesson: otherwise anyone who
 //! can reach the exporter can make it send requests, and keys, anywhere).
-//!
-//! The probe configuration file:
-//!
-//! ```yaml
-//! allowed_targets:                       # URLs; a host may start with "*."
-//!   - https://*.cloud.qdrant.io:6333
-//!   - http://qdrant.team-b.svc:6333
-//! modules:                               # settings of the README, per module
-//!   default: {}
-//!   cloud:
-//!     qdrant_api_key_file: /etc/qdrant-exporter/keys/cloud
-//!     cluster_view: true
-//! ```
+//! The configuration reads the allowlist and the modules from the probe
+//! configuration file.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use serde::Deserialize;
 use url::Url;
 
-use crate::config::{Config, Settings};
-use crate::target::Target;
+use crate::limits::MAX_PROBED_TARGETS;
+use crate::locks::lock;
+use crate::target::{Target, TargetConfig};
 
 /// The module of a probe that names none.
 pub const DEFAULT_MODULE: &str = "default";
-/// Targets kept with their caches; the least recently probed goes first.
-pub const MAX_TARGETS: usize = 128;
 
-/// Settings that belong to the exporter, not to a target.
-const NOT_PER_MODULE: [&str; 11] = [
-    "listen_address",
-    "health_listen_address",
-    "max_connections",
-    "qdrant_url",
-    "web_config_file",
-    "probes_without_auth",
-    "readiness_requires_qdrant",
-    "cluster_wide_metrics_on_leader_only",
-    "log_level",
-    "log_format",
-    "probe_config_file",
-];
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct File {
-    allowed_targets: Vec<String>,
-    #[serde(default)]
-    modules: BTreeMap<String, serde_yaml::Value>,
-}
-
-/// The probe configuration, checked at start.
+/// The probe configuration, validated: what may be probed, and each module's
+/// settings for a target (its URL aside).
 #[derive(Debug, Clone)]
-pub struct ProbeConfig {
-    allowed: Vec<Allowed>,
-    modules: BTreeMap<String, Settings>,
+pub struct ProbeSettings {
+    pub allowed: Vec<AllowedTarget>,
+    pub modules: BTreeMap<String, TargetConfig>,
 }
 
 /// One allowlist entry: scheme, host (exact, or `*.` and a domain) and port.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Allowed {
+pub struct AllowedTarget {
     scheme: String,
     host: String,
     wildcard: bool,
     port: u16,
 }
 
-impl Allowed {
-    fn parse(entry: &str) -> Result<Self, String> {
+impl AllowedTarget {
+    pub fn parse(entry: &str) -> Result<Self, String> {
         let problem = |why: &str| format!("allowed_targets: {entry:?} {why}");
         let (scheme, rest) = entry
             .split_once("://")
@@ -125,58 +89,10 @@ impl Allowed {
     }
 }
 
-impl ProbeConfig {
-    /// Reads and checks the file; each module is tried as a full configuration.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let bytes = crate::config::read_small_file(path)?;
-        let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
-        let file: File = serde_yaml::from_str(&text)
-            .map_err(|e| crate::config::without_values(&e.to_string()))?;
-        if file.allowed_targets.is_empty() {
-            return Err("allowed_targets is empty: /probe could reach nothing".into());
-        }
-        let allowed = file
-            .allowed_targets
-            .iter()
-            .map(|entry| Allowed::parse(entry))
-            .collect::<Result<_, _>>()?;
-        let mut modules = BTreeMap::new();
-        for (name, value) in file.modules {
-            modules.insert(name.clone(), module(&name, value)?);
-        }
-        modules.entry(DEFAULT_MODULE.to_owned()).or_default();
-        Ok(Self { allowed, modules })
-    }
-}
-
-/// A module's settings: the README's, less those that belong to the exporter.
-fn module(name: &str, value: serde_yaml::Value) -> Result<Settings, String> {
-    let problem = |why: String| format!("modules.{name}: {why}");
-    let mut unknown = Vec::new();
-    let settings: Settings = serde_ignored::deserialize(value, |key| unknown.push(key.to_string()))
-        .map_err(|e| problem(crate::config::without_values(&e.to_string())))?;
-    if let Some(key) = unknown.first() {
-        return Err(problem(format!("unknown setting `{key}`")));
-    }
-    let set = serde_json::to_value(&settings).unwrap_or_default();
-    if let Some(key) = NOT_PER_MODULE.iter().find(|key| !set[**key].is_null()) {
-        return Err(problem(format!(
-            "{key} is a setting of the exporter, not of a target"
-        )));
-    }
-    // Tried once against an https placeholder, so that a wrong value stops the start.
-    Config::from_settings(Settings {
-        qdrant_url: Some("https://module.check.invalid".into()),
-        ..settings.clone()
-    })
-    .map_err(|e| problem(e.to_string()))?;
-    Ok(settings)
-}
-
 /// The targets probed so far, each with its own cache: concurrent probes of
 /// one target share one refresh.
 pub struct Probes {
-    config: ProbeConfig,
+    settings: ProbeSettings,
     targets: Mutex<Vec<Probed>>,
 }
 
@@ -188,9 +104,9 @@ struct Probed {
 }
 
 impl Probes {
-    pub fn new(config: ProbeConfig) -> Self {
+    pub fn new(settings: ProbeSettings) -> Self {
         Self {
-            config,
+            settings,
             targets: Mutex::new(Vec::new()),
         }
     }
@@ -199,8 +115,8 @@ impl Probes {
     /// that is not one, or one the allowlist does not admit. Nothing is sent
     /// anywhere before this said yes.
     pub fn target(&self, target: &str, module: &str) -> Result<Arc<Target>, String> {
-        let settings = self
-            .config
+        let module_config = self
+            .settings
             .modules
             .get(module)
             .ok_or_else(|| format!("no module {module:?} in the probe configuration"))?;
@@ -212,7 +128,7 @@ impl Probes {
             return Err("target must be scheme://host[:port] only".into());
         }
         if !self
-            .config
+            .settings
             .allowed
             .iter()
             .any(|allowed| allowed.admits(&url))
@@ -222,10 +138,7 @@ impl Probes {
                 url.origin().ascii_serialization()
             ));
         }
-        let mut targets = self
-            .targets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut targets = lock(&self.targets);
         if let Some(known) = targets
             .iter_mut()
             .find(|probed| probed.module == module && probed.url == url)
@@ -233,18 +146,11 @@ impl Probes {
             known.used = Instant::now();
             return Ok(known.target.clone());
         }
-        let config = Config::from_settings(Settings {
-            qdrant_url: Some(url.to_string()),
-            ..settings.clone()
-        })
-        .map_err(|e| format!("module {module:?} cannot probe this target: {e}"))?;
-        let target = Arc::new(Target::new(
-            config.qdrant,
-            config.collectors,
-            config.cache_ttl,
-            config.refresh_timeout,
-        ));
-        if targets.len() == MAX_TARGETS {
+        let config = module_config
+            .for_url(url.clone())
+            .map_err(|e| format!("module {module:?} cannot probe this target: {e}"))?;
+        let target = Arc::new(Target::new(config));
+        if targets.len() == MAX_PROBED_TARGETS {
             targets.sort_by_key(|probed| probed.used);
             targets.remove(0);
         }
@@ -263,7 +169,7 @@ mod tests {
     use super::*;
 
     fn admits(entry: &str, target: &str) -> bool {
-        Allowed::parse(entry)
+        AllowedTarget::parse(entry)
             .unwrap()
             .admits(&Url::parse(target).unwrap())
     }
@@ -298,7 +204,7 @@ mod tests {
             "https://a.*.b",
             "https://x/path",
         ] {
-            assert!(Allowed::parse(bad).is_err(), "{bad}");
+            assert!(AllowedTarget::parse(bad).is_err(), "{bad}");
         }
     }
 }

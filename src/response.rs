@@ -15,7 +15,7 @@ use actix_web::HttpResponse;
 use bytes::Bytes;
 use futures_util::stream;
 
-use crate::cache::Rendered;
+use crate::exposition::Rendered;
 use crate::metrics::TEXT_CONTENT_TYPE;
 
 /// Slice size, and the write buffer's: the response head and one slice fit in

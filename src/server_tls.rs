@@ -3,7 +3,6 @@
 //! handshake after the change; a pair that cannot be read, or does not go
 //! together, leaves the last good one in use, logged once.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -13,8 +12,37 @@ use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::PrivateKeyDer;
 
-use crate::config::pem_certificates;
-use crate::web_config::{ClientAuth, ServerTls, TlsVersion};
+use crate::files::{pem_certificates, read_small_file, FileStamp};
+use crate::locks::lock;
+
+/// TLS on the exporter's endpoint, as the web configuration file asks for it.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub client_auth: ClientAuth,
+    pub min_version: TlsVersion,
+    pub max_version: TlsVersion,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAuth {
+    None,
+    /// A certificate, if the client sends one, must be signed by the CA.
+    VerifyIfGiven {
+        ca_file: PathBuf,
+    },
+    /// Every client must present a certificate signed by the CA.
+    Require {
+        ca_file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TlsVersion {
+    Tls12,
+    Tls13,
+}
 
 /// The server configuration; `Err` says what is wrong with the files.
 pub fn server_config(tls: &ServerTls) -> Result<rustls::ServerConfig, String> {
@@ -73,7 +101,7 @@ fn certified_key(
     provider: &CryptoProvider,
 ) -> Result<CertifiedKey, String> {
     let chain = pem_certificates(cert_file)?;
-    let pem = crate::config::read_small_file(key_file)?;
+    let pem = read_small_file(key_file)?;
     let key = PrivateKeyDer::from_pem_slice(&pem)
         .map_err(|_| format!("{}: holds no PEM private key", key_file.display()))?;
     CertifiedKey::from_der(chain, key, provider).map_err(|e| {
@@ -85,19 +113,11 @@ fn certified_key(
     })
 }
 
-/// What a file looked like when it was read: a renewal changes the inode
-/// (a Secret's symlink swap), the time or the length.
-type Stamp = Option<(u64, u64, i64, i64, u64)>;
+/// The stamps of the certificate and key files, `None` where one cannot be read.
+type Stamps = (Option<FileStamp>, Option<FileStamp>);
 
-fn stamp(path: &Path) -> Stamp {
-    let metadata = std::fs::metadata(path).ok()?;
-    Some((
-        metadata.dev(),
-        metadata.ino(),
-        metadata.mtime(),
-        metadata.mtime_nsec(),
-        metadata.len(),
-    ))
+fn stamps(cert_file: &Path, key_file: &Path) -> Stamps {
+    (FileStamp::of(cert_file), FileStamp::of(key_file))
 }
 
 struct ReloadingCertificate {
@@ -119,9 +139,9 @@ impl std::fmt::Debug for ReloadingCertificate {
 
 struct Loaded {
     key: Arc<CertifiedKey>,
-    stamps: (Stamp, Stamp),
+    stamps: Stamps,
     /// Files that could not be used: not read again until they change again.
-    failed: Option<(Stamp, Stamp)>,
+    failed: Option<Stamps>,
     /// Why, once logged.
     problem: Option<String>,
 }
@@ -132,7 +152,7 @@ impl ReloadingCertificate {
         key_file: &Path,
         provider: Arc<CryptoProvider>,
     ) -> Result<Self, String> {
-        let stamps = (stamp(cert_file), stamp(key_file));
+        let stamps = stamps(cert_file, key_file);
         let key = certified_key(cert_file, key_file, &provider)?;
         Ok(Self {
             cert_file: cert_file.to_owned(),
@@ -150,11 +170,8 @@ impl ReloadingCertificate {
 
 impl ResolvesServerCert for ReloadingCertificate {
     fn resolve(&self, _client_hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let mut current = self
-            .current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let stamps = (stamp(&self.cert_file), stamp(&self.key_file));
+        let mut current = lock(&self.current);
+        let stamps = stamps(&self.cert_file, &self.key_file);
         if stamps != current.stamps && Some(stamps) != current.failed {
             match certified_key(&self.cert_file, &self.key_file, &self.provider) {
                 Ok(key) => {

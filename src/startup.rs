@@ -1,20 +1,60 @@
-//! The HTTP server: routes and shared state.
+//! The HTTP server: its settings, routes and shared state.
 
-use std::collections::HashMap;
-use std::net::TcpListener;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::http::header::HeaderMap;
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, HttpServer, Route};
 
 use crate::basic_auth::{self, BasicAuth};
-use crate::collectors;
-use crate::config::Config;
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
-use crate::probe::{Probes, DEFAULT_MODULE};
-use crate::target::Target;
+use crate::probe::{ProbeSettings, Probes, DEFAULT_MODULE};
+use crate::refresh::REVISION;
+use crate::target::{Target, TargetConfig};
 use crate::{limits, request_log, response};
+
+/// The server's settings, validated.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen_address: SocketAddr,
+    /// Where the probes alone are served, when set.
+    pub health_listen_address: Option<SocketAddr>,
+    /// Most client connections the main listener holds at once.
+    pub max_connections: usize,
+    pub web: WebServing,
+    /// Make `/readyz` depend on Qdrant.
+    pub readiness_requires_qdrant: bool,
+    /// The Qdrant `/metrics` reports on.
+    pub target: TargetConfig,
+    /// Multi-target scraping on `/probe`, when configured.
+    pub probes: Option<ProbeSettings>,
+}
+
+/// The exporter's own endpoint: who may read it, over what.
+#[derive(Clone, Default)]
+pub struct WebServing {
+    /// TLS, built from the web configuration file (its certificate re-read when renewed).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// User name → bcrypt hash; empty: no basic auth.
+    pub users: BTreeMap<String, String>,
+    /// Paths served without basic auth.
+    pub open_paths: Vec<String>,
+}
+
+/// Shows the users, never their password hashes.
+impl std::fmt::Debug for WebServing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebServing")
+            .field("tls", &self.tls.is_some())
+            .field("headers", &self.headers)
+            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .field("open_paths", &self.open_paths)
+            .finish()
+    }
+}
 
 /// Prometheus sends its scrape timeout in this header.
 const SCRAPE_TIMEOUT_HEADER: &str = "X-Prometheus-Scrape-Timeout-Seconds";
@@ -55,7 +95,7 @@ pub struct Application {
 
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server.
-    pub fn build(config: Config) -> std::io::Result<Application> {
+    pub fn build(config: ServerConfig) -> std::io::Result<Application> {
         let open_file_limit = limits::raise_open_file_limit();
         let listener = TcpListener::bind(config.listen_address).map_err(|error| {
             std::io::Error::new(
@@ -121,16 +161,11 @@ fn get_or_head() -> Route {
 fn run(
     listener: TcpListener,
     health_listener: Option<TcpListener>,
-    config: Config,
+    config: ServerConfig,
     open_file_limit: Option<u64>,
 ) -> std::io::Result<(actix_web::dev::Server, Option<actix_web::dev::Server>)> {
     let state = web::Data::new(AppState {
-        target: Arc::new(Target::new(
-            config.qdrant.clone(),
-            config.collectors.clone(),
-            config.cache_ttl,
-            config.refresh_timeout,
-        )),
+        target: Arc::new(Target::new(config.target.clone())),
         readiness_requires_qdrant: config.readiness_requires_qdrant,
         probes: config.probes.clone().map(Probes::new),
     });
@@ -287,7 +322,7 @@ async fn readyz(request: HttpRequest, state: web::Data<AppState>) -> HttpRespons
 
 async fn landing() -> HttpResponse {
     let version = env!("CARGO_PKG_VERSION");
-    let revision = collectors::REVISION;
+    let revision = REVISION;
     let page = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Qdrant Exporter</title></head>\n\
          <body>\n<h1>Qdrant Exporter</h1>\n<p>Version {version} (revision {revision})</p>\n<ul>\n\

@@ -12,16 +12,40 @@ use std::time::{Duration, Instant};
 
 use actix_web::web;
 
-use crate::cache::{Cache, Lookup, Rendered};
-use crate::collectors::{self, RefreshState};
-use crate::config::{CollectorConfig, QdrantConfig};
-use crate::qdrant::{KeySource, QdrantClient, RequestCounter};
+use crate::cache::{Cache, Lookup};
+use crate::collectors::CollectorConfig;
+use crate::exposition::Rendered;
+use crate::limits::MAX_PROBED_TARGETS;
+use crate::qdrant::{KeySource, QdrantClient, QdrantConfig, RequestCounter};
+use crate::refresh::{self, RefreshState};
+
+/// A target's settings, validated.
+#[derive(Debug, Clone)]
+pub struct TargetConfig {
+    pub qdrant: QdrantConfig,
+    pub collectors: CollectorConfig,
+    /// How long a refresh is served.
+    pub cache_ttl: Duration,
+    /// Upper bound of one whole refresh.
+    pub refresh_timeout: Duration,
+}
+
+impl TargetConfig {
+    /// These settings for the Qdrant at `url` (a probed target); `Err` says
+    /// why they cannot reach it.
+    pub fn for_url(&self, url: url::Url) -> Result<TargetConfig, &'static str> {
+        Ok(TargetConfig {
+            qdrant: self.qdrant.for_url(url)?,
+            ..self.clone()
+        })
+    }
+}
 
 /// Tells targets apart for the clients the workers keep of them.
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// Clients a worker keeps: the configured target's and the probed ones'.
-const CLIENTS_PER_WORKER: usize = crate::probe::MAX_TARGETS + 1;
+const CLIENTS_PER_WORKER: usize = MAX_PROBED_TARGETS + 1;
 
 thread_local! {
     /// This worker's clients, by target (awc clients are not Send).
@@ -30,29 +54,23 @@ thread_local! {
 
 pub struct Target {
     id: u64,
-    qdrant: QdrantConfig,
-    collectors: CollectorConfig,
-    refresh_timeout: Duration,
-    cache: Arc<Cache>,
+    config: TargetConfig,
+    cache: Arc<Cache<Rendered>>,
     refresh: RefreshState,
     key: KeySource,
     requests: RequestCounter,
 }
 
 impl Target {
-    pub fn new(
-        qdrant: QdrantConfig,
-        collectors: CollectorConfig,
-        cache_ttl: Duration,
-        refresh_timeout: Duration,
-    ) -> Self {
+    pub fn new(config: TargetConfig) -> Self {
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            key: KeySource::new(&qdrant),
-            qdrant,
-            collectors,
-            refresh_timeout,
-            cache: Arc::new(Cache::new(cache_ttl)),
+            key: KeySource::new(
+                config.qdrant.api_key.as_ref(),
+                config.qdrant.api_key_file.as_deref(),
+            ),
+            cache: Arc::new(Cache::new(config.cache_ttl)),
+            config,
             refresh: RefreshState::default(),
             requests: RequestCounter::new(),
         }
@@ -70,7 +88,7 @@ impl Target {
                 .entry(self.id)
                 .or_insert_with(|| {
                     Rc::new(QdrantClient::new(
-                        &self.qdrant,
+                        &self.config.qdrant,
                         self.key.clone(),
                         self.requests.clone(),
                     ))
@@ -80,7 +98,7 @@ impl Target {
     }
 
     pub fn refresh_timeout(&self) -> Duration {
-        self.refresh_timeout
+        self.config.refresh_timeout
     }
 
     /// The exposition to serve: the cached one while young enough; else the
@@ -98,21 +116,23 @@ impl Target {
             let (target, client) = (self.clone(), self.worker_client());
             // On this worker's runtime: the awc client is not Send.
             actix_web::rt::spawn(async move {
-                let deadline = Instant::now() + target.refresh_timeout;
-                let snapshot =
-                    collectors::refresh(&client, &target.refresh, &target.collectors, deadline)
-                        .await;
-                let rendered =
-                    web::block(move || Rendered::from_snapshot(snapshot, Instant::now())).await;
-                if let Ok(rendered) = rendered {
+                let deadline = Instant::now() + target.config.refresh_timeout;
+                let snapshot = refresh::refresh(
+                    &client,
+                    &target.refresh,
+                    &target.config.collectors,
+                    deadline,
+                )
+                .await;
+                if let Ok(rendered) = web::block(move || Rendered::of(snapshot)).await {
                     ticket.finish(rendered);
                 }
             });
         }
         match self.cache.wait(finished, wait).await {
             Some(rendered) => rendered,
-            None => Arc::new(Rendered::nothing_yet(&collectors::before_first_refresh(
-                &self.collectors,
+            None => Arc::new(Rendered::nothing_yet(&refresh::before_first_refresh(
+                &self.config.collectors,
             ))),
         }
     }

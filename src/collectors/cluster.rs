@@ -1,37 +1,78 @@
 //! The `cluster` collector: `GET /cluster` (fetched with the listing, since the
 //! leader-only setting needs it too) and, in cluster mode, `GET /cluster/telemetry`
 //! for the one direct signal of an unreachable peer. All figures are this node's.
+//! In the cluster view, each peer's raft state as it reports it, from
+//! `GET /cluster/telemetry`, labelled with the peer it describes.
 
-use std::time::SystemTime;
-
-use crate::metrics::Family;
-use chrono::DateTime;
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
-use super::{Context, Failure, Output};
-use crate::metrics::{bool_value, GaugeFamily};
-use crate::qdrant::models::{ClusterInfo, EnabledCluster};
+use super::context::Context;
+use super::failure::Failure;
+use super::output::Output;
+use super::timestamps::seconds_since;
+use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
+use crate::qdrant::models::{ClusterInfo, ClusterTelemetry, EnabledCluster, PeerDetails};
 use crate::qdrant::QdrantError;
 
-pub const ROLES: [&str; 4] = ["Leader", "Follower", "Candidate", "PreCandidate"];
-pub const CONSENSUS_STATES: [&str; 3] = ["working", "stopped", "stopped_with_err"];
+const ROLES: [&str; 4] = ["Leader", "Follower", "Candidate", "PreCandidate"];
+const CONSENSUS_STATES: [&str; 3] = ["working", "stopped", "stopped_with_err"];
 
-/// Whether this node is the raft leader; a single node counts as its own leader.
-pub fn is_leader(cluster: &ClusterInfo) -> bool {
-    match cluster {
-        ClusterInfo::Enabled(cluster) => leads(cluster),
-        ClusterInfo::Disabled | ClusterInfo::Unknown => true,
-    }
-}
-
-fn leads(cluster: &EnabledCluster) -> bool {
-    cluster.raft_info.leader == Some(cluster.peer_id)
-}
+static ENABLED: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_enabled",
+    "1 when Qdrant runs in distributed (cluster) mode.",
+);
+static PEER_INFO: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_peer_info",
+    "This node's raft peer id. Always 1.",
+);
+static PEERS: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_peers",
+    "Peers in the cluster, as this node knows them.",
+);
+static TERM: FamilySpec = FamilySpec::gauge("qdrant_cluster_term", "Raft term the peer reports.");
+static COMMIT: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_commit",
+    "Index of the last raft operation the peer committed.",
+);
+static PENDING_OPERATIONS: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_pending_operations",
+    "Raft operations waiting to be applied on the peer.",
+);
+static LEADER: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_leader",
+    "1 when the peer is the raft leader.",
+);
+static LEADER_KNOWN: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_leader_known",
+    "1 when a raft leader is known; 0 during an election.",
+);
+static VOTER: FamilySpec =
+    FamilySpec::gauge("qdrant_cluster_voter", "1 when the peer is a raft voter.");
+static ROLE: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_role",
+    "The peer's raft role as a state set (Leader, Follower, Candidate, PreCandidate).",
+);
+static CONSENSUS_THREAD: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_consensus_thread_status",
+    "State of the peer's consensus thread as a state set (working, stopped, stopped_with_err).",
+);
+static LAST_UPDATE_AGE: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_consensus_last_update_age_seconds",
+    "Seconds since the consensus thread last reported progress, at refresh time.",
+);
+static SEND_FAILURES: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_message_send_failures",
+    "Raft messages this node failed to send to the peer (reported by the sending node only: the leader or a candidate).",
+);
+static PEER_RESPONSIVE: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_peer_responsive",
+    "1 when the node that answered GET /cluster/telemetry (Qdrant 1.17+) reaches the peer, 0 when it cannot.",
+);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     if let Some(view) = ctx.cluster_view {
-        return futures_util::future::ready(super::cluster_view::cluster(view)).boxed_local();
+        return futures_util::future::ready(cluster_view(view)).boxed_local();
     }
     cluster(ctx).boxed_local()
 }
@@ -41,22 +82,15 @@ async fn cluster(ctx: &Context<'_>) -> Output {
         Ok(cluster) => cluster,
         Err(error) => {
             let message = format!("cannot read cluster status: {error}");
-            return Output {
-                failure: Some(Failure::from_error(error, message)),
-                ..Output::default()
-            };
+            return Output::failed(Failure::from_error(error, message));
         }
     };
     let enabled = GaugeFamily::single(
-        "qdrant_cluster_enabled",
-        "1 when Qdrant runs in distributed (cluster) mode.",
+        &ENABLED,
         bool_value(matches!(cluster, ClusterInfo::Enabled(_))),
     );
     let ClusterInfo::Enabled(cluster) = cluster else {
-        return Output {
-            families: vec![enabled],
-            ..Output::default()
-        };
+        return Output::families(vec![enabled]);
     };
     let mut families = vec![enabled];
     families.extend(raft_families(cluster));
@@ -64,16 +98,7 @@ async fn cluster(ctx: &Context<'_>) -> Output {
     // Unreachable peers: /cluster/telemetry exists from Qdrant 1.17 on; older ones answer 404.
     let mut failure = None;
     match ctx.client.cluster_telemetry().await {
-        Ok(telemetry) => {
-            let mut responsive = GaugeFamily::new(
-                "qdrant_cluster_peer_responsive",
-                "1 when this node can reach the peer, 0 when it cannot (from /cluster/telemetry, Qdrant 1.17+).",
-            );
-            for (peer_id, peer) in &telemetry.cluster.peers {
-                responsive.push(&[("peer_id", peer_id)], bool_value(peer.responsive));
-            }
-            families.push(responsive.finish());
-        }
+        Ok(telemetry) => families.push(responsive(&telemetry)),
         Err(QdrantError::NotFound) => {}
         Err(error) => {
             let message = format!("cannot read cluster telemetry: {error}");
@@ -87,38 +112,47 @@ async fn cluster(ctx: &Context<'_>) -> Output {
     }
 }
 
+fn responsive(telemetry: &ClusterTelemetry) -> Family {
+    let mut responsive = GaugeFamily::new(&PEER_RESPONSIVE);
+    for (peer_id, peer) in &telemetry.cluster.peers {
+        responsive.push(&[("peer_id", peer_id)], bool_value(peer.responsive));
+    }
+    responsive.finish()
+}
+
+/// A state set: 1 for the member `current` is, 0 for the others.
+fn push_state_set(
+    family: &mut GaugeFamily,
+    labels: &[(&str, &str)],
+    label: &str,
+    members: &[&str],
+    current: Option<&str>,
+) {
+    for member in members {
+        let mut labels = labels.to_vec();
+        labels.push((label, member));
+        family.push(&labels, bool_value(current == Some(*member)));
+    }
+}
+
 fn raft_families(cluster: &EnabledCluster) -> Vec<Family> {
     let raft = &cluster.raft_info;
     let peer_id = cluster.peer_id.to_string();
-    let mut this_peer = GaugeFamily::new(
-        "qdrant_cluster_peer_info",
-        "This node's raft peer id. Always 1.",
-    );
+    let mut this_peer = GaugeFamily::new(&PEER_INFO);
     this_peer.push(&[("peer_id", &peer_id)], 1.0);
 
-    let mut role = GaugeFamily::new(
-        "qdrant_cluster_role",
-        "This node's raft role as a state set (Leader, Follower, Candidate, PreCandidate).",
-    );
-    for member in ROLES {
-        role.push(
-            &[("role", member)],
-            bool_value(raft.role.as_deref() == Some(member)),
-        );
-    }
+    let mut role = GaugeFamily::new(&ROLE);
+    push_state_set(&mut role, &[], "role", &ROLES, raft.role.as_deref());
     let thread = cluster.consensus_thread_status.as_ref();
-    let mut consensus = GaugeFamily::new(
-        "qdrant_cluster_consensus_thread_status",
-        "State of this node's consensus thread as a state set (working, stopped, stopped_with_err).",
+    let mut consensus = GaugeFamily::new(&CONSENSUS_THREAD);
+    push_state_set(
+        &mut consensus,
+        &[],
+        "status",
+        &CONSENSUS_STATES,
+        thread.map(|t| t.consensus_thread_status.as_str()),
     );
-    for member in CONSENSUS_STATES {
-        let current = thread.is_some_and(|t| t.consensus_thread_status == member);
-        consensus.push(&[("status", member)], bool_value(current));
-    }
-    let mut last_update_age = GaugeFamily::new(
-        "qdrant_cluster_consensus_last_update_age_seconds",
-        "Seconds since the consensus thread last reported progress, at refresh time.",
-    );
+    let mut last_update_age = GaugeFamily::new(&LAST_UPDATE_AGE);
     if let Some(age) = thread
         .and_then(|t| t.last_update.as_deref())
         .and_then(seconds_since)
@@ -126,10 +160,7 @@ fn raft_families(cluster: &EnabledCluster) -> Vec<Family> {
         last_update_age.push(&[], age);
     }
     // Keyed by p2p URI; resolved to a peer id through the peer list where possible.
-    let mut send_failures = GaugeFamily::new(
-        "qdrant_cluster_message_send_failures",
-        "Raft messages this node failed to send to the peer (reported by the sending node only: the leader or a candidate).",
-    );
+    let mut send_failures = GaugeFamily::new(&SEND_FAILURES);
     for (uri, failures) in &cluster.message_send_failures {
         let peer = cluster
             .peers
@@ -145,41 +176,13 @@ fn raft_families(cluster: &EnabledCluster) -> Vec<Family> {
 
     vec![
         this_peer.finish(),
-        GaugeFamily::single(
-            "qdrant_cluster_peers",
-            "Peers in the cluster, as this node knows them.",
-            cluster.peers.len() as f64,
-        ),
-        GaugeFamily::single(
-            "qdrant_cluster_term",
-            "Raft term seen by this node.",
-            raft.term as f64,
-        ),
-        GaugeFamily::single(
-            "qdrant_cluster_commit",
-            "Index of the last raft operation this node committed.",
-            raft.commit as f64,
-        ),
-        GaugeFamily::single(
-            "qdrant_cluster_pending_operations",
-            "Raft operations waiting to be applied on this node.",
-            raft.pending_operations as f64,
-        ),
-        GaugeFamily::single(
-            "qdrant_cluster_leader",
-            "1 when this node is the raft leader.",
-            bool_value(leads(cluster)),
-        ),
-        GaugeFamily::single(
-            "qdrant_cluster_leader_known",
-            "1 when this node knows a raft leader; 0 during an election.",
-            bool_value(leader_known),
-        ),
-        GaugeFamily::single(
-            "qdrant_cluster_voter",
-            "1 when this node is a raft voter.",
-            bool_value(raft.is_voter.unwrap_or(false)),
-        ),
+        GaugeFamily::single(&PEERS, cluster.peers.len() as f64),
+        GaugeFamily::single(&TERM, raft.term as f64),
+        GaugeFamily::single(&COMMIT, raft.commit as f64),
+        GaugeFamily::single(&PENDING_OPERATIONS, raft.pending_operations as f64),
+        GaugeFamily::single(&LEADER, bool_value(cluster.is_leader())),
+        GaugeFamily::single(&LEADER_KNOWN, bool_value(leader_known)),
+        GaugeFamily::single(&VOTER, bool_value(raft.is_voter.unwrap_or(false))),
         role.finish(),
         consensus.finish(),
         last_update_age.finish(),
@@ -187,11 +190,59 @@ fn raft_families(cluster: &EnabledCluster) -> Vec<Family> {
     ]
 }
 
-fn seconds_since(rfc3339: &str) -> Option<f64> {
-    let then = DateTime::parse_from_rfc3339(rfc3339).ok()?;
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .ok()?;
-    let then_seconds = then.timestamp() as f64 + f64::from(then.timestamp_subsec_nanos()) / 1e9;
-    Some((now.as_secs_f64() - then_seconds).max(0.0))
+/// The cluster view: each peer's raft state as it reports it, and whether
+/// the answering node reaches it.
+fn cluster_view(view: Result<&ClusterTelemetry, &QdrantError>) -> Output {
+    let view = match view {
+        Ok(view) => view,
+        Err(error) => return Output::failed(Failure::cluster_view(error)),
+    };
+    let peers = &view.cluster.peers;
+    let per_peer = |spec: &'static FamilySpec, value: &dyn Fn(&PeerDetails) -> Option<f64>| {
+        let mut family = GaugeFamily::new(spec);
+        for (peer_id, peer) in peers {
+            if let Some(value) = peer.details.as_ref().and_then(value) {
+                family.push(&[("peer_id", peer_id)], value);
+            }
+        }
+        family.finish()
+    };
+    let mut role = GaugeFamily::new(&ROLE);
+    let mut consensus = GaugeFamily::new(&CONSENSUS_THREAD);
+    let mut leader_known = false;
+    for (peer_id, peer) in peers {
+        let Some(details) = &peer.details else {
+            continue;
+        };
+        leader_known |= details.role.as_deref() == Some("Leader");
+        let labels = [("peer_id", peer_id.as_str())];
+        push_state_set(&mut role, &labels, "role", &ROLES, details.role.as_deref());
+        push_state_set(
+            &mut consensus,
+            &labels,
+            "status",
+            &CONSENSUS_STATES,
+            details
+                .consensus_thread_status
+                .as_ref()
+                .map(|t| t.consensus_thread_status.as_str()),
+        );
+    }
+    Output::families(vec![
+        GaugeFamily::single(&ENABLED, 1.0),
+        GaugeFamily::single(&PEERS, peers.len() as f64),
+        GaugeFamily::single(&LEADER_KNOWN, bool_value(leader_known)),
+        per_peer(&TERM, &|d| d.term.map(|v| v as f64)),
+        per_peer(&COMMIT, &|d| d.commit.map(|v| v as f64)),
+        per_peer(&PENDING_OPERATIONS, &|d| {
+            d.num_pending_operations.map(|v| v as f64)
+        }),
+        per_peer(&LEADER, &|d| {
+            Some(bool_value(d.role.as_deref() == Some("Leader")))
+        }),
+        per_peer(&VOTER, &|d| d.is_voter.map(bool_value)),
+        responsive(view),
+        role.finish(),
+        consensus.finish(),
+    ])
 }

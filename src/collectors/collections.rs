@@ -1,42 +1,113 @@
 //! The `collections` collector: each collection's configuration, and the
-//! health of this node's replica of each shard (status, optimizer, vectors,
-//! update queue), from the shared telemetry.
+//! health of each replica of its shards (status, optimizer, vectors, update
+//! queue).
 //!
-//! Per node: cluster-wide figures (a collection's worst status, say) are
-//! derived in PromQL by the recording rules. Where telemetry cannot serve (an
-//! older Qdrant), it falls back to `GET /collections/{name}` per collection,
-//! whose figures are cluster-wide and keep their `qdrant_collection_*` names.
+//! From the shared telemetry, per node: the replicas this node holds.
+//! Cluster-wide figures (a collection's worst status, say) are derived in
+//! PromQL by the recording rules. Where telemetry cannot serve (an older
+//! Qdrant), it falls back to `GET /collections/{name}` per collection, whose
+//! figures are cluster-wide and keep their `qdrant_collection_*` names. In
+//! the cluster view, every replica of the cluster, from `GET /cluster/telemetry`.
 
 use std::collections::BTreeMap;
 
-use crate::metrics::Family;
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
+use super::context::{Context, Selected};
+use super::failure::Failure;
 use super::fan_out::fan_out;
-use super::{cluster_view, Collector, Context, Output, Selected};
-use crate::metrics::{bool_value, GaugeFamily};
+use super::output::Output;
+use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{
-    CollectionConfig, CollectionInfo, CollectionStatus, OptimizerStatus, VectorsConfig,
+    ClusterTelemetry, CollectionConfig, CollectionInfo, CollectionStatus, OptimizerStatus,
+    VectorsConfig,
 };
+use crate::qdrant::QdrantError;
 
 /// Label value for the vector of a collection created with one unnamed vector.
-pub const UNNAMED_VECTOR: &str = "default";
+const UNNAMED_VECTOR: &str = "default";
+
+static SHARD_STATUS: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_status",
+    "Status of the replica of the shard on the peer, as a state set (green, yellow, grey, red); \
+     all 0 for a status this exporter does not know. Per node: each exporter reports its node's replicas.",
+);
+static SHARD_OPTIMIZER_OK: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_optimizer_ok",
+    "1 when the optimizers of the replica of the shard on the peer report ok, 0 on an error. Per node.",
+);
+static SHARD_VECTORS: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_vectors",
+    "Vectors in the replica of the shard on the peer, by vector name; \
+     vector=\"default\" is the unnamed vector. Per node.",
+);
+static SHARD_UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_update_queue_length",
+    "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.16 and later). Per node.",
+);
+
+// Where telemetry cannot serve: the cluster-wide figures of collection info.
+static POINTS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_points",
+    "Approximate number of points in the collection. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+);
+static INDEXED_VECTORS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_indexed_vectors",
+    "Approximate number of vectors in the collection's vector indexes. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+);
+static SEGMENTS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_segments",
+    "Number of segments of the collection. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+);
+static STATUS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_status",
+    "Collection status as a state set: 1 for the current status (green, yellow, grey, red); \
+     all 0 if Qdrant reported a status unknown to this exporter. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+);
+static OPTIMIZER_OK: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimizer_ok",
+    "1 when the collection's optimizers report ok, 0 when they report an error. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+);
+static UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_update_queue_length",
+    "Updates waiting in the collection's update queue (Qdrant 1.16 and later). Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+);
+
+static SHARD_NUMBER: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_shard_number",
+    "Configured number of shards of the collection (config.params.shard_number).",
+);
+static REPLICATION_FACTOR: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_replication_factor",
+    "Configured number of replicas of each shard (config.params.replication_factor).",
+);
+static WRITE_CONSISTENCY: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_write_consistency_factor",
+    "Configured number of replicas that must apply a write (config.params.write_consistency_factor).",
+);
+static VECTOR_DIMENSIONS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_vector_dimensions",
+    "Dimensions of each dense vector of the collection; vector=\"default\" is the unnamed vector.",
+);
+static VECTOR_INFO: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_vector_info",
+    "Configuration of each dense vector of the collection: distance function and whether it is stored on disk. Always 1.",
+);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     if let Some(view) = ctx.cluster_view {
-        return futures_util::future::ready(cluster_view::collections(ctx, view)).boxed_local();
+        return futures_util::future::ready(cluster_view(ctx, view)).boxed_local();
     }
     ctx.telemetry_or_per_collection(
-        Collector::Collections,
         |selected| from_telemetry(selected, ctx.emits_cluster_wide),
         || per_collection(ctx),
     )
     .boxed_local()
 }
 
-/// Shard status as a state set, as Qdrant reports it for each local shard.
-pub fn push_status(family: &mut GaugeFamily, labels: &[(&str, &str)], status: CollectionStatus) {
+/// Shard status as a state set, as Qdrant reports it for each replica.
+fn push_status(family: &mut GaugeFamily, labels: &[(&str, &str)], status: CollectionStatus) {
     for (known, label) in CollectionStatus::KNOWN {
         let mut labels = labels.to_vec();
         labels.push(("status", label));
@@ -45,7 +116,7 @@ pub fn push_status(family: &mut GaugeFamily, labels: &[(&str, &str)], status: Co
 }
 
 /// A replica's vectors by name; the unnamed vector is [`UNNAMED_VECTOR`].
-pub fn push_vectors(
+fn push_vectors(
     family: &mut GaugeFamily,
     labels: &[(&str, &str)],
     by_name: Option<&BTreeMap<String, u64>>,
@@ -72,7 +143,7 @@ fn push_optimizer_ok(family: &mut GaugeFamily, labels: &[(&str, &str)], status: 
 }
 
 /// Per-node families from telemetry, or what telemetry lacks for them.
-pub fn from_telemetry(
+fn from_telemetry(
     selected: &Selected,
     emits_cluster_wide: bool,
 ) -> Result<Vec<Family>, &'static str> {
@@ -80,26 +151,10 @@ pub fn from_telemetry(
         .own_peer_id()
         .ok_or("telemetry does not say this node's peer id")?
         .to_string();
-    let mut status = GaugeFamily::new(
-        "qdrant_shard_status",
-        "Status of this node's replica of the shard as a state set (green, yellow, grey, red); \
-         all 0 for a status this exporter does not know. Per node.",
-    );
-    let mut optimizer_ok = GaugeFamily::new(
-        "qdrant_shard_optimizer_ok",
-        "1 when the optimizers of this node's replica of the shard report ok, 0 on an error. Per node.",
-    );
-    let mut vectors = GaugeFamily::new(
-        "qdrant_shard_vectors",
-        &format!(
-            "Vectors in this node's replica of the shard, by vector name; \
-             vector=\"{UNNAMED_VECTOR}\" is the unnamed vector. Per node."
-        ),
-    );
-    let mut update_queue = GaugeFamily::new(
-        "qdrant_shard_update_queue_length",
-        "Updates waiting in the update queue of this node's replica of the shard (Qdrant 1.16 and later). Per node.",
-    );
+    let mut status = GaugeFamily::new(&SHARD_STATUS);
+    let mut optimizer_ok = GaugeFamily::new(&SHARD_OPTIMIZER_OK);
+    let mut vectors = GaugeFamily::new(&SHARD_VECTORS);
+    let mut update_queue = GaugeFamily::new(&SHARD_UPDATE_QUEUE);
     let mut configs = Vec::new();
     for collection in &selected.collections {
         let shards = collection
@@ -159,38 +214,13 @@ async fn per_collection(ctx: &Context<'_>) -> Output {
     }
 }
 
-pub fn collection_info_families(collections: &[(&str, CollectionInfo)]) -> Vec<Family> {
-    const CLUSTER_WIDE: &str =
-        "Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).";
-    let mut points = GaugeFamily::new(
-        "qdrant_collection_points",
-        &format!("Approximate number of points in the collection. {CLUSTER_WIDE}"),
-    );
-    let mut indexed = GaugeFamily::new(
-        "qdrant_collection_indexed_vectors",
-        &format!(
-            "Approximate number of vectors in the collection's vector indexes. {CLUSTER_WIDE}"
-        ),
-    );
-    let mut segments = GaugeFamily::new(
-        "qdrant_collection_segments",
-        &format!("Number of segments of the collection. {CLUSTER_WIDE}"),
-    );
-    let mut status = GaugeFamily::new(
-        "qdrant_collection_status",
-        &format!(
-            "Collection status as a state set: 1 for the current status (green, yellow, grey, red); \
-             all 0 if Qdrant reported a status unknown to this exporter. {CLUSTER_WIDE}"
-        ),
-    );
-    let mut optimizer_ok = GaugeFamily::new(
-        "qdrant_collection_optimizer_ok",
-        &format!("1 when the collection's optimizers report ok, 0 when they report an error. {CLUSTER_WIDE}"),
-    );
-    let mut update_queue = GaugeFamily::new(
-        "qdrant_collection_update_queue_length",
-        &format!("Updates waiting in the collection's update queue (Qdrant 1.16 and later). {CLUSTER_WIDE}"),
-    );
+fn collection_info_families(collections: &[(&str, CollectionInfo)]) -> Vec<Family> {
+    let mut points = GaugeFamily::new(&POINTS);
+    let mut indexed = GaugeFamily::new(&INDEXED_VECTORS);
+    let mut segments = GaugeFamily::new(&SEGMENTS);
+    let mut status = GaugeFamily::new(&STATUS);
+    let mut optimizer_ok = GaugeFamily::new(&OPTIMIZER_OK);
+    let mut update_queue = GaugeFamily::new(&UPDATE_QUEUE);
 
     let mut configs = Vec::new();
     for (name, info) in collections {
@@ -224,27 +254,12 @@ pub fn collection_info_families(collections: &[(&str, CollectionInfo)]) -> Vec<F
 }
 
 /// The collections' configuration: the same on every node.
-pub fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
-    let mut shard_number = GaugeFamily::new(
-        "qdrant_collection_shard_number",
-        "Configured number of shards of the collection (config.params.shard_number).",
-    );
-    let mut replication_factor = GaugeFamily::new(
-        "qdrant_collection_replication_factor",
-        "Configured number of replicas of each shard (config.params.replication_factor).",
-    );
-    let mut write_consistency = GaugeFamily::new(
-        "qdrant_collection_write_consistency_factor",
-        "Configured number of replicas that must apply a write (config.params.write_consistency_factor).",
-    );
-    let mut dimensions = GaugeFamily::new(
-        "qdrant_collection_vector_dimensions",
-        &format!("Dimensions of each dense vector of the collection; vector=\"{UNNAMED_VECTOR}\" is the unnamed vector."),
-    );
-    let mut vector_info = GaugeFamily::new(
-        "qdrant_collection_vector_info",
-        "Configuration of each dense vector of the collection: distance function and whether it is stored on disk. Always 1.",
-    );
+fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
+    let mut shard_number = GaugeFamily::new(&SHARD_NUMBER);
+    let mut replication_factor = GaugeFamily::new(&REPLICATION_FACTOR);
+    let mut write_consistency = GaugeFamily::new(&WRITE_CONSISTENCY);
+    let mut dimensions = GaugeFamily::new(&VECTOR_DIMENSIONS);
+    let mut vector_info = GaugeFamily::new(&VECTOR_INFO);
     for (name, config) in configs {
         let collection = [("collection", *name)];
         shard_number.push_some(&collection, config.params.shard_number);
@@ -284,4 +299,123 @@ pub fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
     .into_iter()
     .map(GaugeFamily::finish)
     .collect()
+}
+
+/// The cluster view: every replica's status and vectors, as the peer holding
+/// it reports, and the configuration (from the answering node's telemetry).
+fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>) -> Output {
+    let view = match view {
+        Ok(view) => view,
+        Err(error) => return Output::failed(Failure::cluster_view(error)),
+    };
+    let mut status = GaugeFamily::new(&SHARD_STATUS);
+    let mut vectors = GaugeFamily::new(&SHARD_VECTORS);
+    for (name, collection) in ctx.cluster_view_collections(view) {
+        for shard in &collection.shards {
+            let shard_id = shard.id.to_string();
+            for replica in &shard.replicas {
+                let peer_id = replica.peer_id.to_string();
+                let labels = [
+                    ("collection", name),
+                    ("shard_id", shard_id.as_str()),
+                    ("peer_id", peer_id.as_str()),
+                ];
+                if let Some(replica_status) = replica.status {
+                    push_status(&mut status, &labels, replica_status);
+                }
+                push_vectors(&mut vectors, &labels, replica.num_vectors_by_name.as_ref());
+            }
+        }
+    }
+    let mut families = vec![status.finish(), vectors.finish()];
+    match &ctx.telemetry {
+        Some(Ok(selected)) => {
+            let configs: Vec<(&str, &CollectionConfig)> = selected
+                .collections
+                .iter()
+                .filter_map(|c| Some((c.id.as_str(), c.config.as_ref()?)))
+                .collect();
+            families.extend(config_families(&configs));
+        }
+        Some(Err(error)) => {
+            let message = format!("the collection configuration cannot be read: {error}");
+            return Output {
+                families,
+                failure: Some(Failure::from_error(error, message)),
+                ..Output::default()
+            };
+        }
+        None => {}
+    }
+    Output::families(families)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qdrant::models::Telemetry;
+    use crate::test_support::{
+        every_collection, result, sample, text, value, HANDMADE_V1_12, RECORDED, RECORDED_PEER,
+    };
+
+    #[test]
+    fn collections_from_single_node_telemetry() {
+        let telemetry: Telemetry = result(RECORDED, "telemetry-details-level-3.json");
+        let names = every_collection(&telemetry);
+        let selected = Selected::of(&telemetry, &names);
+        assert_eq!(selected.own_peer_id(), Some(RECORDED_PEER.parse().unwrap()));
+        let m = text(&from_telemetry(&selected, true).unwrap());
+        let shard = |collection: &str, shard: u32| {
+            format!(r#"collection="{collection}",shard_id="{shard}",peer_id="{RECORDED_PEER}""#)
+        };
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_status",
+                &format!(r#"{},status="green""#, shard("docs", 0))
+            ),
+            1.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_optimizer_ok",
+                &shard("ondisk_quantized", 1)
+            ),
+            1.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_vectors",
+                &format!(r#"{},vector="dense""#, shard("sparse", 0))
+            ),
+            300.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_shard_number",
+                r#"collection="ondisk_quantized""#
+            ),
+            2.0
+        );
+        // A follower with leader-only cluster-wide series: no configuration.
+        let m = text(&from_telemetry(&selected, false).unwrap());
+        assert_eq!(
+            sample(&m, "qdrant_collection_shard_number", r#"collection="docs""#),
+            None
+        );
+        assert!(m.contains("qdrant_shard_status{"));
+    }
+
+    #[test]
+    fn qdrant_1_12_telemetry_has_all_the_collections_collector_needs() {
+        let telemetry: Telemetry = result(HANDMADE_V1_12, "telemetry-details-level-3.json");
+        let names = every_collection(&telemetry);
+        let m = text(&from_telemetry(&Selected::of(&telemetry, &names), true).unwrap());
+        let broken = r#"collection="broken",shard_id="0",peer_id="111""#;
+        assert_eq!(value(&m, "qdrant_shard_optimizer_ok", broken), 0.0);
+        assert!(!m.contains("No space left"));
+    }
 }

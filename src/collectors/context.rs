@@ -5,11 +5,12 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::time::Instant;
 
+use super::failure::Failure;
+use super::output::Output;
 use crate::metrics::Family;
-
-use super::{Collector, Failure, Output};
 use crate::qdrant::models::{
-    ClusterInfo, ClusterTelemetry, CollectionTelemetry, Telemetry, VersionInfo,
+    ClusterCollectionTelemetry, ClusterInfo, ClusterTelemetry, CollectionTelemetry, Telemetry,
+    VersionInfo,
 };
 use crate::qdrant::{QdrantClient, QdrantError};
 
@@ -104,17 +105,31 @@ impl<'a> Context<'a> {
         })
     }
 
-    fn telemetry_source(&self, collector: Collector) -> Source<'_> {
+    /// The exported collections' entries of the cluster view, sorted by name.
+    pub fn cluster_view_collections<'v>(
+        &self,
+        view: &'v ClusterTelemetry,
+    ) -> Vec<(&'v str, &'v ClusterCollectionTelemetry)> {
+        view.collections
+            .iter()
+            // `selected` is sorted by name.
+            .filter(|(name, _)| {
+                self.selected
+                    .binary_search_by(|selected| selected.as_str().cmp(name.as_str()))
+                    .is_ok()
+            })
+            .map(|(name, collection)| (name.as_str(), collection))
+            .collect()
+    }
+
+    fn telemetry_source(&self) -> Source<'_> {
         match &self.telemetry {
             Some(Ok(selected)) => Source::Telemetry(selected),
             Some(Err(error @ (QdrantError::NotFound | QdrantError::Forbidden))) => {
                 Source::Unavailable(format!("cannot read GET /telemetry: {error}"))
             }
             Some(Err(error)) => {
-                let message = format!(
-                    "the {} collector cannot read telemetry: {error}",
-                    collector.name()
-                );
+                let message = format!("cannot read telemetry: {error}");
                 Source::Failed(Failure::from_error(error, message))
             }
             None => Source::Unavailable("telemetry was not fetched".into()),
@@ -126,14 +141,13 @@ impl<'a> Context<'a> {
     /// the output of the collector's per-collection requests, with one warning saying why.
     pub async fn telemetry_or_per_collection<Fut>(
         &self,
-        collector: Collector,
         from_telemetry: impl FnOnce(&Selected<'_>) -> Result<Vec<Family>, &'static str>,
         per_collection: impl FnOnce() -> Fut,
     ) -> Output
     where
         Fut: Future<Output = Output>,
     {
-        let why = match self.telemetry_source(collector) {
+        let why = match self.telemetry_source() {
             Source::Telemetry(selected) => match from_telemetry(selected) {
                 Ok(families) => return Output::families(families),
                 Err(lacks) => lacks.to_owned(),
@@ -141,18 +155,14 @@ impl<'a> Context<'a> {
             Source::Unavailable(why) => why,
             Source::Failed(failure) => return Output::failed(failure),
         };
-        per_collection().await.fell_back(collector, &why)
+        per_collection().await.fell_back(&why)
     }
 
     /// What `from_telemetry` makes of the shared telemetry, for a collector
     /// that has no other source: an older Qdrant without telemetry makes the
     /// collector unsupported, no access to it fails it.
-    pub fn telemetry_only(
-        &self,
-        collector: Collector,
-        from_telemetry: impl FnOnce(&Selected<'_>) -> Output,
-    ) -> Output {
-        match self.telemetry_source(collector) {
+    pub fn telemetry_only(&self, from_telemetry: impl FnOnce(&Selected<'_>) -> Output) -> Output {
+        match self.telemetry_source() {
             Source::Telemetry(selected) => from_telemetry(selected),
             Source::Unavailable(_)
                 if matches!(self.telemetry, Some(Err(QdrantError::NotFound))) =>
@@ -161,7 +171,7 @@ impl<'a> Context<'a> {
             }
             Source::Unavailable(why) => Output::failed(Failure {
                 kind: "telemetry unavailable".into(),
-                message: format!("the {} collector {why}", collector.name()),
+                message: why,
                 hint: "the API key must be allowed to read GET /telemetry (the read-only key is)",
             }),
             Source::Failed(failure) => Output::failed(failure),

@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
-use super::{Context, Failure, Output};
+use super::context::Context;
+use super::failure::Failure;
+use super::output::Output;
 use crate::metrics::Family;
 use crate::qdrant::QdrantError;
 

@@ -8,9 +8,18 @@ use std::collections::BTreeMap;
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
-use super::{Context, Failure, Output};
-use crate::metrics::GaugeFamily;
+use super::context::Context;
+use super::failure::Failure;
+use super::output::Output;
+use crate::metrics::{FamilySpec, GaugeFamily};
 use crate::qdrant::QdrantError;
+
+static ISSUES: FamilySpec =
+    FamilySpec::gauge("qdrant_issues", "Issues Qdrant reports (GET /issues).");
+static BY_TYPE: FamilySpec = FamilySpec::gauge(
+    "qdrant_issues_by_type",
+    "Issues Qdrant reports (GET /issues), by issue type.",
+);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     issues(ctx).boxed_local()
@@ -29,19 +38,12 @@ async fn issues(ctx: &Context<'_>) -> Output {
     for issue in &list.issues {
         *by_type.entry(issue_type(&issue.id)).or_default() += 1;
     }
-    let mut counts = GaugeFamily::new(
-        "qdrant_issues_by_type",
-        "Issues Qdrant reports (GET /issues), by issue type.",
-    );
+    let mut counts = GaugeFamily::new(&BY_TYPE);
     for (kind, count) in by_type {
         counts.push(&[("issue_type", kind)], count as f64);
     }
     Output::families(vec![
-        GaugeFamily::single(
-            "qdrant_issues",
-            "Issues Qdrant reports (GET /issues).",
-            list.issues.len() as f64,
-        ),
+        GaugeFamily::single(&ISSUES, list.issues.len() as f64),
         counts.finish(),
     ])
 }

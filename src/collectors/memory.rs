@@ -10,9 +10,10 @@
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
+use super::context::Context;
 use super::fan_out::{collect_per_collection, Endpoint};
-use super::{Context, Output};
-use crate::metrics::{Family, GaugeFamily};
+use super::output::Output;
+use crate::metrics::{Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{CollectionMemory, MemoryUsage};
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -21,6 +22,12 @@ const ENDPOINT: Endpoint = Endpoint {
     missing: "GET /collections/{name}/memory answered 404",
     what: "memory figures",
 };
+
+static BYTES: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_memory_bytes",
+    "Bytes of this node's shards of the collection by component and kind: disk (on disk), ram (heap), \
+     cached (in the page cache now), expected_cache (wanted in the page cache by the configuration).",
+);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     collect_per_collection(
@@ -36,12 +43,8 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
 /// data, unbounded in number, and the endpoint itself breaks them down when
 /// one collection needs a closer look. Vectors keep their names: the
 /// collection's configuration bounds them, as in `qdrant_shard_vectors`.
-pub fn family(collections: &[(&str, CollectionMemory)]) -> Family {
-    let mut bytes = GaugeFamily::new(
-        "qdrant_collection_memory_bytes",
-        "Bytes of this node's shards of the collection by component and kind: disk (on disk), ram (heap), \
-         cached (in the page cache now), expected_cache (wanted in the page cache by the configuration).",
-    );
+fn family(collections: &[(&str, CollectionMemory)]) -> Family {
+    let mut bytes = GaugeFamily::new(&BYTES);
     for (collection, memory) in collections {
         let mut push = |component: &str, vector: Option<&str>, usage: MemoryUsage| {
             for (kind, value) in [
@@ -88,4 +91,72 @@ pub fn family(collections: &[(&str, CollectionMemory)]) -> Family {
         }
     }
     bytes.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{result, text, value, MEMORY};
+
+    /// The components of every recorded collection add up to the `total` Qdrant reports, kind by kind.
+    #[test]
+    fn memory_components_add_up_to_the_recorded_totals() {
+        for file in [
+            "collection-products-memory.json",
+            "collection-multi named-memory.json",
+            "collection-quantized-memory.json",
+            "collection-sparse-only-memory.json",
+            "collection-empty-memory.json",
+        ] {
+            let memory: CollectionMemory = result(MEMORY, file);
+            let total: serde_json::Value = result(MEMORY, file);
+            let m = text(&[family(&[("c", memory)])]);
+            for kind in ["disk", "ram", "cached", "expected_cache"] {
+                let sum: f64 = m
+                    .lines()
+                    .filter(|line| line.starts_with("qdrant_collection_memory_bytes{"))
+                    .filter(|line| line.contains(&format!(r#"kind="{kind}"}}"#)))
+                    .map(|line| line.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+                    .sum();
+                let expected = total["total"][format!("{kind}_bytes")].as_f64().unwrap();
+                assert_eq!(sum, expected, "{file}: {kind}");
+            }
+        }
+    }
+
+    #[test]
+    fn memory_by_component() {
+        let products: CollectionMemory = result(MEMORY, "collection-products-memory.json");
+        let quantized: CollectionMemory = result(MEMORY, "collection-quantized-memory.json");
+        let sparse: CollectionMemory = result(MEMORY, "collection-sparse-only-memory.json");
+        let m = text(&[family(&[
+            ("products", products),
+            ("quantized", quantized),
+            ("sparse-only", sparse),
+        ])]);
+        let bytes = |labels: &str| value(&m, "qdrant_collection_memory_bytes", labels);
+        assert_eq!(
+            bytes(r#"collection="products",component="vector_storage",vector="",kind="disk""#),
+            71_303_592.0
+        );
+        assert_eq!(
+            bytes(r#"collection="products",component="payload_index",kind="disk""#),
+            19_035_660.0
+        );
+        assert_eq!(
+            bytes(r#"collection="products",component="id_tracker",kind="ram""#),
+            109_152.0
+        );
+        assert_eq!(
+            bytes(r#"collection="quantized",component="vector_quantized",vector="",kind="ram""#),
+            150_096.0
+        );
+        assert_eq!(
+            bytes(
+                r#"collection="sparse-only",component="sparse_vector_index",vector="bm",kind="ram""#
+            ),
+            4_800.0
+        );
+        assert!(!m.contains(r#""cat""#), "payload index fields are summed");
+    }
 }

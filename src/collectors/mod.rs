@@ -1,398 +1,234 @@
-//! One refresh: reach Qdrant with a fixed handful of requests (telemetry
-//! included), run the collectors that are due over one shared [`Context`],
-//! serve the others' last output, and assemble the snapshot.
+//! The collectors and their catalog. Each collector is one module that turns
+//! what Qdrant answered into metric families, over the refresh's shared
+//! [`Context`]; this file lists them with their static facts (which the
+//! settings, `--help` and the README's collector table read) and dispatches
+//! to them, and holds their settings. Adding a collector: its module, its
+//! entry here (the compiler asks for its facts and its dispatch), and its
+//! README rows.
 
-pub mod cluster;
-mod cluster_view;
-pub mod collections;
+mod cluster;
+mod collections;
 mod context;
+mod failure;
 mod fan_out;
-pub mod issues;
-pub mod memory;
-pub mod optimizations;
-mod own_metrics;
-mod problems;
-pub mod quotas;
-pub mod registry;
-pub mod relay;
-mod schedule;
-pub mod segments;
-mod selection;
-pub mod shards;
-pub mod snapshots;
+mod issues;
+mod memory;
+mod optimizations;
+mod output;
+mod quotas;
+mod relay;
+mod segments;
+mod shards;
+mod snapshots;
+mod timestamps;
 
-use std::collections::{BTreeMap, HashSet};
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
-use crate::metrics::Family;
-use futures_util::future::{self, FutureExt};
+use futures_util::future::LocalBoxFuture;
+use regex::Regex;
 
 pub use context::{Context, Selected};
-pub use own_metrics::REVISION;
-pub use problems::Failure;
-use problems::ProblemLog;
-pub use registry::{Collector, REGISTRY};
+pub use failure::Failure;
+pub use output::Output;
 
-use crate::config::CollectorConfig;
-use crate::metrics::{escape_label_value, GaugeFamily};
-use crate::qdrant::models::{ClusterInfo, ClusterTelemetry, Telemetry, VersionInfo};
-use crate::qdrant::{QdrantClient, QdrantError, TelemetryDetail};
-use own_metrics::Report;
-use schedule::{RunReport, Schedule};
-use selection::select_collections;
+use crate::qdrant::TelemetryDetail;
 
-/// Everything one refresh produced.
-pub struct Snapshot {
-    /// Whether Qdrant answered the authorised collection listing.
-    pub up: bool,
-    pub families: Vec<Family>,
-    /// Qdrant's own exposition, when the native relay is on.
-    pub relayed: String,
-}
-
-/// What lives from one refresh to the next.
-#[derive(Default)]
-pub struct RefreshState {
-    problems: ProblemLog,
-    schedule: Schedule,
-}
-
-impl RefreshState {
-    /// Logs what changed about the collector, and remembers its run: its
-    /// figures too where they will be served again (a collector with an interval).
-    fn record(
-        &self,
-        collector: Collector,
-        output: &Output,
-        duration: Duration,
-        started: Instant,
-        config: &CollectorConfig,
-    ) {
-        self.problems
-            .observe(collector.name(), output.failure.as_ref());
-        let unsupported = output
-            .unsupported
-            .map(|why| Failure::unsupported(collector, why));
-        self.problems.observe_warning(
-            collector.name(),
-            unsupported.as_ref().or(output.warning.as_ref()),
-        );
-        let report = RunReport {
-            fetched_at: started,
-            success: output.failure.is_none(),
-            supported: output.unsupported.is_none(),
-            duration,
-        };
-        let served_again = !config.interval(collector).is_zero();
-        let kept = served_again.then(|| (output.families.clone(), output.relayed.clone()));
-        self.schedule.record(collector, report, kept);
-    }
-}
-
-/// What one collector produced.
-#[derive(Default)]
-pub struct Output {
-    pub families: Vec<Family>,
-    /// Set when the collector did not fully succeed.
-    pub failure: Option<Failure>,
-    /// Worth one log line, but not a failure.
-    pub warning: Option<Failure>,
-    /// Why this Qdrant lacks what the collector reads (an older version).
-    pub unsupported: Option<&'static str>,
-    /// Exposition text appended as is (the native relay).
-    pub relayed: String,
-}
-
-impl Output {
-    pub fn families(families: Vec<Family>) -> Self {
-        Self {
-            families,
-            ..Self::default()
+/// Declares the collectors: the enum, and the list of every variant, from
+/// one list of names, so that no collector can be left out of the list.
+macro_rules! catalog {
+    ($($collector:ident),+ $(,)?) => {
+        /// A collector's identity.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Collector {
+            $($collector),+
         }
-    }
 
-    pub fn failed(failure: Failure) -> Self {
-        Self {
-            failure: Some(failure),
-            ..Self::default()
-        }
-    }
-
-    pub fn unsupported(why: &'static str) -> Self {
-        Self {
-            unsupported: Some(why),
-            ..Self::default()
-        }
-    }
-
-    /// This output came from per-collection requests instead of telemetry, for this reason.
-    pub fn fell_back(self, collector: Collector, why: &str) -> Self {
-        Self {
-            warning: Some(Failure::fallback(collector, why)),
-            ..self
-        }
-    }
-}
-
-/// What is served before the first refresh has finished: the exporter's own
-/// metrics, with `qdrant_up 0` (Qdrant has not answered yet).
-pub fn before_first_refresh(config: &CollectorConfig) -> Vec<Family> {
-    own_metrics::exporter_families(false, &not_run(config))
-}
-
-/// Every enabled collector, failed without running: Qdrant did not answer.
-fn not_run(config: &CollectorConfig) -> Vec<Report> {
-    config
-        .enabled
-        .iter()
-        .map(|&collector| Report {
-            collector,
-            success: false,
-            supported: true,
-            duration: None,
-            data_age: None,
-        })
-        .collect()
-}
-
-/// Runs one refresh, finishing by `deadline` whatever Qdrant does.
-pub async fn refresh(
-    client: &QdrantClient,
-    state: &RefreshState,
-    config: &CollectorConfig,
-    deadline: Instant,
-) -> Snapshot {
-    let started = Instant::now();
-    let due: Vec<Collector> = config
-        .enabled
-        .iter()
-        .copied()
-        .filter(|&collector| {
-            state
-                .schedule
-                .is_due(collector, config.interval(collector), started)
-        })
-        .collect();
-    let reached = reach(client, config, &due, deadline).await;
-    let mut families: Vec<Family> = reached
-        .version
-        .as_ref()
-        .ok()
-        .map(own_metrics::info_family)
-        .into_iter()
-        .collect();
-    let names = match reached.names {
-        Ok(names) => {
-            state.problems.observe("qdrant", None);
-            names
-        }
-        Err(error) => {
-            let message = format!("cannot list collections at {}: {error}", client.base_url());
-            state
-                .problems
-                .observe("qdrant", Some(&Failure::from_error(&error, message)));
-            // No collector ran, and none of their figures are served: each failed.
-            families.extend(own_metrics::exporter_families(false, &not_run(config)));
-            families.push(client.request_counter().family());
-            return Snapshot {
-                up: false,
-                families,
-                relayed: String::new(),
-            };
+        impl Collector {
+            /// Every collector, in the catalog's order.
+            pub const ALL: &'static [Collector] = &[$(Collector::$collector),+];
         }
     };
+}
 
-    let cluster = reached.cluster.unwrap_or(Ok(ClusterInfo::Unknown));
-    // Without a known raft role (cluster status failed), emit: a duplicate beats a gap.
-    let emits_cluster_wide =
-        !config.cluster_wide_on_leader_only || cluster.as_ref().map_or(true, cluster::is_leader);
-    let selection = select_collections(&names, config);
-    if emits_cluster_wide {
-        families.push(GaugeFamily::single(
-            "qdrant_collections",
-            "Number of collections in Qdrant. Cluster-wide.",
-            names.len() as f64,
-        ));
-    }
-    families.push(selection.skipped_family());
-    state.problems.observe_warning(
-        "collection names",
-        selection.invalid_names_warning().as_ref(),
-    );
+catalog!(
+    Collections,
+    Shards,
+    Segments,
+    Cluster,
+    Snapshots,
+    Optimizations,
+    Memory,
+    Quotas,
+    Issues,
+    NativeRelay,
+);
 
-    let context = Context {
-        client,
-        version: reached.version.as_ref().ok(),
-        selected: &selection.names,
-        cluster: &cluster,
-        telemetry: reached.telemetry.as_ref().map(|telemetry| {
-            telemetry
-                .as_ref()
-                .map(|telemetry| Selected::of(telemetry, &selection.names))
-        }),
-        emits_cluster_wide,
-        // A single node is its own cluster: its node view is the cluster view.
-        cluster_view: match (&reached.cluster_telemetry, &cluster) {
-            (Some(telemetry), Ok(ClusterInfo::Enabled(_))) => Some(telemetry.as_ref()),
-            _ => None,
-        },
-        deadline,
-    };
-    let runs = due.iter().map(|&collector| {
-        let registration = collector.registration();
-        let output = match context.node_local_in_cluster_view() {
-            Some(unsupported) if registration.node_local => {
-                future::ready(unsupported).boxed_local()
-            }
-            _ => (registration.collect)(&context),
-        };
-        timed(collector, output, deadline)
-    });
-    let mut fresh = BTreeMap::new();
-    for (collector, output, duration) in future::join_all(runs).await {
-        state.record(collector, &output, duration, started, config);
-        fresh.insert(collector, output);
-    }
+/// What is known of a collector without running it.
+pub struct Facts {
+    /// The `collector` label value and the name in the `collectors` setting.
+    pub name: &'static str,
+    /// What it asks Qdrant for, per refresh in which it runs (the README's collector table says the same).
+    pub reads: &'static str,
+    pub on_by_default: bool,
+    /// How often it runs by default; zero means on every refresh.
+    pub default_interval: Duration,
+    /// The telemetry it reads from the refresh's one `GET /telemetry`.
+    pub telemetry: Option<TelemetryDetail>,
+    /// Reads what only the answering node knows: unsupported in the cluster view.
+    pub node_local: bool,
+}
 
-    // Every enabled collector's figures: this refresh's, or its last run's.
-    // As the label values are written: escaped.
-    let exported: HashSet<String> = selection
-        .names
-        .iter()
-        .map(|name| {
-            let mut escaped = String::with_capacity(name.len());
-            escape_label_value(name, &mut escaped);
-            escaped
-        })
-        .collect();
-    let mut reports = Vec::new();
-    let mut relayed = String::new();
-    for &collector in &config.enabled {
-        let Some(run) = state.schedule.report(collector) else {
-            continue;
-        };
-        match fresh.remove(&collector) {
-            Some(output) => {
-                families.extend(output.families);
-                relayed.push_str(&output.relayed);
-            }
-            None => {
-                let (kept, kept_relayed) = state.schedule.kept(collector);
-                families.extend(without_unexported(kept, &exported));
-                relayed.push_str(&kept_relayed);
-            }
+const EVERY_REFRESH: Duration = Duration::ZERO;
+
+impl Collector {
+    pub const fn facts(self) -> Facts {
+        match self {
+            Collector::Collections => Facts {
+                name: "collections",
+                reads: "GET /telemetry?details_level=3 (shared); GET /collections/{name} per collection only as the fallback",
+                on_by_default: true,
+                default_interval: EVERY_REFRESH,
+                telemetry: Some(TelemetryDetail::Shards),
+                node_local: false,
+            },
+            Collector::Shards => Facts {
+                name: "shards",
+                reads: "GET /telemetry?details_level=3 (shared); GET /collections/{name}/cluster per collection only as the fallback",
+                on_by_default: true,
+                default_interval: EVERY_REFRESH,
+                telemetry: Some(TelemetryDetail::Shards),
+                node_local: false,
+            },
+            Collector::Segments => Facts {
+                name: "segments",
+                reads: "GET /telemetry?details_level=4 (shared: that refresh asks level 4 instead of 3)",
+                on_by_default: true,
+                default_interval: Duration::from_secs(60),
+                telemetry: Some(TelemetryDetail::Segments),
+                node_local: true,
+            },
+            Collector::Cluster => Facts {
+                name: "cluster",
+                reads: "GET /cluster; in cluster mode also GET /cluster/telemetry (Qdrant ≥ 1.17)",
+                on_by_default: true,
+                default_interval: EVERY_REFRESH,
+                telemetry: None,
+                node_local: false,
+            },
+            Collector::Snapshots => Facts {
+                name: "snapshots",
+                reads: "GET /collections/{name}/snapshots per collection",
+                on_by_default: true,
+                default_interval: Duration::from_secs(300),
+                telemetry: None,
+                node_local: true,
+            },
+            Collector::Optimizations => Facts {
+                name: "optimizations",
+                reads: "GET /collections/{name}/optimizations per collection (Qdrant ≥ 1.16.3)",
+                on_by_default: true,
+                default_interval: Duration::from_secs(60),
+                telemetry: None,
+                node_local: true,
+            },
+            Collector::Memory => Facts {
+                name: "memory",
+                reads: "GET /collections/{name}/memory per collection (Qdrant ≥ 1.18; ~2 ms of Qdrant CPU each)",
+                on_by_default: false,
+                default_interval: Duration::from_secs(300),
+                telemetry: None,
+                node_local: true,
+            },
+            Collector::Quotas => Facts {
+                name: "quotas",
+                reads: "GET /quotas (Qdrant ≥ 1.19); this node's verdict from GET /telemetry?details_level=3 (shared)",
+                on_by_default: true,
+                default_interval: EVERY_REFRESH,
+                telemetry: Some(TelemetryDetail::Shards),
+                node_local: false,
+            },
+            Collector::Issues => Facts {
+                name: "issues",
+                reads: "GET /issues",
+                on_by_default: true,
+                default_interval: Duration::from_secs(60),
+                telemetry: None,
+                node_local: false,
+            },
+            Collector::NativeRelay => Facts {
+                name: "native_relay",
+                reads: "GET /metrics",
+                on_by_default: false,
+                default_interval: EVERY_REFRESH,
+                telemetry: None,
+                node_local: true,
+            },
         }
-        reports.push(Report {
-            collector,
-            success: run.success,
-            supported: run.supported,
-            duration: Some(run.duration),
-            data_age: Some(started.saturating_duration_since(run.fetched_at)),
-        });
     }
-    families.extend(own_metrics::exporter_families(true, &reports));
-    families.push(client.request_counter().family());
-    Snapshot {
-        up: true,
-        families,
-        relayed,
+
+    /// The `collector` label value.
+    pub const fn name(self) -> &'static str {
+        self.facts().name
+    }
+
+    pub fn from_name(name: &str) -> Option<Collector> {
+        Collector::ALL
+            .iter()
+            .copied()
+            .find(|collector| collector.name() == name)
+    }
+
+    /// Runs the collector over the refresh's context.
+    pub(crate) fn collect<'a>(self, ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+        match self {
+            Collector::Collections => collections::collect(ctx),
+            Collector::Shards => shards::collect(ctx),
+            Collector::Segments => segments::collect(ctx),
+            Collector::Cluster => cluster::collect(ctx),
+            Collector::Snapshots => snapshots::collect(ctx),
+            Collector::Optimizations => optimizations::collect(ctx),
+            Collector::Memory => memory::collect(ctx),
+            Collector::Quotas => quotas::collect(ctx),
+            Collector::Issues => issues::collect(ctx),
+            Collector::NativeRelay => relay::collect(ctx),
+        }
     }
 }
 
-/// The families less the series of collections no longer exported (deleted
-/// since, or filtered out), so that figures served again are never stale.
-fn without_unexported(mut families: Vec<Family>, exported: &HashSet<String>) -> Vec<Family> {
-    for family in &mut families {
-        family.retain_collections(|collection| exported.contains(collection));
-    }
-    families
+/// The collectors' settings, validated: which run, how often, over which collections.
+#[derive(Debug, Clone)]
+pub struct CollectorConfig {
+    pub enabled: BTreeSet<Collector>,
+    /// How often each collector runs where not its default; zero means on every refresh.
+    pub intervals: BTreeMap<Collector, Duration>,
+    pub max_collections: usize,
+    pub include: Option<Regex>,
+    pub exclude: Option<Regex>,
+    /// Only the raft leader's exporter emits the cluster-wide series.
+    pub cluster_wide_on_leader_only: bool,
+    /// Report the whole cluster through whichever node answers.
+    pub cluster_view: bool,
 }
 
-/// What the first, concurrent round of requests found.
-struct Reached {
-    version: Result<VersionInfo, QdrantError>,
-    names: Result<Vec<String>, QdrantError>,
-    /// Fetched when the cluster collector or the leader-only setting needs it.
-    cluster: Option<Result<ClusterInfo, QdrantError>>,
-    /// Fetched, once, at the highest details level a collector due needs.
-    telemetry: Option<Result<Telemetry, QdrantError>>,
-    /// `GET /cluster/telemetry?details_level=3`, in the cluster view.
-    cluster_telemetry: Option<Result<ClusterTelemetry, QdrantError>>,
-}
-
-async fn reach(
-    client: &QdrantClient,
-    config: &CollectorConfig,
-    due: &[Collector],
-    deadline: Instant,
-) -> Reached {
-    let budget = deadline.saturating_duration_since(Instant::now());
-    let needs_cluster = due.contains(&Collector::Cluster)
-        || config.cluster_wide_on_leader_only
-        || config.cluster_view;
-    let telemetry_detail: Option<TelemetryDetail> = due
-        .iter()
-        .filter_map(|collector| collector.registration().telemetry)
-        .max();
-    let cluster = async {
-        match needs_cluster {
-            true => Some(client.cluster().await),
-            false => None,
-        }
-    };
-    let telemetry = async {
-        match telemetry_detail {
-            Some(detail) => Some(client.telemetry(detail).await),
-            None => None,
-        }
-    };
-    let cluster_telemetry = async {
-        match config.cluster_view {
-            true => Some(client.cluster_telemetry_with_replicas().await),
-            false => None,
-        }
-    };
-    let requests = future::join5(
-        client.version(),
-        client.collection_names(),
-        cluster,
-        telemetry,
-        cluster_telemetry,
-    );
-    let (version, names, cluster, telemetry, cluster_telemetry) =
-        tokio::time::timeout_at(deadline.into(), requests)
-            .await
-            .unwrap_or((
-                Err(QdrantError::Timeout(budget)),
-                Err(QdrantError::Timeout(budget)),
-                None,
-                None,
-                None,
-            ));
-    Reached {
-        version,
-        names,
-        cluster,
-        telemetry,
-        cluster_telemetry,
+impl CollectorConfig {
+    pub fn interval(&self, collector: Collector) -> Duration {
+        self.intervals
+            .get(&collector)
+            .copied()
+            .unwrap_or(collector.facts().default_interval)
     }
 }
 
-/// Runs a collector to the refresh deadline; one that has not finished by then failed.
-async fn timed(
-    collector: Collector,
-    output: impl Future<Output = Output>,
-    deadline: Instant,
-) -> (Collector, Output, Duration) {
-    let started = Instant::now();
-    let output = tokio::time::timeout_at(deadline.into(), output)
-        .await
-        .unwrap_or_else(|_| {
-            Output::failed(Failure::deadline(format!(
-                "the {} collector did not finish by the refresh deadline",
-                collector.name()
-            )))
-        });
-    (collector, output, started.elapsed())
+#[cfg(test)]
+mod tests {
+    use super::Collector;
+
+    #[test]
+    fn every_collector_is_found_by_its_name_alone() {
+        for &collector in Collector::ALL {
+            assert_eq!(Collector::from_name(collector.name()), Some(collector));
+        }
+        assert_eq!(Collector::from_name("nope"), None);
+    }
 }

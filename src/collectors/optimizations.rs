@@ -4,13 +4,14 @@
 //! so these figures are per node. One request per collection (about 0.3 ms of
 //! Qdrant's CPU each), so by default it runs once a minute.
 
-use chrono::DateTime;
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
+use super::context::Context;
 use super::fan_out::{collect_per_collection, Endpoint};
-use super::{Context, Output};
-use crate::metrics::{Family, GaugeFamily};
+use super::output::Output;
+use super::timestamps::unix_seconds;
+use crate::metrics::{Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{Optimization, Optimizations, ProgressTree};
 
 /// The optimizers of Qdrant 1.16–1.19; each gets a series, zero when idle, so
@@ -24,6 +25,43 @@ const ENDPOINT: Endpoint = Endpoint {
     what: "optimization progress",
 };
 
+static QUEUED: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimizations_queued",
+    "Optimizations waiting in the queue of the collection's shards on this node.",
+);
+static QUEUED_SEGMENTS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimizations_queued_segments",
+    "Unoptimized segments waiting in the optimizer queue, on this node.",
+);
+static QUEUED_POINTS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimizations_queued_points",
+    "Points in the unoptimized segments waiting in the optimizer queue, on this node.",
+);
+static IDLE_SEGMENTS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_idle_segments",
+    "Segments of the collection on this node that need no optimization.",
+);
+static RUNNING: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimizations_running",
+    "Optimizations running on the collection's shards on this node, by optimizer.",
+);
+static RUNNING_POINTS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimizations_running_points",
+    "Points in the segments the running optimizations rewrite, on this node.",
+);
+static OLDEST_START: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimization_oldest_start_timestamp_seconds",
+    "Start of the longest-running optimization of the collection on this node, as a Unix timestamp; absent while none runs.",
+);
+static BY_STAGE: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimizations_by_stage",
+    "Running optimizations of the collection on this node, by the step they are in (Qdrant's step names; preparing and finishing around them).",
+);
+static STAGE_PROGRESS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimization_stage_progress_ratio",
+    "Work done of the work known in the step the running optimizations are in (e.g. HNSW graph points in vector_index), 0 to 1; absent where Qdrant reports no counts.",
+);
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     collect_per_collection(
         ctx,
@@ -34,43 +72,16 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     .boxed_local()
 }
 
-pub fn families(collections: &[(&str, Optimizations)]) -> Vec<Family> {
-    let mut queued = GaugeFamily::new(
-        "qdrant_collection_optimizations_queued",
-        "Optimizations waiting in the queue of the collection's shards on this node.",
-    );
-    let mut queued_segments = GaugeFamily::new(
-        "qdrant_collection_optimizations_queued_segments",
-        "Unoptimized segments waiting in the optimizer queue, on this node.",
-    );
-    let mut queued_points = GaugeFamily::new(
-        "qdrant_collection_optimizations_queued_points",
-        "Points in the unoptimized segments waiting in the optimizer queue, on this node.",
-    );
-    let mut idle_segments = GaugeFamily::new(
-        "qdrant_collection_idle_segments",
-        "Segments of the collection on this node that need no optimization.",
-    );
-    let mut running = GaugeFamily::new(
-        "qdrant_collection_optimizations_running",
-        "Optimizations running on the collection's shards on this node, by optimizer.",
-    );
-    let mut running_points = GaugeFamily::new(
-        "qdrant_collection_optimizations_running_points",
-        "Points in the segments the running optimizations rewrite, on this node.",
-    );
-    let mut oldest = GaugeFamily::new(
-        "qdrant_collection_optimization_oldest_start_timestamp_seconds",
-        "Start of the longest-running optimization of the collection on this node, as a Unix timestamp; absent while none runs.",
-    );
-    let mut by_stage = GaugeFamily::new(
-        "qdrant_collection_optimizations_by_stage",
-        "Running optimizations of the collection on this node, by the step they are in (Qdrant's step names; preparing and finishing around them).",
-    );
-    let mut stage_progress = GaugeFamily::new(
-        "qdrant_collection_optimization_stage_progress_ratio",
-        "Work done of the work known in the step the running optimizations are in (e.g. HNSW graph points in vector_index), 0 to 1; absent where Qdrant reports no counts.",
-    );
+fn families(collections: &[(&str, Optimizations)]) -> Vec<Family> {
+    let mut queued = GaugeFamily::new(&QUEUED);
+    let mut queued_segments = GaugeFamily::new(&QUEUED_SEGMENTS);
+    let mut queued_points = GaugeFamily::new(&QUEUED_POINTS);
+    let mut idle_segments = GaugeFamily::new(&IDLE_SEGMENTS);
+    let mut running = GaugeFamily::new(&RUNNING);
+    let mut running_points = GaugeFamily::new(&RUNNING_POINTS);
+    let mut oldest = GaugeFamily::new(&OLDEST_START);
+    let mut by_stage = GaugeFamily::new(&BY_STAGE);
+    let mut stage_progress = GaugeFamily::new(&STAGE_PROGRESS);
     for (collection, optimizations) in collections {
         let labels = [("collection", *collection)];
         let summary = &optimizations.summary;
@@ -200,15 +211,10 @@ fn unfinished_work(step: &ProgressTree) -> Work {
     work
 }
 
-/// Qdrant writes RFC 3339 with nanoseconds: `2026-11-21T06:47:13.640203941Z`.
-fn unix_seconds(time: &str) -> Option<f64> {
-    let time = DateTime::parse_from_rfc3339(time).ok()?;
-    Some(time.timestamp() as f64 + f64::from(time.timestamp_subsec_nanos()) / 1e9)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{result, text, value, RECORDED};
 
     fn step(json: serde_json::Value) -> ProgressTree {
         serde_json::from_value(json).unwrap()
@@ -246,11 +252,85 @@ mod tests {
     }
 
     #[test]
-    fn start_times_keep_their_fraction() {
-        assert_eq!(
-            unix_seconds("2026-11-21T06:47:13.5Z"),
-            Some(1_795_243_633.5)
+    fn optimizations_recorded_while_three_ran() {
+        let recorded: Optimizations = result(
+            RECORDED,
+            "collection-ondisk_quantized-optimizations-right-after-upsert.json",
         );
-        assert_eq!(unix_seconds("soon"), None);
+        let m = text(&families(&[("q", recorded)]));
+        let q = r#"collection="q""#;
+        assert_eq!(value(&m, "qdrant_collection_optimizations_queued", q), 2.0);
+        assert_eq!(
+            value(&m, "qdrant_collection_optimizations_queued_segments", q),
+            2.0
+        );
+        assert_eq!(
+            value(&m, "qdrant_collection_optimizations_queued_points", q),
+            366.0
+        );
+        assert_eq!(value(&m, "qdrant_collection_idle_segments", q), 0.0);
+        let running = |optimizer: &str| {
+            value(
+                &m,
+                "qdrant_collection_optimizations_running",
+                &format!(r#"collection="q",optimizer="{optimizer}""#),
+            )
+        };
+        assert_eq!(running("indexing"), 3.0);
+        assert_eq!(
+            running("merge"),
+            0.0,
+            "idle optimizers are zero, not absent"
+        );
+        // 116 + (135 + 129) + (121 + 115) points in the segments being rewritten.
+        assert_eq!(
+            value(&m, "qdrant_collection_optimizations_running_points", q),
+            616.0
+        );
+        // The earliest `started_at` of the three, 2026-11-21T06:47:13.575716473Z.
+        let oldest = value(
+            &m,
+            "qdrant_collection_optimization_oldest_start_timestamp_seconds",
+            q,
+        );
+        assert!((oldest - 1_795_243_633.575_716).abs() < 1e-3, "{oldest}");
+        // One had no steps yet, one was building a payload index, one had finished its steps.
+        for stage in ["preparing", "payload_index", "finishing"] {
+            assert_eq!(
+                value(
+                    &m,
+                    "qdrant_collection_optimizations_by_stage",
+                    &format!(r#"collection="q",stage="{stage}""#)
+                ),
+                1.0,
+                "{stage}"
+            );
+        }
+        assert!(
+            !m.contains("keyword:group"),
+            "payload field names never become label values"
+        );
+    }
+
+    #[test]
+    fn optimizations_of_an_idle_collection() {
+        let recorded: Optimizations = result(RECORDED, "collection-docs-optimizations.json");
+        let m = text(&families(&[("docs", recorded)]));
+        let docs = r#"collection="docs""#;
+        assert_eq!(value(&m, "qdrant_collection_idle_segments", docs), 2.0);
+        assert_eq!(
+            value(&m, "qdrant_collection_optimizations_queued", docs),
+            0.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_optimizations_running",
+                r#"collection="docs",optimizer="indexing""#
+            ),
+            0.0
+        );
+        assert!(!m.contains("qdrant_collection_optimization_oldest_start_timestamp_seconds{"));
+        assert!(!m.contains("qdrant_collection_optimizations_by_stage{"));
     }
 }

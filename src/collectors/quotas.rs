@@ -6,13 +6,44 @@
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
-use super::{Context, Failure, Output};
-use crate::metrics::{bool_value, Family, GaugeFamily};
+use super::context::Context;
+use super::failure::Failure;
+use super::output::Output;
+use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{QuotaExceeded, QuotaStatus, QuotaUsage};
 use crate::qdrant::QdrantError;
 
 /// The endpoint appeared in Qdrant 1.19.0.
 const SINCE: (u64, u64, u64) = (1, 19, 0);
+
+static ENABLED: FamilySpec = FamilySpec::gauge(
+    "qdrant_quota_enabled",
+    "Whether Qdrant enforces its resource quota (1) or not (0). Cluster-wide setting.",
+);
+static LIMIT: FamilySpec = FamilySpec::gauge(
+    "qdrant_quota_limit_percent",
+    "Usage, in percent, at which a node refuses writes, by resource; absent where no limit is set.",
+);
+static MARGIN: FamilySpec = FamilySpec::gauge(
+    "qdrant_quota_release_margin_percent",
+    "Percentage points below its limit a resource must fall before a refusing node accepts writes again; absent while Qdrant's built-in default applies.",
+);
+static USAGE: FamilySpec = FamilySpec::gauge(
+    "qdrant_quota_usage_percent",
+    "This node's usage, in percent, by resource: resident_memory of the memory available to Qdrant, disk_usage of its storage filesystem.",
+);
+static EXCEEDED: FamilySpec = FamilySpec::gauge(
+    "qdrant_quota_exceeded",
+    "1 while this node refuses writes because the resource is over its quota (Qdrant keeps it until usage falls a margin below); absent for a resource not enforced.",
+);
+static PEER_USAGE: FamilySpec = FamilySpec::gauge(
+    "qdrant_quota_peer_usage_percent",
+    "Usage, in percent, by resource, as each peer that answered this node reports it. Cluster mode only.",
+);
+static PEER_EXCEEDED: FamilySpec = FamilySpec::gauge(
+    "qdrant_quota_peer_exceeded",
+    "1 while the peer refuses writes over one of the enforced limits, as it reports to this node. Cluster mode only.",
+);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     async move {
@@ -51,35 +82,14 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
 
 /// `verdict`: this node's, from telemetry; without it (a key without global
 /// access) this node's refusal is seen only in the peers' figures.
-pub fn families(status: &QuotaStatus, verdict: Option<&QuotaExceeded>) -> Vec<Family> {
-    let mut enabled = GaugeFamily::new(
-        "qdrant_quota_enabled",
-        "Whether Qdrant enforces its resource quota (1) or not (0). Cluster-wide setting.",
-    );
-    let mut limit = GaugeFamily::new(
-        "qdrant_quota_limit_percent",
-        "Usage, in percent, at which a node refuses writes, by resource; absent where no limit is set.",
-    );
-    let mut margin = GaugeFamily::new(
-        "qdrant_quota_release_margin_percent",
-        "Percentage points below its limit a resource must fall before a refusing node accepts writes again; absent while Qdrant's built-in default applies.",
-    );
-    let mut usage = GaugeFamily::new(
-        "qdrant_quota_usage_percent",
-        "This node's usage, in percent, by resource: resident_memory of the memory available to Qdrant, disk_usage of its storage filesystem.",
-    );
-    let mut exceeded = GaugeFamily::new(
-        "qdrant_quota_exceeded",
-        "1 while this node refuses writes because the resource is over its quota (Qdrant keeps it until usage falls a margin below); absent for a resource not enforced.",
-    );
-    let mut peer_usage = GaugeFamily::new(
-        "qdrant_quota_peer_usage_percent",
-        "Usage, in percent, by resource, as each peer that answered this node reports it. Cluster mode only.",
-    );
-    let mut peer_exceeded = GaugeFamily::new(
-        "qdrant_quota_peer_exceeded",
-        "1 while the peer refuses writes over one of the enforced limits, as it reports to this node. Cluster mode only.",
-    );
+fn families(status: &QuotaStatus, verdict: Option<&QuotaExceeded>) -> Vec<Family> {
+    let mut enabled = GaugeFamily::new(&ENABLED);
+    let mut limit = GaugeFamily::new(&LIMIT);
+    let mut margin = GaugeFamily::new(&MARGIN);
+    let mut usage = GaugeFamily::new(&USAGE);
+    let mut exceeded = GaugeFamily::new(&EXCEEDED);
+    let mut peer_usage = GaugeFamily::new(&PEER_USAGE);
+    let mut peer_exceeded = GaugeFamily::new(&PEER_EXCEEDED);
 
     enabled.push(&[], bool_value(status.config.enabled));
     let config = &status.config;
@@ -127,4 +137,70 @@ pub fn families(status: &QuotaStatus, verdict: Option<&QuotaExceeded>) -> Vec<Fa
     .into_iter()
     .map(GaugeFamily::finish)
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qdrant::models::Telemetry;
+    use crate::test_support::{result, sample, text, value, HANDMADE_V1_19};
+
+    #[test]
+    fn quotas_of_a_node_refusing_writes_over_disk() {
+        let status: QuotaStatus = result(HANDMADE_V1_19, "quotas.json");
+        let telemetry: Telemetry = result(HANDMADE_V1_19, "telemetry-details-level-3.json");
+        let verdict = &telemetry
+            .quota
+            .as_ref()
+            .expect("1.19 telemetry has the quota")
+            .exceeded;
+        let m = text(&families(&status, Some(verdict)));
+        assert_eq!(value(&m, "qdrant_quota_enabled", ""), 1.0);
+        assert_eq!(
+            value(&m, "qdrant_quota_limit_percent", r#"resource="disk_usage""#),
+            90.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_quota_limit_percent",
+                r#"resource="resident_memory""#
+            ),
+            85.0
+        );
+        assert_eq!(value(&m, "qdrant_quota_release_margin_percent", ""), 5.0);
+        assert_eq!(
+            value(&m, "qdrant_quota_usage_percent", r#"resource="disk_usage""#),
+            91.0
+        );
+        assert_eq!(
+            value(&m, "qdrant_quota_exceeded", r#"resource="disk_usage""#),
+            1.0
+        );
+        assert_eq!(
+            value(&m, "qdrant_quota_exceeded", r#"resource="resident_memory""#),
+            0.0
+        );
+        let (a, b, c) = ("8326746331167863", "7708955329324187", "4606499160228025");
+        let peer = |id: &str| format!(r#"peer_id="{id}""#);
+        assert_eq!(value(&m, "qdrant_quota_peer_exceeded", &peer(a)), 1.0);
+        assert_eq!(value(&m, "qdrant_quota_peer_exceeded", &peer(b)), 0.0);
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_quota_peer_usage_percent",
+                &format!(r#"peer_id="{b}",resource="disk_usage""#)
+            ),
+            62.0
+        );
+        // Peer C cannot measure its memory: no series rather than a made-up 0.
+        assert_eq!(
+            sample(
+                &m,
+                "qdrant_quota_peer_usage_percent",
+                &format!(r#"peer_id="{c}",resource="resident_memory""#)
+            ),
+            None
+        );
+    }
 }

@@ -14,7 +14,9 @@ use std::collections::{BTreeSet, HashSet};
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
-use super::{Context, Failure, Output};
+use super::context::Context;
+use super::failure::Failure;
+use super::output::Output;
 
 /// The exporter's namespace; a relayed family there could collide with its own.
 const RESERVED_PREFIX: &str = "qdrant_";

@@ -7,35 +7,41 @@
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
-use super::{Collector, Context, Output, Selected};
-use crate::metrics::GaugeFamily;
+use super::context::{Context, Selected};
+use super::output::Output;
+use crate::metrics::{FamilySpec, GaugeFamily};
+
+static SEGMENTS: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_segments",
+    "Segments of this node's replica of the shard. Per node.",
+);
+static INDEXED_VECTORS: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_indexed_vectors",
+    "Vectors in the vector indexes of this node's replica of the shard. Per node.",
+);
+static DELETED_VECTORS: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_deleted_vectors",
+    "Vectors marked deleted but not yet vacuumed in this node's replica of the shard. Per node.",
+);
+static DEFERRED_POINTS: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_deferred_points",
+    "Points written to this node's replica of the shard but not yet visible to search (Qdrant 1.18 and later). Per node.",
+);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
-    let output = ctx.telemetry_only(Collector::Segments, from_telemetry);
+    let output = ctx.telemetry_only(from_telemetry);
     futures_util::future::ready(output).boxed_local()
 }
 
-pub fn from_telemetry(selected: &Selected) -> Output {
+fn from_telemetry(selected: &Selected) -> Output {
     let Some(peer_id) = selected.own_peer_id() else {
         return Output::unsupported("telemetry does not say this node's peer id");
     };
     let peer_id = peer_id.to_string();
-    let mut segments = GaugeFamily::new(
-        "qdrant_shard_segments",
-        "Segments of this node's replica of the shard. Per node.",
-    );
-    let mut indexed = GaugeFamily::new(
-        "qdrant_shard_indexed_vectors",
-        "Vectors in the vector indexes of this node's replica of the shard. Per node.",
-    );
-    let mut deleted = GaugeFamily::new(
-        "qdrant_shard_deleted_vectors",
-        "Vectors marked deleted but not yet vacuumed in this node's replica of the shard. Per node.",
-    );
-    let mut deferred = GaugeFamily::new(
-        "qdrant_shard_deferred_points",
-        "Points written to this node's replica of the shard but not yet visible to search (Qdrant 1.18 and later). Per node.",
-    );
+    let mut segments = GaugeFamily::new(&SEGMENTS);
+    let mut indexed = GaugeFamily::new(&INDEXED_VECTORS);
+    let mut deleted = GaugeFamily::new(&DELETED_VECTORS);
+    let mut deferred = GaugeFamily::new(&DEFERRED_POINTS);
     let mut local_shards = 0;
     let mut listed = 0;
     for collection in &selected.collections {
@@ -79,4 +85,37 @@ pub fn from_telemetry(selected: &Selected) -> Output {
             .map(GaugeFamily::finish)
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qdrant::models::Telemetry;
+    use crate::test_support::{every_collection, result, text, value, RECORDED, RECORDED_PEER};
+
+    fn output(file: &str) -> Output {
+        let telemetry: Telemetry = result(RECORDED, file);
+        let names = every_collection(&telemetry);
+        from_telemetry(&Selected::of(&telemetry, &names))
+    }
+
+    #[test]
+    fn segments_from_level_4_telemetry() {
+        let output = output("telemetry-details-level-4.json");
+        assert!(output.unsupported.is_none() && output.failure.is_none());
+        let m = text(&output.families);
+        let shard_0 =
+            format!(r#"collection="ondisk_quantized",shard_id="0",peer_id="{RECORDED_PEER}""#);
+        assert_eq!(value(&m, "qdrant_shard_segments", &shard_0), 2.0);
+        assert_eq!(value(&m, "qdrant_shard_indexed_vectors", &shard_0), 527.0);
+        assert_eq!(value(&m, "qdrant_shard_deleted_vectors", &shard_0), 0.0);
+        assert_eq!(value(&m, "qdrant_shard_deferred_points", &shard_0), 0.0);
+    }
+
+    #[test]
+    fn level_3_lists_no_segments_unsupported_not_zero() {
+        assert!(output("telemetry-details-level-3.json")
+            .unsupported
+            .is_some());
+    }
 }

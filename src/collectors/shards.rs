@@ -1,24 +1,29 @@
-//! The `shards` collector: where the replicas are and in what state, from the
-//! shared telemetry. For each shard this node holds a replica of: the state
-//! of every replica (this node's view), and this node's point count. Per
-//! collection: transfers and resharding in progress.
+//! The `shards` collector: where the replicas are and in what state. For
+//! each shard this node holds a replica of: the state of every replica (this
+//! node's view), and this node's point count and bytes. Per collection:
+//! transfers and resharding in progress.
 //!
-//! Series grow with this node's local replicas: a shard with no replica here
-//! is reported by the nodes that hold one. Where telemetry cannot serve, it
-//! falls back to `GET /collections/{name}/cluster` per collection, which
-//! reports every replica the node knows of.
+//! From the shared telemetry; series grow with this node's local replicas: a
+//! shard with no replica here is reported by the nodes that hold one. Where
+//! telemetry cannot serve, it falls back to `GET /collections/{name}/cluster`
+//! per collection, which reports every replica the node knows of. In the
+//! cluster view, every replica of the cluster, from `GET /cluster/telemetry`.
 
-use crate::metrics::Family;
+use std::collections::BTreeMap;
+
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
+use super::context::{Context, Selected};
+use super::failure::Failure;
 use super::fan_out::fan_out;
-use super::{cluster_view, Collector, Context, Output, Selected};
-use crate::metrics::{bool_value, GaugeFamily};
-use crate::qdrant::models::CollectionClusterInfo;
+use super::output::Output;
+use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
+use crate::qdrant::models::{ClusterTelemetry, CollectionClusterInfo};
+use crate::qdrant::QdrantError;
 
 /// Every replica state Qdrant defines (v1.18), in the order they are exported.
-pub const REPLICA_STATES: [&str; 11] = [
+const REPLICA_STATES: [&str; 11] = [
     "Active",
     "Dead",
     "Partial",
@@ -32,18 +37,41 @@ pub const REPLICA_STATES: [&str; 11] = [
     "ManualRecovery",
 ];
 /// The state-set member that is 1 when Qdrant reports a state not in [`REPLICA_STATES`].
-pub const UNKNOWN_STATE: &str = "Unknown";
+const UNKNOWN_STATE: &str = "Unknown";
+
+static REPLICA_STATE: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_replica_state",
+    "State of each replica of the shard, as a state set over Qdrant's replica states; \
+     state=\"Unknown\" is 1 for a state this exporter does not know. \
+     Each node's view of every replica of the shards it holds a replica of.",
+);
+static LOCAL_POINTS: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_local_points",
+    "Points in the replica of the shard on the peer. Per node: the recording rules derive collection totals.",
+);
+static LOCAL_DATA_BYTES: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_local_data_bytes",
+    "Bytes of vectors and payloads in the node's replicas of the collection, by kind. Per node.",
+);
+static TRANSFERS: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_shard_transfers",
+    "Shard transfers of the collection in progress, as this node knows them.",
+);
+static RESHARDING: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_resharding_operations",
+    "Resharding operations of the collection in progress, as this node knows them.",
+);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     if let Some(view) = ctx.cluster_view {
-        return futures_util::future::ready(cluster_view::shards(ctx, view)).boxed_local();
+        return futures_util::future::ready(cluster_view(ctx, view)).boxed_local();
     }
-    ctx.telemetry_or_per_collection(Collector::Shards, from_telemetry, || per_collection(ctx))
+    ctx.telemetry_or_per_collection(from_telemetry, || per_collection(ctx))
         .boxed_local()
 }
 
 /// One replica's state as a state set over [`REPLICA_STATES`] and [`UNKNOWN_STATE`].
-pub fn push_replica_state(
+fn push_replica_state(
     family: &mut GaugeFamily,
     collection: &str,
     shard_id: &str,
@@ -69,7 +97,7 @@ pub fn push_replica_state(
     }
 }
 
-/// The families of both paths, filled the same way.
+/// The families of the node's two paths, filled the same way.
 struct Families {
     replica_state: GaugeFamily,
     local_points: GaugeFamily,
@@ -78,28 +106,12 @@ struct Families {
 }
 
 impl Families {
-    fn new(replicas_reported: &str) -> Self {
+    fn new() -> Self {
         Self {
-            replica_state: GaugeFamily::new(
-                "qdrant_shard_replica_state",
-                &format!(
-                    "State of each shard replica, as a state set over Qdrant's replica states; \
-                     state=\"{UNKNOWN_STATE}\" is 1 for a state this exporter does not know. \
-                     This node's view of {replicas_reported}."
-                ),
-            ),
-            local_points: GaugeFamily::new(
-                "qdrant_shard_local_points",
-                "Points in each shard replica held by this node. Per node: the recording rules derive collection totals.",
-            ),
-            transfers: GaugeFamily::new(
-                "qdrant_collection_shard_transfers",
-                "Shard transfers of the collection in progress, as this node knows them.",
-            ),
-            resharding: GaugeFamily::new(
-                "qdrant_collection_resharding_operations",
-                "Resharding operations of the collection in progress, as this node knows them.",
-            ),
+            replica_state: GaugeFamily::new(&REPLICA_STATE),
+            local_points: GaugeFamily::new(&LOCAL_POINTS),
+            transfers: GaugeFamily::new(&TRANSFERS),
+            resharding: GaugeFamily::new(&RESHARDING),
         }
     }
 
@@ -126,12 +138,12 @@ impl Families {
     }
 }
 
-pub fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
+fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     let own_peer = selected
         .own_peer_id()
         .ok_or("telemetry does not say this node's peer id")?
         .to_string();
-    let mut families = Families::new("every replica of the shards it holds a replica of");
+    let mut families = Families::new();
     for collection in &selected.collections {
         let name = collection.id.as_str();
         let shards = collection
@@ -184,10 +196,7 @@ pub fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> 
 /// Bytes of vectors and payloads in this node's shards, per collection: free
 /// with the telemetry (Qdrant 1.15 and later, as the point counts above).
 fn local_data_bytes(selected: &Selected) -> Family {
-    let mut bytes = GaugeFamily::new(
-        "qdrant_collection_local_data_bytes",
-        "Bytes of vectors and payloads in this node's shards of the collection, by kind. Per node.",
-    );
+    let mut bytes = GaugeFamily::new(&LOCAL_DATA_BYTES);
     for collection in &selected.collections {
         let locals = collection
             .shards
@@ -223,8 +232,8 @@ async fn per_collection(ctx: &Context<'_>) -> Output {
     }
 }
 
-pub fn cluster_info_families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<Family> {
-    let mut families = Families::new("all peers");
+fn cluster_info_families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<Family> {
+    let mut families = Families::new();
     for (collection, info) in collections {
         let own_peer = info.peer_id.to_string();
         for shard in &info.local_shards {
@@ -263,4 +272,138 @@ pub fn cluster_info_families(collections: &[(&str, CollectionClusterInfo)]) -> V
         );
     }
     families.finish()
+}
+
+/// The cluster view: every replica's state, points and bytes, as the peer
+/// holding it reports, and the transfers and resharding the cluster agreed on.
+fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>) -> Output {
+    let view = match view {
+        Ok(view) => view,
+        Err(error) => return Output::failed(Failure::cluster_view(error)),
+    };
+    let mut replica_state = GaugeFamily::new(&REPLICA_STATE);
+    let mut local_points = GaugeFamily::new(&LOCAL_POINTS);
+    let mut bytes = GaugeFamily::new(&LOCAL_DATA_BYTES);
+    for (name, collection) in ctx.cluster_view_collections(view) {
+        // peer → (vector bytes, payload bytes)
+        let mut per_peer: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for shard in &collection.shards {
+            let shard_id = shard.id.to_string();
+            for replica in &shard.replicas {
+                let peer_id = replica.peer_id.to_string();
+                push_replica_state(
+                    &mut replica_state,
+                    name,
+                    &shard_id,
+                    &peer_id,
+                    &replica.state,
+                );
+                local_points.push_some(
+                    &[
+                        ("collection", name),
+                        ("shard_id", &shard_id),
+                        ("peer_id", &peer_id),
+                    ],
+                    replica.num_points,
+                );
+                let sums = per_peer.entry(peer_id).or_default();
+                sums.0 += replica.vectors_size_bytes.unwrap_or(0);
+                sums.1 += replica.payloads_size_bytes.unwrap_or(0);
+            }
+        }
+        for (peer_id, (vectors, payloads)) in per_peer {
+            for (kind, value) in [("vectors", vectors), ("payloads", payloads)] {
+                bytes.push(
+                    &[("collection", name), ("kind", kind), ("peer_id", &peer_id)],
+                    value as f64,
+                );
+            }
+        }
+    }
+    let mut families = vec![
+        replica_state.finish(),
+        local_points.finish(),
+        bytes.finish(),
+    ];
+    // Transfers and resharding are consensus state: every node knows all of them.
+    if let Some(Ok(selected)) = &ctx.telemetry {
+        let mut transfers = GaugeFamily::new(&TRANSFERS);
+        let mut resharding = GaugeFamily::new(&RESHARDING);
+        for collection in &selected.collections {
+            let labels = [("collection", collection.id.as_str())];
+            transfers.push_some(
+                &labels,
+                collection.transfers.as_ref().map(|t| t.len() as u64),
+            );
+            resharding.push(
+                &labels,
+                collection.resharding.as_ref().map_or(0, Vec::len) as f64,
+            );
+        }
+        families.extend([transfers.finish(), resharding.finish()]);
+    }
+    Output::families(families)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qdrant::models::Telemetry;
+    use crate::test_support::{every_collection, result, text, value, HANDMADE_V1_12};
+
+    fn families(directory: &str) -> Result<Vec<Family>, &'static str> {
+        let telemetry: Telemetry = result(directory, "telemetry-details-level-3.json");
+        let names = every_collection(&telemetry);
+        from_telemetry(&Selected::of(&telemetry, &names))
+    }
+
+    #[test]
+    fn shards_need_point_counts_that_qdrant_1_12_telemetry_lacks() {
+        assert_eq!(
+            families(HANDMADE_V1_12).unwrap_err(),
+            "telemetry lacks local shard point counts (Qdrant before 1.15)"
+        );
+    }
+
+    #[test]
+    fn shards_during_a_snapshot_transfer() {
+        let m = text(&families("cluster-v1.18.3-transfer-node-a").unwrap());
+        let a = "8326746331167863";
+        // The replica being recovered is Qdrant's placeholder: no points yet.
+        let shard_0 = format!(r#"collection="orders",shard_id="0",peer_id="{a}""#);
+        assert_eq!(value(&m, "qdrant_shard_local_points", &shard_0), 0.0);
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_replica_state",
+                &format!(r#"{shard_0},state="Recovery""#)
+            ),
+            1.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_shard_transfers",
+                r#"collection="orders""#
+            ),
+            1.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_shard_transfers",
+                r#"collection="small""#
+            ),
+            0.0
+        );
+    }
+
+    #[test]
+    fn the_fallback_reports_every_replica_the_node_knows_of() {
+        let cluster: CollectionClusterInfo =
+            result("cluster-v1.18.3-node-a", "collection-orders-cluster.json");
+        let m = text(&cluster_info_families(&[("orders", cluster)]));
+        let dead = r#"collection="orders",shard_id="0",peer_id="4606499160228025",state="Dead""#;
+        assert_eq!(value(&m, "qdrant_shard_replica_state", dead), 1.0);
+    }
 }

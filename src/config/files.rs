@@ -1,57 +1,20 @@
-//! The files settings name, read and checked at start: the key file, CA and
-//! client certificates for reaching Qdrant, the web configuration file.
+//! The files settings name for reaching Qdrant, read and checked at start:
+//! the key file, the CA bundle, the client certificate and its key.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use super::{invalid, ApiKey, ConfigError, WebServing};
-use crate::qdrant::ClientIdentity;
-
-/// Files the exporter reads at start are small; a larger one is not the file meant.
-const MAX_FILE_BYTES: u64 = 1024 * 1024;
+use super::error::{invalid, ConfigError};
+use crate::files::{pem_certificates, read_small_file};
+use crate::qdrant::{ApiKey, ClientIdentity};
 
 pub fn read_api_key_file(path: &Path) -> Result<ApiKey, ConfigError> {
-    let setting = "qdrant_api_key_file";
-    let bytes = read_small_file(path).map_err(|problem| invalid(setting, problem))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| invalid(setting, format!("{} is not UTF-8 text", path.display())))?;
-    ApiKey::parse(&text)
-        .map_err(|problem| invalid(setting, format!("{}: {problem}", path.display())))
+    ApiKey::read_file(path).map_err(|problem| invalid("qdrant_api_key_file", problem))
 }
 
-/// A regular file of at most [`MAX_FILE_BYTES`]: a FIFO or a device would
-/// block the start, a huge file is not the one meant.
-pub fn read_small_file(path: &Path) -> Result<Vec<u8>, String> {
-    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
-    let metadata = std::fs::metadata(path).map_err(cannot)?;
-    if !metadata.is_file() {
-        return Err(format!("{} is not a regular file", path.display()));
-    }
-    if metadata.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "{} is larger than {MAX_FILE_BYTES} bytes",
-            path.display()
-        ));
-    }
-    std::fs::read(path).map_err(cannot)
-}
-
-/// The PEM certificates of a file, at least one.
-pub fn pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let pem = read_small_file(path)?;
-    let certificates = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: not PEM certificates: {e}", path.display()))?;
-    if certificates.is_empty() {
-        return Err(format!("{}: holds no PEM certificate", path.display()));
-    }
-    Ok(certificates)
-}
-
-pub(super) fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let problem =
         |detail: String| invalid("qdrant_ca_file", format!("{}: {detail}", path.display()));
     let certificates = pem_certificates(path).map_err(|e| invalid("qdrant_ca_file", e))?;
@@ -65,46 +28,8 @@ pub(super) fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, 
     Ok(certificates)
 }
 
-/// The web configuration file, checked, and its TLS built: a certificate that
-/// cannot be read stops the start like any other invalid setting.
-pub(super) fn web_serving(
-    path: Option<&Path>,
-    probes_without_auth: bool,
-) -> Result<WebServing, ConfigError> {
-    let problem = |path: &Path, detail: String| {
-        invalid("web_config_file", format!("{}: {detail}", path.display()))
-    };
-    let web = match path {
-        Some(path) => crate::web_config::load(path).map_err(|detail| problem(path, detail))?,
-        None => crate::web_config::WebConfig::default(),
-    };
-    let tls = match (&web.tls, path) {
-        (Some(tls), Some(path)) => Some(Arc::new(
-            crate::server_tls::server_config(tls).map_err(|detail| problem(path, detail))?,
-        )),
-        _ => None,
-    };
-    let mut open_paths = web.open_paths;
-    if probes_without_auth {
-        for probe in [
-            crate::endpoints::HEALTHZ_PATH,
-            crate::endpoints::READYZ_PATH,
-        ] {
-            if !open_paths.iter().any(|open| open == probe) {
-                open_paths.push(probe.to_owned());
-            }
-        }
-    }
-    Ok(WebServing {
-        tls,
-        headers: web.headers,
-        users: web.users,
-        open_paths,
-    })
-}
-
 /// The client certificate chain and key, both or neither.
-pub(super) fn read_client_identity(
+pub fn read_client_identity(
     cert_file: Option<&Path>,
     key_file: Option<&Path>,
 ) -> Result<Option<ClientIdentity>, ConfigError> {

@@ -2,73 +2,19 @@
 //!
 //! Every setting is optional in a layer; layers are merged (later wins) and then
 //! validated into [`super::Config`]. The field name is the YAML key; the flag and the
-//! environment variable are derived from it (see [`env_name`] and [`flag_name`]).
+//! environment variable are derived from it (see [`super::names`]).
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
-use super::ConfigError;
-
-/// Prefix of the exporter's own environment variables.
-pub const ENV_PREFIX: &str = "QDRANT_EXPORTER_";
-/// Environment variable naming the YAML config file (flag `--config`).
-pub const CONFIG_FILE_ENV: &str = "QDRANT_EXPORTER_CONFIG";
-
-/// Settings about reaching Qdrant keep the names Qdrant users already know
-/// (`QDRANT_URL`, `QDRANT_API_KEY`, ...); all others carry the exporter's prefix.
-pub fn env_name(setting: &str) -> String {
-    if setting.starts_with("qdrant_") {
-        setting.to_uppercase()
-    } else {
-        format!("{ENV_PREFIX}{}", setting.to_uppercase())
-    }
-}
-
-pub fn flag_name(setting: &str) -> String {
-    format!("--{}", setting.replace('_', "-"))
-}
-
-/// An API key: never printed by `Debug`, never serialized, and always a valid
-/// header value (a key with a control character could never be sent).
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct ApiKey(String);
-
-impl ApiKey {
-    /// The key without surrounding whitespace; the problem never quotes the key.
-    pub fn parse(text: &str) -> Result<Self, &'static str> {
-        let key = text.trim();
-        if key.is_empty() {
-            return Err("is empty");
-        }
-        if !key.bytes().all(|byte| (0x20..0x7f).contains(&byte)) {
-            return Err("holds a control or non-ASCII character (an API key is printable ASCII)");
-        }
-        Ok(Self(key.to_owned()))
-    }
-
-    /// The key itself, for the one place that needs it: the `api-key` request header.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-/// For the YAML file, whose parser's message would not name the setting.
-impl TryFrom<String> for ApiKey {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, Self::Error> {
-        Self::parse(&text).map_err(|problem| format!("qdrant_api_key {problem}"))
-    }
-}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(<redacted>)")
-    }
-}
+use super::error::ConfigError;
+use crate::collectors::Collector;
+use crate::endpoints::DEFAULT_PORT;
+use crate::files::read_small_file;
+use crate::limits::DEFAULT_MAX_CONNECTIONS;
+use crate::qdrant::ApiKey;
+use crate::redaction::without_values;
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, clap::Args)]
 pub struct Settings {
@@ -80,9 +26,9 @@ pub struct Settings {
     #[arg(long, value_name = "URL")]
     pub qdrant_url: Option<String>,
 
-    // No flag: a command line is visible to every process on the node.
+    // No flag (names::WITHOUT_FLAG): a command line is visible to every process on the node.
     #[arg(skip)]
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, default, deserialize_with = "api_key")]
     pub qdrant_api_key: Option<ApiKey>,
 
     /// File holding the API key (a mounted Secret); surrounding whitespace is trimmed
@@ -198,7 +144,7 @@ impl Settings {
     /// The built-in defaults; every setting that has a default is `Some` here.
     pub fn defaults() -> Self {
         Self {
-            listen_address: Some(format!("0.0.0.0:{}", crate::endpoints::DEFAULT_PORT)),
+            listen_address: Some(format!("0.0.0.0:{}", DEFAULT_PORT)),
             qdrant_url: Some("http://localhost:6333".into()),
             qdrant_api_key: None,
             qdrant_api_key_file: None,
@@ -213,12 +159,12 @@ impl Settings {
             concurrency: Some(8),
             max_response_bytes: Some(32 * 1024 * 1024),
             health_listen_address: None,
-            max_connections: Some(crate::limits::DEFAULT_MAX_CONNECTIONS),
+            max_connections: Some(DEFAULT_MAX_CONNECTIONS),
             web_config_file: None,
             probe_config_file: None,
             probes_without_auth: Some(false),
             readiness_requires_qdrant: Some(false),
-            collectors: Some(crate::collectors::registry::default_selection()),
+            collectors: Some(default_collectors()),
             collector_intervals: None,
             native_metrics_relay: Some(false),
             max_collections: Some(5000),
@@ -289,7 +235,7 @@ impl Settings {
             path: path.to_owned(),
             problem,
         };
-        let bytes = super::read_small_file(path).map_err(file_error)?;
+        let bytes = read_small_file(path).map_err(file_error)?;
         let text = String::from_utf8(bytes).map_err(|_| file_error("is not UTF-8 text".into()))?;
         if text.trim().is_empty() {
             return Ok(Settings::default());
@@ -305,87 +251,22 @@ impl Settings {
             None => Ok(settings),
         }
     }
-
-    /// Reads `QDRANT_EXPORTER_*` and the `QDRANT_*` names of the Qdrant settings.
-    ///
-    /// Unknown variables are ignored rather than rejected: Kubernetes injects
-    /// `<SERVICE>_PORT`-style variables (e.g. `QDRANT_EXPORTER_PORT`) into every pod.
-    pub fn from_env(
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Settings, ConfigError> {
-        let ours = vars.into_iter().filter_map(|(name, value)| {
-            let setting = match name.strip_prefix(ENV_PREFIX) {
-                Some(rest) if !rest.starts_with("QDRANT_") => rest.to_lowercase(),
-                Some(_) => return None,
-                None if name.starts_with("QDRANT_") => name.to_lowercase(),
-                None => return None,
-            };
-            Some((setting, value))
-        });
-        // The key is parsed here, not by envy, whose message would not name it.
-        let (keys, ours): (Vec<_>, Vec<_>) =
-            ours.partition(|(setting, _)| setting == "qdrant_api_key");
-        let api_key = keys
-            .into_iter()
-            .map(|(_, value)| {
-                ApiKey::parse(&value).map_err(|problem| super::invalid("qdrant_api_key", problem))
-            })
-            .next_back()
-            .transpose()?;
-        let settings: Settings = envy::from_iter(ours).map_err(|e| {
-            // envy names the field it failed on ("... provided by cache_ttl_seconds");
-            // say which variable that is.
-            let message = without_values(&e.to_string());
-            let message = match message.rsplit_once(" provided by ") {
-                Some((problem, setting)) => format!("{problem} in {}", env_name(setting)),
-                None => message,
-            };
-            ConfigError::Environment(message)
-        })?;
-        Ok(Settings {
-            qdrant_api_key: api_key,
-            ..settings
-        })
-    }
 }
 
-/// A parser's message without the values it quotes: a value may be a key
-/// (a YAML file that is one string, a key of the wrong type). Field names,
-/// which the parsers quote as `field \`name\``, stay.
-pub(crate) fn without_values(message: &str) -> String {
-    let quoted = regex::Regex::new(r#"(field )?("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)"#)
-        .expect("a valid pattern");
-    quoted
-        .replace_all(message, |found: &regex::Captures| match found.get(1) {
-            Some(_) => found[0].to_owned(),
-            None => "(value not shown)".to_owned(),
-        })
-        .into_owned()
+/// The collectors on by default, as the `collectors` setting lists them.
+fn default_collectors() -> String {
+    Collector::ALL
+        .iter()
+        .filter(|collector| collector.facts().on_by_default)
+        .map(|collector| collector.name())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::without_values;
-
-    #[test]
-    fn quoted_values_are_left_out_and_field_names_kept() {
-        assert_eq!(
-            without_values(
-                r#"invalid type: string "qdrant_api_key s3cr3t", expected struct Settings"#
-            ),
-            "invalid type: string (value not shown), expected struct Settings"
-        );
-        assert_eq!(
-            without_values("invalid type: integer `12345`, expected a string at line 1"),
-            "invalid type: integer (value not shown), expected a string at line 1"
-        );
-        assert_eq!(
-            without_values("invalid digit found in string while parsing value 'x\\'y' provided by concurrency"),
-            "invalid digit found in string while parsing value (value not shown) provided by concurrency"
-        );
-        assert_eq!(
-            without_values("unknown field `concurency`"),
-            "unknown field `concurency`"
-        );
-    }
+/// The key in the YAML file; the parser's own message would not name the setting.
+fn api_key<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<ApiKey>, D::Error> {
+    Option::<String>::deserialize(deserializer)?
+        .map(|text| ApiKey::parse(&text))
+        .transpose()
+        .map_err(|problem| serde::de::Error::custom(format!("qdrant_api_key {problem}")))
 }

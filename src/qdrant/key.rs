@@ -2,11 +2,50 @@
 //! or a file read again when it changes, since Kubernetes updates a mounted
 //! Secret in place and a rotated key should need no restart.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-use crate::config::{read_api_key_file, ApiKey, QdrantConfig};
+use crate::files::{read_small_file, FileStamp};
+use crate::locks::lock;
+
+/// An API key: never printed by `Debug`, never serialized, and always a valid
+/// header value (a key with a control character could never be sent).
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// The key without surrounding whitespace; the problem never quotes the key.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let key = text.trim();
+        if key.is_empty() {
+            return Err("is empty");
+        }
+        if !key.bytes().all(|byte| (0x20..0x7f).contains(&byte)) {
+            return Err("holds a control or non-ASCII character (an API key is printable ASCII)");
+        }
+        Ok(Self(key.to_owned()))
+    }
+
+    /// The key a file holds (a mounted Secret); the problem names the file, never the key.
+    pub fn read_file(path: &Path) -> Result<Self, String> {
+        let bytes = read_small_file(path)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
+        Self::parse(&text).map_err(|problem| format!("{}: {problem}", path.display()))
+    }
+
+    /// The key itself, for the one place that needs it: the `api-key` request header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
 
 /// Shared by the clients of all workers.
 #[derive(Clone)]
@@ -23,48 +62,27 @@ enum Source {
 struct FileKey {
     key: ApiKey,
     /// What the file looked like when `key` was read.
-    stamp: Option<Stamp>,
+    stamp: Option<FileStamp>,
     /// Read since Qdrant last accepted a request.
     unproven: bool,
     /// Why the file cannot be read now, once logged.
     problem: Option<String>,
 }
 
-/// Identity and content markers of the file: a Secret update swaps a symlink
-/// (new inode), an edit in place changes the time or the length.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Stamp {
-    device: u64,
-    inode: u64,
-    modified_nanos: i128,
-    length: u64,
-}
-
-fn stamp(path: &std::path::Path) -> std::io::Result<Stamp> {
-    let metadata = std::fs::metadata(path)?;
-    Ok(Stamp {
-        device: metadata.dev(),
-        inode: metadata.ino(),
-        modified_nanos: i128::from(metadata.mtime()) * 1_000_000_000
-            + i128::from(metadata.mtime_nsec()),
-        length: metadata.len(),
-    })
-}
-
 impl KeySource {
-    /// The key the configuration loaded (validated at start), and its file if any.
-    pub fn new(config: &QdrantConfig) -> Self {
-        let source = match (&config.api_key_file, &config.api_key) {
+    /// The key loaded at start (validated then), and the file it came from if any.
+    pub fn new(key: Option<&ApiKey>, file: Option<&Path>) -> Self {
+        let source = match (file, key) {
             (Some(path), Some(key)) => Source::File {
-                path: path.clone(),
+                path: path.to_owned(),
                 state: Mutex::new(FileKey {
                     key: key.clone(),
-                    stamp: stamp(path).ok(),
+                    stamp: FileStamp::of(path),
                     unproven: false,
                     problem: None,
                 }),
             },
-            (_, key) => Source::Fixed(key.clone()),
+            (_, key) => Source::Fixed(key.cloned()),
         };
         Self(Arc::new(source))
     }
@@ -99,12 +117,12 @@ impl KeySource {
     }
 }
 
-fn refresh(path: &std::path::Path, state: &mut FileKey) {
-    let now = stamp(path).ok();
+fn refresh(path: &Path, state: &mut FileKey) {
+    let now = FileStamp::of(path);
     if now.is_some() && now == state.stamp {
         return;
     }
-    match read_api_key_file(path) {
+    match ApiKey::read_file(path) {
         Ok(key) => {
             if key != state.key {
                 tracing::info!(file = %path.display(), "the API key file changed: using the new key");
@@ -114,8 +132,7 @@ fn refresh(path: &std::path::Path, state: &mut FileKey) {
             state.stamp = now;
             state.problem = None;
         }
-        Err(error) => {
-            let problem = error.to_string();
+        Err(problem) => {
             if state.problem.as_ref() != Some(&problem) {
                 tracing::warn!(
                     hint = "the last key read is still used",
@@ -125,10 +142,4 @@ fn refresh(path: &std::path::Path, state: &mut FileKey) {
             }
         }
     }
-}
-
-fn lock(state: &Mutex<FileKey>) -> MutexGuard<'_, FileKey> {
-    state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -5,25 +5,26 @@
 
 mod key;
 pub mod models;
+mod requests;
 mod tls;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use awc::http::StatusCode;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
+use url::Url;
 
-use crate::config::{ApiKey, QdrantConfig};
-use crate::metrics::{Family, Kind};
-pub use key::KeySource;
+pub use key::{ApiKey, KeySource};
 use models::{
     ApiResponse, ClusterInfo, ClusterTelemetry, CollectionClusterInfo, CollectionInfo,
     CollectionList, CollectionMemory, IssueList, Optimizations, QuotaStatus, SnapshotDescription,
     Telemetry, VersionInfo,
 };
-pub use tls::ClientIdentity;
+pub use requests::RequestCounter;
+pub use tls::{ClientIdentity, TlsSettings};
 
 /// How much `GET /telemetry` reports. Qdrant's cost grows with the level
 /// (measured on 1,006 collections: 110 ms of CPU at 3, 150 ms at 4).
@@ -139,64 +140,31 @@ impl QdrantError {
     }
 }
 
-/// Counts every request the exporter sends to Qdrant, by endpoint and outcome.
-///
-/// This is the one metric that lives across refreshes: its label values are
-/// bounded (a handful of endpoints times a handful of outcomes). Shared by the
-/// clients of all workers.
-#[derive(Clone, Default)]
-pub struct RequestCounter(Arc<Mutex<BTreeMap<(&'static str, &'static str), u64>>>);
-
-impl RequestCounter {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Starts counting a request; it is counted when the returned record is dropped,
-    /// so that a request abandoned at the refresh deadline counts too (as a timeout).
-    fn start(&self, endpoint: &'static str) -> RequestRecord<'_> {
-        RequestRecord {
-            counter: self,
-            endpoint,
-            status_class: "timeout",
-        }
-    }
-
-    pub fn family(&self) -> Family {
-        let mut family = Family::new(
-            "qdrant_exporter_qdrant_requests_total",
-            "Requests the exporter sent to Qdrant, by endpoint and status class (2xx..5xx, timeout, error).",
-            Kind::Counter,
-        );
-        for ((endpoint, status_class), count) in self.lock().iter() {
-            family.push(
-                &[("endpoint", endpoint), ("status_class", status_class)],
-                *count as f64,
-            );
-        }
-        family
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<(&'static str, &'static str), u64>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
+/// How to reach one Qdrant: the client's settings, validated.
+#[derive(Debug, Clone)]
+pub struct QdrantConfig {
+    pub url: Url,
+    /// The key as loaded at start.
+    pub api_key: Option<ApiKey>,
+    /// Where `api_key` was read from, to read it again when it changes.
+    pub api_key_file: Option<PathBuf>,
+    /// For an https URL.
+    pub tls: TlsSettings,
+    pub request_timeout: Duration,
+    pub concurrency: usize,
+    pub max_response_bytes: usize,
 }
 
-struct RequestRecord<'a> {
-    counter: &'a RequestCounter,
-    endpoint: &'static str,
-    status_class: &'static str,
-}
-
-impl Drop for RequestRecord<'_> {
-    fn drop(&mut self) {
-        *self
-            .counter
-            .lock()
-            .entry((self.endpoint, self.status_class))
-            .or_default() += 1;
+impl QdrantConfig {
+    /// These settings for the Qdrant at `url`; `Err` says why they cannot reach it.
+    pub fn for_url(&self, url: Url) -> Result<QdrantConfig, &'static str> {
+        if self.tls.any() && url.scheme() != "https" {
+            return Err("its TLS settings apply to an https:// target only");
+        }
+        Ok(QdrantConfig {
+            url,
+            ..self.clone()
+        })
     }
 }
 
@@ -214,7 +182,7 @@ pub struct QdrantClient {
 impl QdrantClient {
     pub fn new(config: &QdrantConfig, api_key: KeySource, requests: RequestCounter) -> Self {
         let connector = awc::Connector::new()
-            .rustls_0_23(Arc::new(tls::client_config(config)))
+            .rustls_0_23(Arc::new(tls::client_config(&config.tls)))
             .timeout(config.request_timeout)
             .limit(config.concurrency);
         let http = awc::Client::builder()
@@ -490,6 +458,7 @@ fn status_class(status: StatusCode) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::{fixture_dir, rotate, RECORDED};
 
     fn target(location: &str) -> String {
         let mut headers = awc::http::header::HeaderMap::new();
@@ -499,6 +468,51 @@ mod tests {
         );
         let key = ApiKey::parse("Key-123").unwrap();
         redirect_target("http://qdrant:6333/collections", &headers, Some(&key))
+    }
+
+    #[actix_web::test]
+    async fn a_refused_new_key_is_told_apart_from_a_wrong_key() {
+        let secrets = tempfile::tempdir().unwrap();
+        let key_file = secrets.path().join("api-key");
+        rotate(&key_file, "first-key");
+        let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
+        mock.require_api_key(Some("first-key"));
+        let config = QdrantConfig {
+            url: Url::parse(&mock.url()).unwrap(),
+            api_key: Some(ApiKey::read_file(&key_file).unwrap()),
+            api_key_file: Some(key_file.clone()),
+            tls: TlsSettings::default(),
+            request_timeout: Duration::from_secs(5),
+            concurrency: 1,
+            max_response_bytes: 1024 * 1024,
+        };
+        let client = QdrantClient::new(
+            &config,
+            KeySource::new(config.api_key.as_ref(), config.api_key_file.as_deref()),
+            RequestCounter::new(),
+        );
+        assert!(client.collection_names().await.is_ok());
+        // The Secret changed before Qdrant did.
+        rotate(&key_file, "second-key");
+        assert_eq!(
+            client.collection_names().await.unwrap_err(),
+            QdrantError::UnauthorizedNewKey
+        );
+        assert!(QdrantError::UnauthorizedNewKey
+            .hint()
+            .contains("the key file changed"));
+        // Qdrant catches up: accepted, and later refusals are plain ones again.
+        mock.require_api_key(Some("second-key"));
+        assert!(client.collection_names().await.is_ok());
+        mock.require_api_key(Some("third-key"));
+        assert_eq!(
+            client.collection_names().await.unwrap_err(),
+            QdrantError::Unauthorized
+        );
+        assert_eq!(
+            client.request_counter().counts(),
+            [(("/collections", "2xx"), 2), (("/collections", "4xx"), 2)]
+        );
     }
 
     #[test]

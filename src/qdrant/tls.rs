@@ -11,7 +11,28 @@ use rustls::crypto::CryptoProvider;
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
-use crate::config::QdrantConfig;
+/// How the client trusts Qdrant over https and proves itself to it, validated.
+#[derive(Debug, Clone, Default)]
+pub struct TlsSettings {
+    /// Extra trust anchors beside the public roots.
+    pub ca_certificates: Vec<CertificateDer<'static>>,
+    /// The name Qdrant's certificate is verified for, when not the URL's host.
+    pub server_name: Option<ServerName<'static>>,
+    /// The certificate the exporter presents, for a Qdrant that asks for one.
+    pub client_identity: Option<ClientIdentity>,
+    /// Any certificate is accepted (warned about at start).
+    pub insecure_skip_verify: bool,
+}
+
+impl TlsSettings {
+    /// Whether any is given: they apply to an https URL only.
+    pub fn any(&self) -> bool {
+        !self.ca_certificates.is_empty()
+            || self.server_name.is_some()
+            || self.client_identity.is_some()
+            || self.insecure_skip_verify
+    }
+}
 
 /// A client certificate chain and its key; `Debug` never shows the key.
 pub struct ClientIdentity {
@@ -39,7 +60,7 @@ impl fmt::Debug for ClientIdentity {
 }
 
 /// The TLS configuration of every connection to Qdrant.
-pub fn client_config(config: &QdrantConfig) -> rustls::ClientConfig {
+pub fn client_config(config: &TlsSettings) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -56,7 +77,7 @@ pub fn client_config(config: &QdrantConfig) -> rustls::ClientConfig {
     tls
 }
 
-fn verifier(config: &QdrantConfig, provider: Arc<CryptoProvider>) -> Arc<dyn ServerCertVerifier> {
+fn verifier(config: &TlsSettings, provider: Arc<CryptoProvider>) -> Arc<dyn ServerCertVerifier> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     // Validated when the configuration was loaded.
@@ -64,7 +85,7 @@ fn verifier(config: &QdrantConfig, provider: Arc<CryptoProvider>) -> Arc<dyn Ser
     let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
         .build()
         .expect("the roots hold at least the public ones");
-    let identity = match (&config.tls_server_name, config.tls_insecure_skip_verify) {
+    let identity = match (&config.server_name, config.insecure_skip_verify) {
         (_, true) => Identity::Unchecked,
         (Some(name), false) => Identity::NamedAs(name.clone()),
         (None, false) => return webpki,

@@ -26,17 +26,20 @@ fn yaml(text: &str) -> tempfile::NamedTempFile {
 #[test]
 fn defaults() {
     let config = Config::load(cli(&[]), env(&[])).unwrap();
-    assert_eq!(config.listen_address.to_string(), "0.0.0.0:9999");
-    assert_eq!(config.qdrant.url.as_str(), "http://localhost:6333/");
-    assert!(config.qdrant.api_key.is_none());
-    assert_eq!(config.cache_ttl, Duration::from_secs(5));
-    assert_eq!(config.qdrant.concurrency, 8);
-    assert_eq!(config.max_connections, 100);
+    assert_eq!(config.server.listen_address.to_string(), "0.0.0.0:9999");
+    assert_eq!(
+        config.server.target.qdrant.url.as_str(),
+        "http://localhost:6333/"
+    );
+    assert!(config.server.target.qdrant.api_key.is_none());
+    assert_eq!(config.server.target.cache_ttl, Duration::from_secs(5));
+    assert_eq!(config.server.target.qdrant.concurrency, 8);
+    assert_eq!(config.server.max_connections, 100);
     assert!(
-        config.qdrant.max_response_bytes > 2 * 1024 * 1024,
+        config.server.target.qdrant.max_response_bytes > 2 * 1024 * 1024,
         "well above awc's 2 MiB default"
     );
-    assert!(!config.readiness_requires_qdrant);
+    assert!(!config.server.readiness_requires_qdrant);
 }
 
 #[test]
@@ -46,10 +49,16 @@ fn file_then_environment_then_flags() {
 
     let config = Config::load(cli(&["--config", path]), env(&[])).unwrap();
     assert_eq!(
-        (config.cache_ttl.as_secs_f64(), config.qdrant.concurrency),
+        (
+            config.server.target.cache_ttl.as_secs_f64(),
+            config.server.target.qdrant.concurrency
+        ),
         (1.0, 2)
     );
-    assert_eq!(config.qdrant.url.host_str(), Some("from-file"));
+    assert_eq!(
+        config.server.target.qdrant.url.host_str(),
+        Some("from-file")
+    );
 
     let environment = env(&[
         ("QDRANT_EXPORTER_CACHE_TTL_SECONDS", "2"),
@@ -58,15 +67,21 @@ fn file_then_environment_then_flags() {
     ]);
     let config = Config::load(cli(&["--config", path]), environment.clone()).unwrap();
     assert_eq!(
-        (config.cache_ttl.as_secs_f64(), config.qdrant.concurrency),
+        (
+            config.server.target.cache_ttl.as_secs_f64(),
+            config.server.target.qdrant.concurrency
+        ),
         (2.0, 3)
     );
-    assert_eq!(config.qdrant.url.host_str(), Some("from-env"));
+    assert_eq!(config.server.target.qdrant.url.host_str(), Some("from-env"));
     assert_eq!(config.log.filter, "debug", "untouched by higher layers");
 
     let config = Config::load(cli(&["--config", path, "--concurrency", "4"]), environment).unwrap();
     assert_eq!(
-        (config.cache_ttl.as_secs_f64(), config.qdrant.concurrency),
+        (
+            config.server.target.cache_ttl.as_secs_f64(),
+            config.server.target.qdrant.concurrency
+        ),
         (2.0, 4)
     );
 }
@@ -79,7 +94,7 @@ fn config_file_from_the_environment() {
         env(&[("QDRANT_EXPORTER_CONFIG", file.path().to_str().unwrap())]),
     )
     .unwrap();
-    assert_eq!(config.qdrant.concurrency, 5);
+    assert_eq!(config.server.target.qdrant.concurrency, 5);
 }
 
 #[test]
@@ -95,14 +110,14 @@ fn kubernetes_service_variables_are_ignored() {
         ]),
     )
     .unwrap();
-    assert_eq!(config.listen_address.to_string(), "0.0.0.0:9999");
+    assert_eq!(config.server.listen_address.to_string(), "0.0.0.0:9999");
 }
 
 #[test]
 fn api_key_from_environment_or_trimmed_file() {
     let config = Config::load(cli(&[]), env(&[("QDRANT_API_KEY", "from-env")])).unwrap();
     assert_eq!(
-        config.qdrant.api_key,
+        config.server.target.qdrant.api_key,
         Some(ApiKey::parse("from-env").unwrap())
     );
 
@@ -113,7 +128,7 @@ fn api_key_from_environment_or_trimmed_file() {
     )
     .unwrap();
     assert_eq!(
-        config.qdrant.api_key,
+        config.server.target.qdrant.api_key,
         Some(ApiKey::parse("from-file").unwrap())
     );
 }
@@ -251,13 +266,13 @@ fn an_unknown_or_mistyped_yaml_key_names_the_key() {
 
 #[test]
 fn collector_intervals_override_the_registrys_defaults() {
-    use qdrant_exporter::collectors::Collector;
+    use qdrant_exporter::Collector;
     let config = Config::load(
         cli(&["--collector-intervals", "snapshots=600, issues=0"]),
         env(&[]),
     )
     .unwrap();
-    let intervals = &config.collectors;
+    let intervals = &config.server.target.collectors;
     assert_eq!(
         intervals.interval(Collector::Snapshots),
         std::time::Duration::from_secs(600)
@@ -288,7 +303,7 @@ fn a_private_ca_bundle_is_loaded() {
         env(&https),
     )
     .unwrap();
-    assert_eq!(config.qdrant.ca_certificates.len(), 1);
+    assert_eq!(config.server.target.qdrant.tls.ca_certificates.len(), 1);
 
     let not_pem = yaml("hello\n");
     let error = Config::load(

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use qdrant_exporter::collectors::{Collector, REGISTRY};
 use qdrant_exporter::config::{env_name, flag_name, Settings};
+use qdrant_exporter::Collector;
 
 use crate::helpers::served_families;
 
@@ -82,7 +82,7 @@ fn the_configuration_table_matches_the_settings() {
 }
 
 #[test]
-fn the_collector_table_matches_the_registry() {
+fn the_collector_table_matches_the_catalog() {
     let rows = table("collector");
     let documented: Vec<(String, String, String, String)> = rows
         .iter()
@@ -95,10 +95,11 @@ fn the_collector_table_matches_the_registry() {
             )
         })
         .collect();
-    let registered: Vec<(String, String, String, String)> = REGISTRY
+    let registered: Vec<(String, String, String, String)> = Collector::ALL
         .iter()
-        .map(|r| {
-            let on = match (r.on_by_default, r.collector) {
+        .map(|&collector| {
+            let r = collector.facts();
+            let on = match (r.on_by_default, collector) {
                 (false, Collector::NativeRelay) => "no (`native_metrics_relay`)".to_owned(),
                 (on, _) => if on { "yes" } else { "no" }.to_owned(),
             };

@@ -1,38 +1,22 @@
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use mock_qdrant::MockQdrant;
-use qdrant_exporter::collectors::REGISTRY;
 use qdrant_exporter::config::{Config, Settings};
 use qdrant_exporter::startup::Application;
+use qdrant_exporter::Collector;
 
-/// Recorded responses of a real single-node Qdrant v1.18.3.
-pub const RECORDED: &str = "qdrant-v1.18.3";
+#[path = "../../src/test_support/shared.rs"]
+mod shared;
+pub use shared::*;
+
 /// `qdrant_info` labels of the recorded server.
 pub const RECORDED_INFO: &str =
     r#"version="1.18.3",commit="db8fa43fcb6aedec1e739487e17a99731b74590a""#;
-/// The raft peer id of the recorded single node.
-pub const RECORDED_PEER: &str = "4688170328447976";
-
 /// Labels of shard 0 of a recorded (or synthetic) single-node collection, on that node.
 pub fn shard_0(collection: &str) -> String {
     format!(r#"collection="{collection}",shard_id="0",peer_id="{RECORDED_PEER}""#)
-}
-
-/// Hand-made responses in the shape of older Qdrant versions.
-pub const HANDMADE_V1_12: &str = "handmade-v1.12.0";
-pub const HANDMADE_V1_15: &str = "handmade-v1.15.0";
-/// Hand-made from the v1.19.0 OpenAPI spec (quotas, and the shapes of every endpoint read).
-pub const HANDMADE_V1_19: &str = "handmade-v1.19.0";
-/// Recorded `GET /collections/{name}/memory` answers of a real Qdrant v1.18.3.
-pub const MEMORY: &str = "qdrant-v1.18.3-memory";
-
-pub fn fixture_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
 }
 
 pub struct TestApp {
@@ -61,7 +45,7 @@ pub async fn spawn_app_with(fixtures: &str, customize: impl FnOnce(&mut Settings
     };
     customize(&mut settings);
     let config = Config::from_settings(settings).expect("test configuration is valid");
-    let application = Application::build(config).expect("exporter binds");
+    let application = Application::build(config.server).expect("exporter binds");
     let address = format!("http://127.0.0.1:{}", application.port());
     actix_web::rt::spawn(application.run_until_stopped());
     let http = awc::Client::builder()
@@ -129,37 +113,17 @@ pub async fn served_families() -> std::collections::BTreeMap<String, String> {
     families
 }
 
-/// The `collector` label of every collector, the native relay included, from the registry.
+/// The `collector` label of every collector, the native relay included, from the catalog.
 pub fn all_collectors() -> Vec<&'static str> {
-    REGISTRY
+    Collector::ALL
         .iter()
-        .map(|registration| registration.name)
+        .map(|collector| collector.name())
         .collect()
 }
 
 /// Every collector on, the native relay included.
 pub fn every_collector(settings: &mut Settings) {
     settings.collectors = Some(all_collectors().join(","));
-}
-
-/// The value of the sample `name{labels}`, labels given in exposition order and escaping.
-pub fn sample(exposition: &str, name: &str, labels: &str) -> Option<f64> {
-    let series = if labels.is_empty() {
-        format!("{name} ")
-    } else {
-        format!("{name}{{{labels}}} ")
-    };
-    exposition
-        .lines()
-        .find_map(|line| line.strip_prefix(series.as_str()))
-        .map(|value| value.parse().expect("numeric sample value"))
-}
-
-/// Like [`sample`], but the series must exist.
-#[track_caller]
-pub fn value(exposition: &str, name: &str, labels: &str) -> f64 {
-    sample(exposition, name, labels)
-        .unwrap_or_else(|| panic!("no series {name}{{{labels}}} in:\n{exposition}"))
 }
 
 /// `qdrant_exporter_scrape_success` of one collector.

@@ -130,7 +130,7 @@ async fn recorded_fixtures_give_the_expected_values() {
     let build = format!(
         r#"version="{}",revision="{}""#,
         env!("CARGO_PKG_VERSION"),
-        qdrant_exporter::collectors::REVISION
+        qdrant_exporter::REVISION
     );
     assert_eq!(value(&m, "qdrant_exporter_build_info", &build), 1.0);
 

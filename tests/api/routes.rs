@@ -187,7 +187,7 @@ async fn the_health_listener_serves_the_probes_alone_without_credentials() {
         ..Settings::default()
     })
     .unwrap();
-    let application = Application::build(config).unwrap();
+    let application = Application::build(config.server).unwrap();
     let (main, health) = (application.port(), application.health_port().unwrap());
     actix_web::rt::spawn(application.run_until_stopped());
     let http = awc::Client::default();

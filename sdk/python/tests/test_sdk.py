@@ -3,6 +3,7 @@ Qdrant, labels that survive, the documented exceptions."""
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
 import subprocess
@@ -12,13 +13,15 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 
-from conftest import exporter, free_port, mock_qdrant
+from conftest import BINARIES, exporter, free_port, mock_qdrant
 from python_exporter import ExporterClient
 from qdrant_cloud_client import QdrantClient
 from qdrant_models import (
     REPLICA_STATES,
+    UNKNOWN_REPLICA_STATE,
     Cluster,
     CollectionStatus,
     Replica,
@@ -29,17 +32,17 @@ from qdrant_models import (
 )
 from qdrant_models.cli import main as qdrant_stats
 
-# Every collector of the exporter's registry (src/collectors/registry.rs), the native relay aside.
-_REGISTRY = (Path(__file__).resolve().parents[3] / "src" / "collectors" / "registry.rs").read_text()
-EVERY_COLLECTOR = {
-    "QDRANT_EXPORTER_COLLECTORS": ",".join(
-        name for name in re.findall(r'name: "([a-z_]+)"', _REGISTRY) if name != "native_relay"
-    )
-}
+@functools.cache
+def every_collector() -> dict[str, str]:
+    """Every collector the exporter has, as its --help lists them, the native relay aside."""
+    help_text = subprocess.run([str(BINARIES / "qdrant-exporter"), "--help"], capture_output=True, text=True, check=True).stdout
+    listed = re.search(r"Collectors to run, comma-separated, of: ([a-z_, ]+)", help_text)
+    assert listed, help_text
+    return {"QDRANT_EXPORTER_COLLECTORS": ",".join(name for name in listed[1].split(", ") if name != "native_relay")}
 
 
 def test_both_clients_return_equal_objects_for_the_recorded_single_node():
-    with mock_qdrant() as qdrant_url, exporter(qdrant_url, **EVERY_COLLECTOR) as exporter_url:
+    with mock_qdrant() as qdrant_url, exporter(qdrant_url, **every_collector()) as exporter_url:
         via_exporter, direct = ExporterClient(exporter_url), QdrantClient(qdrant_url)
         assert via_exporter.up() is True
         assert via_exporter.version() == direct.version() == "1.18.3"
@@ -61,7 +64,7 @@ def test_both_clients_return_equal_objects_for_the_recorded_single_node():
 
 
 def test_both_clients_agree_on_a_cluster_node_with_partial_and_dead_replicas():
-    with mock_qdrant("cluster-v1.18.3-node-b") as qdrant_url, exporter(qdrant_url, **EVERY_COLLECTOR) as exporter_url:
+    with mock_qdrant("cluster-v1.18.3-node-b") as qdrant_url, exporter(qdrant_url, **every_collector()) as exporter_url:
         via_exporter, direct = ExporterClient(exporter_url), QdrantClient(qdrant_url)
         replicas = direct.replicas()
         assert via_exporter.replicas() == replicas
@@ -158,7 +161,7 @@ def test_the_readme_examples_run(capsys):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     examples = [block.split("```")[0] for block in readme.split("```python\n")[1:]]
     assert len(examples) == 3
-    with mock_qdrant() as qdrant_url, exporter(qdrant_url, **EVERY_COLLECTOR) as exporter_url:
+    with mock_qdrant() as qdrant_url, exporter(qdrant_url, **every_collector()) as exporter_url:
         for example in examples:
             code = example.replace("http://localhost:9999", exporter_url).replace("http://localhost:6333", qdrant_url)
             exec(compile(code, "README example", "exec"), {})
@@ -168,7 +171,8 @@ def test_the_readme_examples_run(capsys):
 
 
 def test_the_replica_states_are_the_exporters():
-    # The list exists in Rust (the exporter's state set) and here; they must not drift apart.
-    source = (Path(__file__).resolve().parents[3] / "src" / "collectors" / "shards.rs").read_text()
-    rust_list = source.split("pub const REPLICA_STATES")[1].split("];")[0]
-    assert tuple(re.findall(r'"(\w+)"', rust_list)) == REPLICA_STATES
+    # The list exists in the exporter (its state set, as served) and here; they must not drift apart.
+    with mock_qdrant() as qdrant_url, exporter(qdrant_url) as exporter_url:
+        exposition = httpx.get(f"{exporter_url}/metrics").text
+    served = re.findall(r'^qdrant_shard_replica_state\{collection="docs",shard_id="0",peer_id="\d+",state="(\w+)"\}', exposition, re.M)
+    assert tuple(served) == (*REPLICA_STATES, UNKNOWN_REPLICA_STATE)

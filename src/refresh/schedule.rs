@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::collectors::Collector;
+use crate::locks::lock;
 use crate::metrics::Family;
-
-use super::Collector;
 
 /// How one collector's last run went.
 #[derive(Clone, Copy)]
@@ -60,9 +60,7 @@ impl Schedule {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<Collector, LastRun>> {
-        self.last_runs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.last_runs)
     }
 }
 

@@ -5,7 +5,20 @@ use std::io::IsTerminal;
 use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{LogConfig, LogFormat};
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The logging settings, validated.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    /// A level or tracing directives, checked to parse.
+    pub filter: String,
+    pub format: LogFormat,
+}
 
 /// Installs the global subscriber. A request span is logged when it closes:
 /// one line per request, with its route, status and duration.

@@ -6,49 +6,63 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
+use super::error::{invalid, ConfigError};
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
+use crate::files::read_small_file;
+use crate::redaction::without_values;
+use crate::server_tls::{self, ClientAuth, ServerTls, TlsVersion};
+use crate::startup::WebServing;
+
+/// The exporter's own endpoint as the file (if any) configures it, its TLS
+/// built: a certificate that cannot be read stops the start like any other
+/// invalid setting.
+pub fn web_serving(
+    path: Option<&Path>,
+    probes_without_auth: bool,
+) -> Result<WebServing, ConfigError> {
+    let problem = |path: &Path, detail: String| {
+        invalid("web_config_file", format!("{}: {detail}", path.display()))
+    };
+    let web = match path {
+        Some(path) => load(path).map_err(|detail| problem(path, detail))?,
+        None => WebConfig::default(),
+    };
+    let tls = match (&web.tls, path) {
+        (Some(tls), Some(path)) => Some(Arc::new(
+            server_tls::server_config(tls).map_err(|detail| problem(path, detail))?,
+        )),
+        _ => None,
+    };
+    let mut open_paths = web.open_paths;
+    if probes_without_auth {
+        for probe in [HEALTHZ_PATH, READYZ_PATH] {
+            if !open_paths.iter().any(|open| open == probe) {
+                open_paths.push(probe.to_owned());
+            }
+        }
+    }
+    Ok(WebServing {
+        tls,
+        headers: web.headers,
+        users: web.users,
+        open_paths,
+    })
+}
 
 /// What the file configures, checked. No `Debug`: it holds password hashes.
-#[derive(Clone, Default)]
-pub struct WebConfig {
-    pub tls: Option<ServerTls>,
-    pub headers: Vec<(HeaderName, HeaderValue)>,
+#[derive(Default)]
+struct WebConfig {
+    tls: Option<ServerTls>,
+    headers: Vec<(HeaderName, HeaderValue)>,
     /// User name → bcrypt hash; empty: no basic auth.
-    pub users: BTreeMap<String, String>,
+    users: BTreeMap<String, String>,
     /// Paths served without basic auth.
-    pub open_paths: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ServerTls {
-    pub cert_file: PathBuf,
-    pub key_file: PathBuf,
-    pub client_auth: ClientAuth,
-    pub min_version: TlsVersion,
-    pub max_version: TlsVersion,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientAuth {
-    None,
-    /// A certificate, if the client sends one, must be signed by the CA.
-    VerifyIfGiven {
-        ca_file: PathBuf,
-    },
-    /// Every client must present a certificate signed by the CA.
-    Require {
-        ca_file: PathBuf,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TlsVersion {
-    Tls12,
-    Tls13,
+    open_paths: Vec<String>,
 }
 
 /// The file as written; fields of the format this exporter does not offer are
@@ -104,14 +118,12 @@ const HEADERS: [(&str, Option<&[&str]>); 5] = [
 
 /// Reads and checks the file; the error names the field and never quotes a
 /// password hash or a key.
-pub fn load(path: &Path) -> Result<WebConfig, String> {
-    let bytes = crate::config::read_small_file(path)?;
+fn load(path: &Path) -> Result<WebConfig, String> {
+    let bytes = read_small_file(path)?;
     let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
     let file: File = match text.trim() {
         "" => return Ok(WebConfig::default()),
-        text => {
-            serde_yaml::from_str(text).map_err(|e| crate::config::without_values(&e.to_string()))?
-        }
+        text => serde_yaml::from_str(text).map_err(|e| without_values(&e.to_string()))?,
     };
     if file.rate_limit.is_some() {
         return Err(

@@ -1,10 +1,6 @@
 //! Which collections a refresh exports: valid names, filtered by name, then capped.
 
-use crate::metrics::Family;
-
-use super::Failure;
-use crate::config::CollectorConfig;
-use crate::metrics::GaugeFamily;
+use crate::collectors::{CollectorConfig, Failure};
 
 /// Qdrant refuses longer collection names; a longer one comes from something
 /// else answering as Qdrant, and each request about it would fail.
@@ -14,8 +10,10 @@ const MAX_NAME_CHARS: usize = 255;
 pub struct Selection {
     pub names: Vec<String>,
     invalid: Vec<String>,
-    filtered_out: usize,
-    over_limit: usize,
+    /// Left out by `collections_include` or `collections_exclude`.
+    pub filtered_out: usize,
+    /// Left out by `max_collections`.
+    pub over_limit: usize,
 }
 
 pub fn select_collections(names: &[String], config: &CollectorConfig) -> Selection {
@@ -53,15 +51,9 @@ pub fn select_collections(names: &[String], config: &CollectorConfig) -> Selecti
 }
 
 impl Selection {
-    pub fn skipped_family(&self) -> Family {
-        let mut skipped = GaugeFamily::new(
-            "qdrant_exporter_collections_skipped",
-            "Collections not exported: filtered out by name, over max_collections, or with a name Qdrant would refuse.",
-        );
-        skipped.push(&[("reason", "filtered")], self.filtered_out as f64);
-        skipped.push(&[("reason", "limit")], self.over_limit as f64);
-        skipped.push(&[("reason", "invalid_name")], self.invalid.len() as f64);
-        skipped.finish()
+    /// Names skipped because Qdrant would refuse them.
+    pub fn invalid_names(&self) -> usize {
+        self.invalid.len()
     }
 
     /// Worth one log line while some names are skipped as invalid; the line

@@ -1,0 +1,65 @@
+//! The small files settings name (keys, certificates, configuration files):
+//! read whole with a bound, and told apart from their next version by a stamp.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::CertificateDer;
+
+/// Files the exporter reads are small; a larger one is not the file meant.
+const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// A regular file of at most [`MAX_FILE_BYTES`]: a FIFO or a device would
+/// block the start, a huge file is not the one meant.
+pub fn read_small_file(path: &Path) -> Result<Vec<u8>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let metadata = std::fs::metadata(path).map_err(cannot)?;
+    if !metadata.is_file() {
+        return Err(format!("{} is not a regular file", path.display()));
+    }
+    if metadata.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} is larger than {MAX_FILE_BYTES} bytes",
+            path.display()
+        ));
+    }
+    std::fs::read(path).map_err(cannot)
+}
+
+/// The PEM certificates of a file, at least one.
+pub fn pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = read_small_file(path)?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: not PEM certificates: {e}", path.display()))?;
+    if certificates.is_empty() {
+        return Err(format!("{}: holds no PEM certificate", path.display()));
+    }
+    Ok(certificates)
+}
+
+/// What a file looked like when it was read. Kubernetes updates a mounted
+/// Secret by swapping a symlink (a new inode); an edit in place changes the
+/// time or the length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    device: u64,
+    inode: u64,
+    modified_nanos: i128,
+    length: u64,
+}
+
+impl FileStamp {
+    /// The file's stamp now; `None` while it cannot be read.
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            modified_nanos: i128::from(metadata.mtime()) * 1_000_000_000
+                + i128::from(metadata.mtime_nsec()),
+            length: metadata.len(),
+        })
+    }
+}

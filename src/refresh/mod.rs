@@ -1,0 +1,330 @@
+//! One refresh: reach Qdrant with a fixed handful of requests (telemetry
+//! included), run the collectors that are due over one shared [`Context`],
+//! serve the others' last output, and assemble the snapshot.
+
+mod families;
+mod problem_log;
+mod schedule;
+mod selection;
+
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures_util::future::{self, FutureExt};
+
+pub use families::REVISION;
+
+use crate::collectors::{Collector, CollectorConfig, Context, Failure, Output, Selected};
+use crate::metrics::{escape_label_value, Family};
+use crate::qdrant::models::{ClusterInfo, ClusterTelemetry, Telemetry, VersionInfo};
+use crate::qdrant::{QdrantClient, QdrantError, TelemetryDetail};
+use families::Report;
+use problem_log::ProblemLog;
+use schedule::{RunReport, Schedule};
+use selection::select_collections;
+
+/// Everything one refresh produced.
+pub struct Snapshot {
+    /// Whether Qdrant answered the authorised collection listing.
+    pub up: bool,
+    pub families: Vec<Family>,
+    /// Qdrant's own exposition, when the native relay is on.
+    pub relayed: String,
+}
+
+/// What lives from one refresh to the next.
+#[derive(Default)]
+pub struct RefreshState {
+    problems: ProblemLog,
+    schedule: Schedule,
+}
+
+impl RefreshState {
+    /// Logs what changed about the collector, and remembers its run: its
+    /// figures too where they will be served again (a collector with an interval).
+    fn record(
+        &self,
+        collector: Collector,
+        output: &Output,
+        duration: Duration,
+        started: Instant,
+        config: &CollectorConfig,
+    ) {
+        self.problems
+            .observe(collector.name(), output.failure.as_ref());
+        let unsupported = output.unsupported.map(Failure::unsupported);
+        self.problems.observe_warning(
+            collector.name(),
+            unsupported.as_ref().or(output.warning.as_ref()),
+        );
+        let report = RunReport {
+            fetched_at: started,
+            success: output.failure.is_none(),
+            supported: output.unsupported.is_none(),
+            duration,
+        };
+        let served_again = !config.interval(collector).is_zero();
+        let kept = served_again.then(|| (output.families.clone(), output.relayed.clone()));
+        self.schedule.record(collector, report, kept);
+    }
+}
+
+/// What is served before the first refresh has finished: the exporter's own
+/// metrics, with `qdrant_up 0` (Qdrant has not answered yet).
+pub fn before_first_refresh(config: &CollectorConfig) -> Vec<Family> {
+    families::exporter(false, &not_run(config))
+}
+
+/// Every enabled collector, failed without running: Qdrant did not answer.
+fn not_run(config: &CollectorConfig) -> Vec<Report> {
+    config
+        .enabled
+        .iter()
+        .map(|&collector| Report {
+            collector,
+            success: false,
+            supported: true,
+            duration: None,
+            data_age: None,
+        })
+        .collect()
+}
+
+/// Runs one refresh, finishing by `deadline` whatever Qdrant does.
+pub async fn refresh(
+    client: &QdrantClient,
+    state: &RefreshState,
+    config: &CollectorConfig,
+    deadline: Instant,
+) -> Snapshot {
+    let started = Instant::now();
+    let due: Vec<Collector> = config
+        .enabled
+        .iter()
+        .copied()
+        .filter(|&collector| {
+            state
+                .schedule
+                .is_due(collector, config.interval(collector), started)
+        })
+        .collect();
+    let reached = reach(client, config, &due, deadline).await;
+    let mut families: Vec<Family> = reached
+        .version
+        .as_ref()
+        .ok()
+        .map(families::info)
+        .into_iter()
+        .collect();
+    let names = match reached.names {
+        Ok(names) => {
+            state.problems.observe("qdrant", None);
+            names
+        }
+        Err(error) => {
+            let message = format!("cannot list collections at {}: {error}", client.base_url());
+            state
+                .problems
+                .observe("qdrant", Some(&Failure::from_error(&error, message)));
+            // No collector ran, and none of their figures are served: each failed.
+            families.extend(families::exporter(false, &not_run(config)));
+            families.push(families::requests(client.request_counter()));
+            families.push(families::refreshed_now());
+            return Snapshot {
+                up: false,
+                families,
+                relayed: String::new(),
+            };
+        }
+    };
+
+    let cluster = reached.cluster.unwrap_or(Ok(ClusterInfo::Unknown));
+    // Without a known raft role (cluster status failed), emit: a duplicate beats a gap.
+    let emits_cluster_wide = !config.cluster_wide_on_leader_only
+        || cluster.as_ref().map_or(true, ClusterInfo::is_leader);
+    let selection = select_collections(&names, config);
+    if emits_cluster_wide {
+        families.push(families::collections(names.len()));
+    }
+    families.push(families::skipped(&selection));
+    state.problems.observe_warning(
+        "collection names",
+        selection.invalid_names_warning().as_ref(),
+    );
+
+    let context = Context {
+        client,
+        version: reached.version.as_ref().ok(),
+        selected: &selection.names,
+        cluster: &cluster,
+        telemetry: reached.telemetry.as_ref().map(|telemetry| {
+            telemetry
+                .as_ref()
+                .map(|telemetry| Selected::of(telemetry, &selection.names))
+        }),
+        emits_cluster_wide,
+        // A single node is its own cluster: its node view is the cluster view.
+        cluster_view: match (&reached.cluster_telemetry, &cluster) {
+            (Some(telemetry), Ok(ClusterInfo::Enabled(_))) => Some(telemetry.as_ref()),
+            _ => None,
+        },
+        deadline,
+    };
+    let runs = due.iter().map(|&collector| {
+        let output = match context.node_local_in_cluster_view() {
+            Some(unsupported) if collector.facts().node_local => {
+                future::ready(unsupported).boxed_local()
+            }
+            _ => collector.collect(&context),
+        };
+        timed(collector, output, deadline)
+    });
+    let mut fresh = BTreeMap::new();
+    for (collector, output, duration) in future::join_all(runs).await {
+        state.record(collector, &output, duration, started, config);
+        fresh.insert(collector, output);
+    }
+
+    // Every enabled collector's figures: this refresh's, or its last run's.
+    // As the label values are written: escaped.
+    let exported: HashSet<String> = selection
+        .names
+        .iter()
+        .map(|name| {
+            let mut escaped = String::with_capacity(name.len());
+            escape_label_value(name, &mut escaped);
+            escaped
+        })
+        .collect();
+    let mut reports = Vec::new();
+    let mut relayed = String::new();
+    for &collector in &config.enabled {
+        let Some(run) = state.schedule.report(collector) else {
+            continue;
+        };
+        match fresh.remove(&collector) {
+            Some(output) => {
+                families.extend(output.families);
+                relayed.push_str(&output.relayed);
+            }
+            None => {
+                let (kept, kept_relayed) = state.schedule.kept(collector);
+                families.extend(without_unexported(kept, &exported));
+                relayed.push_str(&kept_relayed);
+            }
+        }
+        reports.push(Report {
+            collector,
+            success: run.success,
+            supported: run.supported,
+            duration: Some(run.duration),
+            data_age: Some(started.saturating_duration_since(run.fetched_at)),
+        });
+    }
+    families.extend(families::exporter(true, &reports));
+    families.push(families::requests(client.request_counter()));
+    families.push(families::refreshed_now());
+    Snapshot {
+        up: true,
+        families,
+        relayed,
+    }
+}
+
+/// The families less the series of collections no longer exported (deleted
+/// since, or filtered out), so that figures served again are never stale.
+fn without_unexported(mut families: Vec<Family>, exported: &HashSet<String>) -> Vec<Family> {
+    for family in &mut families {
+        family.retain_collections(|collection| exported.contains(collection));
+    }
+    families
+}
+
+/// What the first, concurrent round of requests found.
+struct Reached {
+    version: Result<VersionInfo, QdrantError>,
+    names: Result<Vec<String>, QdrantError>,
+    /// Fetched when the cluster collector or the leader-only setting needs it.
+    cluster: Option<Result<ClusterInfo, QdrantError>>,
+    /// Fetched, once, at the highest details level a collector due needs.
+    telemetry: Option<Result<Telemetry, QdrantError>>,
+    /// `GET /cluster/telemetry?details_level=3`, in the cluster view.
+    cluster_telemetry: Option<Result<ClusterTelemetry, QdrantError>>,
+}
+
+async fn reach(
+    client: &QdrantClient,
+    config: &CollectorConfig,
+    due: &[Collector],
+    deadline: Instant,
+) -> Reached {
+    let budget = deadline.saturating_duration_since(Instant::now());
+    let needs_cluster = due.contains(&Collector::Cluster)
+        || config.cluster_wide_on_leader_only
+        || config.cluster_view;
+    let telemetry_detail: Option<TelemetryDetail> = due
+        .iter()
+        .filter_map(|collector| collector.facts().telemetry)
+        .max();
+    let cluster = async {
+        match needs_cluster {
+            true => Some(client.cluster().await),
+            false => None,
+        }
+    };
+    let telemetry = async {
+        match telemetry_detail {
+            Some(detail) => Some(client.telemetry(detail).await),
+            None => None,
+        }
+    };
+    let cluster_telemetry = async {
+        match config.cluster_view {
+            true => Some(client.cluster_telemetry_with_replicas().await),
+            false => None,
+        }
+    };
+    let requests = future::join5(
+        client.version(),
+        client.collection_names(),
+        cluster,
+        telemetry,
+        cluster_telemetry,
+    );
+    let (version, names, cluster, telemetry, cluster_telemetry) =
+        tokio::time::timeout_at(deadline.into(), requests)
+            .await
+            .unwrap_or((
+                Err(QdrantError::Timeout(budget)),
+                Err(QdrantError::Timeout(budget)),
+                None,
+                None,
+                None,
+            ));
+    Reached {
+        version,
+        names,
+        cluster,
+        telemetry,
+        cluster_telemetry,
+    }
+}
+
+/// Runs a collector to the refresh deadline; one that has not finished by then failed.
+async fn timed(
+    collector: Collector,
+    output: impl Future<Output = Output>,
+    deadline: Instant,
+) -> (Collector, Output, Duration) {
+    let started = Instant::now();
+    let output = tokio::time::timeout_at(deadline.into(), output)
+        .await
+        .unwrap_or_else(|_| {
+            Output::failed(Failure::deadline(format!(
+                "the {} collector did not finish by the refresh deadline",
+                collector.name()
+            )))
+        });
+    (collector, output, started.elapsed())
+}
