@@ -1,6 +1,8 @@
 //! Benchmark: prints figures, asserts nothing. Run with `scripts/bench.sh`
 //! (installs nginx, the ceiling the cache hits are compared with, then runs
-//! `cargo bench --bench exporter`).
+//! `cargo bench --bench exporter`). With `QDRANT_EXPORTER_BENCH_BASELINE` set
+//! to another build's binary (an earlier commit's, say), the cost, series,
+//! serving and refresh sections measure it too, side by side in the same run.
 //!
 //! The exporter runs as its own process (the release binary), so that its
 //! memory is measured alone; the mock Qdrant and the load generator run here.
@@ -15,6 +17,8 @@ use mock_qdrant::MockQdrant;
 mod serving;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_qdrant-exporter");
+/// Names the binary of another build to measure beside this one.
+const BASELINE_ENV: &str = "QDRANT_EXPORTER_BENCH_BASELINE";
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/qdrant-v1.18.3");
 /// Concurrent keep-alive connections of the load generator (wrk -t2 -c10, as
 /// in the issue's measurement), for this long per run.
@@ -23,6 +27,30 @@ const LOAD_DURATION: Duration = Duration::from_secs(3);
 /// Runs of each server, alternated, per figure.
 const ALTERNATIONS: usize = 5;
 
+/// An exporter build the benchmark measures.
+struct Build {
+    label: &'static str,
+    binary: String,
+}
+
+/// This tree's build, after the baseline's when one is given.
+fn builds() -> Vec<Build> {
+    let this = Build {
+        label: "this build",
+        binary: BINARY.to_owned(),
+    };
+    match std::env::var(BASELINE_ENV) {
+        Ok(binary) => vec![
+            Build {
+                label: "baseline",
+                binary,
+            },
+            this,
+        ],
+        Err(_) => vec![this],
+    }
+}
+
 struct Exporter {
     child: Child,
     port: u16,
@@ -30,13 +58,18 @@ struct Exporter {
 }
 
 impl Exporter {
-    async fn start(qdrant_url: &str, ttl_seconds: &str, extra_env: &[(&str, &str)]) -> Exporter {
+    async fn start(
+        build: &Build,
+        qdrant_url: &str,
+        ttl_seconds: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Exporter {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(BINARY)
+        let child = Command::new(&build.binary)
             .env_clear()
             .env("QDRANT_URL", qdrant_url)
             .env(
@@ -91,9 +124,9 @@ impl Drop for Exporter {
 /// Cache hits (a TTL of an hour), identity and gzip, side by side with nginx
 /// serving the same bytes from memory (gzip_static for the compressed ones),
 /// both loaded by wrk; then zstd, which Debian's nginx does not serve.
-async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
+async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize, build: &Build) {
     mock.synthesize(collections);
-    let exporter = Exporter::start(&mock.url(), "3600", &[]).await;
+    let exporter = Exporter::start(build, &mock.url(), "3600", &[]).await;
     let url = format!("{}/metrics", exporter.url);
     let client = awc::Client::default();
     let text = serving::fetch_raw(&client, &url, None).await.1;
@@ -143,10 +176,11 @@ async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
         let (ours, theirs) = (serving::median(ours), serving::median(theirs));
         let (_, peak) = exporter.rss_mib();
         println!(
-            "cache hit {collections:>5} collections {encoding:<8} body {:>8} B  \
+            "{:<10} cache hit {collections:>5} collections {encoding:<8} body {:>8} B  \
              exporter {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  CPU {:>6.1} us/answer  |  \
              nginx {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  CPU {:>6.1} us/answer  |  \
              exporter/nginx {:.2} (runs {lowest:.2} to {highest:.2})  |  exporter peak RSS {peak:.1} MiB",
+            build.label,
             body.len(),
             ours.per_second,
             ours.p50.as_secs_f64() * 1e3,
@@ -173,8 +207,9 @@ async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
         .collect();
     let ours = serving::median(runs);
     println!(
-        "cache hit {collections:>5} collections zstd     body {:>8} B  \
+        "{:<10} cache hit {collections:>5} collections zstd     body {:>8} B  \
          exporter {:>8.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  CPU {:>6.1} us/answer",
+        build.label,
         zstd.len(),
         ours.per_second,
         ours.p50.as_secs_f64() * 1e3,
@@ -186,7 +221,7 @@ async fn cache_hits_against_nginx(mock: &MockQdrant, collections: usize) {
 /// Floods at 1,000 collections: pipelined requests nobody reads, thousands of
 /// idle connections; the exporter's RSS during and 10 s after, and how long a
 /// kubelet-style probe of /healthz takes meanwhile.
-async fn floods(mock: &MockQdrant) {
+async fn floods(mock: &MockQdrant, build: &Build) {
     // Thousands of connections from this process too.
     qdrant_exporter::limits::raise_open_file_limit();
     mock.synthesize(1000);
@@ -198,6 +233,7 @@ async fn floods(mock: &MockQdrant) {
         .port();
     let health_address = format!("127.0.0.1:{health_port}");
     let exporter = Exporter::start(
+        build,
         &mock.url(),
         "3600",
         &[("QDRANT_EXPORTER_HEALTH_LISTEN_ADDRESS", &health_address)],
@@ -277,22 +313,39 @@ const BEFORE: [(&str, &str); 2] = [
     ),
 ];
 
-/// The exporter before (per-collection requests) or now (node-local telemetry).
-async fn start_as(mock: &MockQdrant, before: bool, ttl: &str) -> Exporter {
+/// How the exporter reads Qdrant: per collection, as before the node-local
+/// refresh, or as configured by default.
+#[derive(Clone, Copy)]
+enum Model {
+    PerCollection,
+    Default,
+}
+
+impl Model {
+    fn label(self) -> &'static str {
+        match self {
+            Model::PerCollection => "per collection",
+            Model::Default => "default",
+        }
+    }
+}
+
+async fn start_as(mock: &MockQdrant, model: Model, build: &Build, ttl: &str) -> Exporter {
     mock.clear_faults();
-    if before {
-        mock.fail_path("/telemetry", mock_qdrant::Fault::Status(404));
-        Exporter::start(&mock.url(), ttl, &BEFORE).await
-    } else {
-        Exporter::start(&mock.url(), ttl, &[]).await
+    match model {
+        Model::PerCollection => {
+            mock.fail_path("/telemetry", mock_qdrant::Fault::Status(404));
+            Exporter::start(build, &mock.url(), ttl, &BEFORE).await
+        }
+        Model::Default => Exporter::start(build, &mock.url(), ttl, &[]).await,
     }
 }
 
 /// Requests and bytes Qdrant sends for one refresh: the first (which also runs
 /// the collectors that have an interval) and a later one (which does not).
-async fn refresh_cost(mock: &MockQdrant, collections: usize, before: bool) {
+async fn refresh_cost(mock: &MockQdrant, collections: usize, model: Model, build: &Build) {
     mock.synthesize(collections);
-    let exporter = start_as(mock, before, "0").await;
+    let exporter = start_as(mock, model, build, "0").await;
     let url = format!("{}/metrics", exporter.url);
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
@@ -303,23 +356,27 @@ async fn refresh_cost(mock: &MockQdrant, collections: usize, before: bool) {
         serving::fetch_raw(&client, &url, None).await;
         figures.push((mock.requests().len(), mock.bytes_sent()));
     }
-    let which = if before { "before" } else { "now" };
     println!(
-        "refresh cost {which:<6} {collections:>5} collections: first refresh {:>6} requests {:>10} B; later refreshes {:>6} requests {:>10} B",
-        figures[0].0, figures[0].1, figures[1].0, figures[1].1
+        "{:<10} refresh cost {:<14} {collections:>5} collections: first refresh {:>6} requests {:>10} B; later refreshes {:>6} requests {:>10} B",
+        build.label,
+        model.label(),
+        figures[0].0,
+        figures[0].1,
+        figures[1].0,
+        figures[1].1
     );
     mock.clear_faults();
 }
 
 /// Series each node of a 3-node cluster serves, 1,000 collections of 3 shards
 /// with 2 replicas each, and their sum over the nodes.
-async fn series_per_node(mock: &MockQdrant, before: bool) {
+async fn series_per_node(mock: &MockQdrant, model: Model, build: &Build) {
     const PEERS: [u64; 3] = [111, 222, 333];
     mock.synthesize(1000);
     let mut per_node = Vec::new();
     for me in 0..PEERS.len() {
         mock.place_shards(PEERS.to_vec(), me, 3, 2);
-        let exporter = start_as(mock, before, "0").await;
+        let exporter = start_as(mock, model, build, "0").await;
         let client = awc::Client::builder()
             .timeout(Duration::from_secs(60))
             .finish();
@@ -336,9 +393,10 @@ async fn series_per_node(mock: &MockQdrant, before: bool) {
         let text = String::from_utf8_lossy(&body);
         per_node.push(text.lines().filter(|l| !l.starts_with('#')).count());
     }
-    let which = if before { "before" } else { "now" };
     println!(
-        "series {which:<6} 1000 collections x 3 shards x 2 replicas on 3 nodes: per node {per_node:?}, summed {}",
+        "{:<10} series {:<14} 1000 collections x 3 shards x 2 replicas on 3 nodes: per node {per_node:?}, summed {}",
+        build.label,
+        model.label(),
         per_node.iter().sum::<usize>()
     );
     mock.clear_faults();
@@ -347,6 +405,7 @@ async fn series_per_node(mock: &MockQdrant, before: bool) {
 /// Cold refreshes: TTL 0, so every scrape is a full refresh against a mock with latency.
 async fn cold_refresh(
     mock: &MockQdrant,
+    build: &Build,
     collections: usize,
     latency: Duration,
     which: &str,
@@ -358,7 +417,7 @@ async fn cold_refresh(
     if telemetry_refused {
         mock.fail_path("/telemetry", mock_qdrant::Fault::Status(404));
     }
-    let exporter = Exporter::start(&mock.url(), "0", extra_env).await;
+    let exporter = Exporter::start(build, &mock.url(), "0", extra_env).await;
     let (idle_rss, _) = exporter.rss_mib();
     let url = format!("{}/metrics", exporter.url);
     let client = awc::Client::builder()
@@ -377,14 +436,18 @@ async fn cold_refresh(
     times.sort_unstable();
     let (rss, peak) = exporter.rss_mib();
     println!(
-        "cold refresh {collections:>5} collections at {} ms latency, {which}: first {:.3} s ({first_requests} requests); \
+        "{:<10} cold refresh {collections:>5} collections at {} ms latency, {which}: first {:.3} s ({first_requests} requests); \
          later median {:.3} s, max {:.3} s (5 refreshes, {requests_per_refresh} requests each)",
+        build.label,
         latency.as_millis(),
         first.as_secs_f64(),
         times[2].as_secs_f64(),
         times[4].as_secs_f64(),
     );
-    println!("memory      idle after start {idle_rss:.1} MiB; after refreshes {rss:.1} MiB; peak {peak:.1} MiB");
+    println!(
+        "{:<10} memory      idle after start {idle_rss:.1} MiB; after refreshes {rss:.1} MiB; peak {peak:.1} MiB",
+        build.label
+    );
     mock.set_latency(Duration::ZERO);
     mock.clear_faults();
 }
@@ -408,33 +471,40 @@ async fn main() {
         "qdrant-exporter benchmark ({} cores)",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
+    let builds = builds();
+    let this_build = builds.last().expect("this build is always measured");
     if runs("cost") {
         let mock = MockQdrant::start(FIXTURES).expect("mock starts");
-        for before in [true, false] {
-            for collections in [10, 100, 1000, 5000] {
-                refresh_cost(&mock, collections, before).await;
+        for collections in [10, 100, 1000, 5000] {
+            refresh_cost(&mock, collections, Model::PerCollection, this_build).await;
+            for build in &builds {
+                refresh_cost(&mock, collections, Model::Default, build).await;
             }
         }
     }
     if runs("series") {
         let mock = MockQdrant::start(FIXTURES).expect("mock starts");
-        for before in [true, false] {
-            series_per_node(&mock, before).await;
+        series_per_node(&mock, Model::PerCollection, this_build).await;
+        for build in &builds {
+            series_per_node(&mock, Model::Default, build).await;
         }
     }
     let mock = MockQdrant::start(FIXTURES).expect("mock starts");
     if runs("serving") {
         for collections in [100, 1000] {
-            cache_hits_against_nginx(&mock, collections).await;
+            for build in &builds {
+                cache_hits_against_nginx(&mock, collections, build).await;
+            }
         }
     }
     if runs("floods") {
-        floods(&mock).await;
+        floods(&mock, this_build).await;
     }
     if runs("refresh") {
         let latency = Duration::from_millis(2);
         cold_refresh(
             &mock,
+            this_build,
             1000,
             latency,
             "before (per collection)",
@@ -442,21 +512,33 @@ async fn main() {
             true,
         )
         .await;
-        cold_refresh(&mock, 1000, latency, "default collectors", &[], false).await;
-        let every_collector: Vec<&str> = qdrant_exporter::collectors::REGISTRY
+        let every_collector: Vec<&str> = qdrant_exporter::Collector::ALL
             .iter()
-            .map(|registration| registration.name)
+            .map(|collector| collector.name())
             .collect();
         let every_collector = every_collector.join(",");
         let everything = [("QDRANT_EXPORTER_COLLECTORS", every_collector.as_str())];
-        cold_refresh(
-            &mock,
-            1000,
-            latency,
-            "every collector and the relay",
-            &everything,
-            false,
-        )
-        .await;
+        for build in &builds {
+            cold_refresh(
+                &mock,
+                build,
+                1000,
+                latency,
+                "default collectors",
+                &[],
+                false,
+            )
+            .await;
+            cold_refresh(
+                &mock,
+                build,
+                1000,
+                latency,
+                "every collector and the relay",
+                &everything,
+                false,
+            )
+            .await;
+        }
     }
 }

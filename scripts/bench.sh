@@ -11,4 +11,4 @@ if [ ! -x /usr/sbin/nginx ] || [ ! -x /usr/bin/wrk ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nginx wrk >/dev/null
 fi
-exec cargo bench --bench exporter
+exec cargo bench --bench exporter -- "$@"
