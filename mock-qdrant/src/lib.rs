@@ -4,7 +4,10 @@
 //! the way `tests/fixtures/qdrant-v1.18.3` is), or synthesises any number of
 //! collections from one recorded collection, and it can be told to be slow, to
 //! require an API key, to fail in the ways a real server fails, and to forget
-//! collections. It records every request it receives.
+//! collections. It records every request it receives. A directory with a
+//! `recorded.json` (`{"stem": {"status": 408, "took_ms": 9351}}`) is a recorded
+//! moment replayed: each answer with the status it was recorded with, and, when
+//! asked, after the time it took (scaled).
 
 use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener};
@@ -63,6 +66,8 @@ struct Behaviour {
     rotation: Vec<PathBuf>,
     /// Requests answered from the rotation so far.
     rotated: usize,
+    /// Each recorded answer waits its recorded time times this (0: none).
+    recorded_latency_scale: f64,
 }
 
 /// A synthetic cluster: see [`MockQdrant::place_shards`].
@@ -264,6 +269,12 @@ impl MockQdrant {
         lock(&self.state.behaviour).latency = latency;
     }
 
+    /// Answer each recorded answer after the time it took when recorded
+    /// (`recorded.json`), times `scale`: 1.0 replays the moment as it was.
+    pub fn replay_recorded_latency(&self, scale: f64) {
+        lock(&self.state.behaviour).recorded_latency_scale = scale;
+    }
+
     /// Require this key in the `api-key` header, as Qdrant does with an API key configured.
     pub fn require_api_key(&self, key: Option<&str>) {
         lock(&self.state.behaviour).api_key = key.map(str::to_owned);
@@ -423,11 +434,34 @@ async fn answer(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
     }
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let dir = state.next_directory();
-    let response = route(&state, &dir, &segments, request.query_string());
+    let mut response = route(&state, &dir, &segments, request.query_string());
     if let BodySize::Sized(bytes) = response.body().size() {
         state.bytes_sent.fetch_add(bytes, Ordering::Relaxed);
     }
+    let took = response
+        .headers_mut()
+        .remove(RECORDED_TOOK_HEADER)
+        .next()
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    let scale = lock(&state.behaviour).recorded_latency_scale;
+    if let Some(took_ms) = took.filter(|_| scale > 0.0) {
+        actix_web::rt::time::sleep(Duration::from_millis(took_ms).mul_f64(scale)).await;
+    }
     response
+}
+
+/// Carries a recorded answer's time from [`fixture`] to [`answer`]; never sent.
+const RECORDED_TOOK_HEADER: &str = "x-mock-recorded-took-ms";
+
+/// What `recorded.json` says of a file: the status it was answered with and how long it took.
+fn recorded(dir: &Path, stem: &str) -> Option<(u16, u64)> {
+    let text = std::fs::read_to_string(dir.join("recorded.json")).ok()?;
+    let all: Value = serde_json::from_str(&text).ok()?;
+    let answer = all.get(stem)?;
+    Some((
+        u16::try_from(answer["status"].as_u64()?).ok()?,
+        answer["took_ms"].as_u64()?,
+    ))
 }
 
 async fn faulty(fault: Fault) -> HttpResponse {
@@ -639,18 +673,28 @@ fn fixture_file(dir: &Path, stem: &str) -> Option<(PathBuf, &'static str)> {
 }
 
 fn fixture(dir: &Path, stem: &str) -> HttpResponse {
-    match fixture_file(dir, stem)
-        .and_then(|(path, content_type)| Some((std::fs::read(path).ok()?, content_type)))
-    {
+    let body = fixture_file(dir, stem)
+        .and_then(|(path, content_type)| Some((std::fs::read(path).ok()?, content_type)));
+    match (body, recorded(dir, stem)) {
+        (Some((body, content_type)), Some((status, took_ms))) => {
+            let status = actix_web::http::StatusCode::from_u16(status)
+                .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR);
+            HttpResponse::build(status)
+                .content_type(content_type)
+                .insert_header((RECORDED_TOOK_HEADER, took_ms.to_string()))
+                .body(body)
+        }
         // Recorded error answers (Qdrant's `{"status": {"error": ...}}` envelope) keep an error status.
-        Some((body, content_type)) if is_error_envelope(&body) => {
+        (Some((body, content_type)), None) if is_error_envelope(&body) => {
             HttpResponse::InternalServerError()
                 .content_type(content_type)
                 .body(body)
         }
-        Some((body, content_type)) => HttpResponse::Ok().content_type(content_type).body(body),
+        (Some((body, content_type)), None) => {
+            HttpResponse::Ok().content_type(content_type).body(body)
+        }
         // Qdrant answers unknown routes with an empty 404.
-        None => HttpResponse::NotFound().finish(),
+        (None, _) => HttpResponse::NotFound().finish(),
     }
 }
 
