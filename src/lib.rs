@@ -29,7 +29,9 @@ mod server_tls;
 pub mod startup;
 mod target;
 
-pub use collectors::Collector;
+pub use collectors::{Collector, Scope};
+pub use qdrant::endpoint::ALL as QDRANT_ENDPOINTS;
+pub use qdrant::Endpoint;
 pub use refresh::REVISION;
 
 #[cfg(test)]

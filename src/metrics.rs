@@ -21,29 +21,63 @@ pub enum Kind {
     Counter,
 }
 
-/// What a family is: its name, type and help. Each family is declared once,
-/// as a constant beside the code that fills it, whatever its sources.
+/// Whose figure a family is. In a cluster every node's exporter reports its
+/// node's figures; a figure of the whole cluster is reported by one exporter
+/// only, so that summing a family over the exporters counts everything once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// From this node's own answer, about this node (or this exporter).
+    Node,
+    /// About the whole cluster: reported by the cluster's reporter alone.
+    Cluster,
+}
+
+impl Scope {
+    /// Ends every help text.
+    fn sentence(self) -> &'static str {
+        match self {
+            Scope::Node => "Node scope: each node's own figure, reported by its own exporter.",
+            Scope::Cluster => {
+                "Cluster scope: the cluster's figure, reported once per cluster, by its reporter."
+            }
+        }
+    }
+}
+
+/// What a family is: its name, type, help and scope. Each family is declared
+/// once, as a constant beside the code that fills it, whatever its sources.
 #[derive(Debug, PartialEq, Eq)]
 pub struct FamilySpec {
     pub name: &'static str,
     pub kind: Kind,
     pub help: &'static str,
+    pub scope: Scope,
 }
 
 impl FamilySpec {
+    /// A gauge of this node.
     pub const fn gauge(name: &'static str, help: &'static str) -> Self {
         Self {
             name,
             kind: Kind::Gauge,
             help,
+            scope: Scope::Node,
         }
     }
 
+    /// A gauge of the cluster.
+    pub const fn cluster_gauge(name: &'static str, help: &'static str) -> Self {
+        Self {
+            scope: Scope::Cluster,
+            ..Self::gauge(name, help)
+        }
+    }
+
+    /// A counter of this node.
     pub const fn counter(name: &'static str, help: &'static str) -> Self {
         Self {
-            name,
             kind: Kind::Counter,
-            help,
+            ..Self::gauge(name, help)
         }
     }
 }
@@ -75,6 +109,10 @@ impl Family {
 
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.spec.scope
     }
 
     pub fn push(&mut self, labels: &[(&str, &str)], value: f64) {
@@ -141,11 +179,15 @@ impl Family {
             return;
         }
         let spec = self.spec;
-        let mut header = String::with_capacity(spec.name.len() * 2 + spec.help.len() + 32);
+        let scope = spec.scope.sentence();
+        let mut header =
+            String::with_capacity(spec.name.len() * 2 + spec.help.len() + scope.len() + 32);
         header.push_str("# HELP ");
         header.push_str(spec.name);
         header.push(' ');
         escape_help(spec.help, &mut header);
+        header.push(' ');
+        header.push_str(scope);
         header.push_str("\n# TYPE ");
         header.push_str(spec.name);
         header.push_str(match spec.kind {
@@ -266,7 +308,7 @@ mod tests {
         let empty = GaugeFamily::new(&EMPTY).finish();
         assert_eq!(
             text(&[family.finish(), empty]),
-            "# HELP qdrant_x Help with \\\\ and\\nnewline.\n# TYPE qdrant_x gauge\n\
+            "# HELP qdrant_x Help with \\\\ and\\nnewline. Node scope: each node's own figure, reported by its own exporter.\n# TYPE qdrant_x gauge\n\
              qdrant_x{collection=\"a \\\"b\\\"\\\\\\nc\",vector=\"ü\"} 2000\n\
              qdrant_x 0.25\nqdrant_x +Inf\nqdrant_x NaN\n"
         );
@@ -284,14 +326,14 @@ mod tests {
         family.retain_collections(|collection| collection == "kept");
         assert_eq!(
             text(&[family.clone()]),
-            "# HELP qdrant_x X.\n# TYPE qdrant_x gauge\n\
+            "# HELP qdrant_x X. Node scope: each node's own figure, reported by its own exporter.\n# TYPE qdrant_x gauge\n\
              qdrant_x{collection=\"kept\",shard_id=\"0\"} 2\nqdrant_x 3\nqdrant_x{collection=\"kept\"} 5\n"
         );
         // The positions stay right for a second filtering.
         family.retain_collections(|_| false);
         assert_eq!(
             text(&[family]),
-            "# HELP qdrant_x X.\n# TYPE qdrant_x gauge\nqdrant_x 3\n"
+            "# HELP qdrant_x X. Node scope: each node's own figure, reported by its own exporter.\n# TYPE qdrant_x gauge\nqdrant_x 3\n"
         );
     }
 }

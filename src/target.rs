@@ -56,7 +56,7 @@ pub struct Target {
     id: u64,
     config: TargetConfig,
     cache: Arc<Cache<Rendered>>,
-    refresh: RefreshState,
+    refresh: Arc<RefreshState>,
     key: KeySource,
     requests: RequestCounter,
 }
@@ -71,7 +71,7 @@ impl Target {
             ),
             cache: Arc::new(Cache::new(config.cache_ttl)),
             config,
-            refresh: RefreshState::default(),
+            refresh: Arc::default(),
             requests: RequestCounter::new(),
         }
     }

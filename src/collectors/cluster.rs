@@ -1,8 +1,7 @@
-//! The `cluster` collector: `GET /cluster` (fetched with the listing, since the
-//! leader-only setting needs it too) and, in cluster mode, `GET /cluster/telemetry`
-//! for the one direct signal of an unreachable peer. All figures are this node's.
-//! In the cluster view, each peer's raft state as it reports it, from
-//! `GET /cluster/telemetry`, labelled with the peer it describes.
+//! The `cluster` collector: this node's raft state, from `GET /cluster`
+//! (which every refresh reads: it says whether this node is the raft leader,
+//! the cluster's reporter). In the cluster view, each peer's raft state as it
+//! reports it, from `GET /cluster/telemetry`, labelled with the peer it describes.
 
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
@@ -65,19 +64,16 @@ static SEND_FAILURES: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_message_send_failures",
     "Raft messages this node failed to send to the peer (reported by the sending node only: the leader or a candidate).",
 );
-static PEER_RESPONSIVE: FamilySpec = FamilySpec::gauge(
-    "qdrant_cluster_peer_responsive",
-    "1 when the node that answered GET /cluster/telemetry (Qdrant 1.17+) reaches the peer, 0 when it cannot.",
-);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
-    if let Some(view) = ctx.cluster_view {
-        return futures_util::future::ready(cluster_view(view)).boxed_local();
-    }
-    cluster(ctx).boxed_local()
+    let output = match ctx.cluster_view {
+        Some(view) => cluster_view(view),
+        None => cluster(ctx),
+    };
+    futures_util::future::ready(output).boxed_local()
 }
 
-async fn cluster(ctx: &Context<'_>) -> Output {
+fn cluster(ctx: &Context<'_>) -> Output {
     let cluster = match ctx.cluster {
         Ok(cluster) => cluster,
         Err(error) => {
@@ -94,30 +90,7 @@ async fn cluster(ctx: &Context<'_>) -> Output {
     };
     let mut families = vec![enabled];
     families.extend(raft_families(cluster));
-
-    // Unreachable peers: /cluster/telemetry exists from Qdrant 1.17 on; older ones answer 404.
-    let mut failure = None;
-    match ctx.client.cluster_telemetry().await {
-        Ok(telemetry) => families.push(responsive(&telemetry)),
-        Err(QdrantError::NotFound) => {}
-        Err(error) => {
-            let message = format!("cannot read cluster telemetry: {error}");
-            failure = Some(Failure::from_error(&error, message));
-        }
-    }
-    Output {
-        families,
-        failure,
-        ..Output::default()
-    }
-}
-
-fn responsive(telemetry: &ClusterTelemetry) -> Family {
-    let mut responsive = GaugeFamily::new(&PEER_RESPONSIVE);
-    for (peer_id, peer) in &telemetry.cluster.peers {
-        responsive.push(&[("peer_id", peer_id)], bool_value(peer.responsive));
-    }
-    responsive.finish()
+    Output::families(families)
 }
 
 /// A state set: 1 for the member `current` is, 0 for the others.
@@ -190,8 +163,7 @@ fn raft_families(cluster: &EnabledCluster) -> Vec<Family> {
     ]
 }
 
-/// The cluster view: each peer's raft state as it reports it, and whether
-/// the answering node reaches it.
+/// The cluster view: each peer's raft state as it reports it.
 fn cluster_view(view: Result<&ClusterTelemetry, &QdrantError>) -> Output {
     let view = match view {
         Ok(view) => view,
@@ -241,7 +213,6 @@ fn cluster_view(view: Result<&ClusterTelemetry, &QdrantError>) -> Output {
             Some(bool_value(d.role.as_deref() == Some("Leader")))
         }),
         per_peer(&VOTER, &|d| d.is_voter.map(bool_value)),
-        responsive(view),
         role.finish(),
         consensus.finish(),
     ])

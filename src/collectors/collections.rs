@@ -1,13 +1,15 @@
-//! The `collections` collector: each collection's configuration, and the
-//! health of each replica of its shards (status, optimizer, vectors, update
-//! queue).
+//! The `collections` collector: each collection's configuration and shard
+//! count (cluster scope: the same on every node, so the reporter alone
+//! serves them), and the health of each replica of its shards (status,
+//! optimizer, vectors, update queue: node scope).
 //!
 //! From the shared telemetry, per node: the replicas this node holds.
 //! Cluster-wide figures (a collection's worst status, say) are derived in
 //! PromQL by the recording rules. Where telemetry cannot serve (an older
-//! Qdrant), it falls back to `GET /collections/{name}` per collection, whose
-//! figures are cluster-wide and keep their `qdrant_collection_*` names. In
-//! the cluster view, every replica of the cluster, from `GET /cluster/telemetry`.
+//! Qdrant), the reporter falls back to `GET /collections/{name}` per
+//! collection (Qdrant asks the other peers for it), whose figures are the
+//! cluster's and keep their `qdrant_collection_*` names. In the cluster view,
+//! every replica of the cluster, from `GET /cluster/telemetry`.
 
 use std::collections::BTreeMap;
 
@@ -31,66 +33,72 @@ const UNNAMED_VECTOR: &str = "default";
 static SHARD_STATUS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_status",
     "Status of the replica of the shard on the peer, as a state set (green, yellow, grey, red); \
-     all 0 for a status this exporter does not know. Per node: each exporter reports its node's replicas.",
+     all 0 for a status this exporter does not know; absent while the replica is the source of a \
+     transfer or a placeholder being recovered (Qdrant reports no status for those).",
 );
 static SHARD_OPTIMIZER_OK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_optimizer_ok",
-    "1 when the optimizers of the replica of the shard on the peer report ok, 0 on an error. Per node.",
+    "1 when the optimizers of the replica of the shard on the peer report ok, 0 on an error.",
 );
 static SHARD_VECTORS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_vectors",
     "Vectors in the replica of the shard on the peer, by vector name; \
-     vector=\"default\" is the unnamed vector. Per node.",
+     vector=\"default\" is the unnamed vector.",
 );
 static SHARD_UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_update_queue_length",
-    "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.16 and later). Per node.",
+    "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.16 and later).",
+);
+static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_shards",
+    "Shards of the collection, as Qdrant's telemetry lists them: every shard key's, and during \
+     resharding the one being added or removed.",
 );
 
 // Where telemetry cannot serve: the cluster-wide figures of collection info.
-static POINTS: FamilySpec = FamilySpec::gauge(
+static POINTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_points",
-    "Approximate number of points in the collection. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+    "Approximate number of points in the collection. Only where Qdrant's telemetry cannot serve (see the README).",
 );
-static INDEXED_VECTORS: FamilySpec = FamilySpec::gauge(
+static INDEXED_VECTORS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_indexed_vectors",
-    "Approximate number of vectors in the collection's vector indexes. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+    "Approximate number of vectors in the collection's vector indexes. Only where Qdrant's telemetry cannot serve (see the README).",
 );
-static SEGMENTS: FamilySpec = FamilySpec::gauge(
+static SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_segments",
-    "Number of segments of the collection. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+    "Number of segments of the collection. Only where Qdrant's telemetry cannot serve (see the README).",
 );
-static STATUS: FamilySpec = FamilySpec::gauge(
+static STATUS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_status",
     "Collection status as a state set: 1 for the current status (green, yellow, grey, red); \
-     all 0 if Qdrant reported a status unknown to this exporter. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+     all 0 if Qdrant reported a status unknown to this exporter. Only where Qdrant's telemetry cannot serve (see the README).",
 );
-static OPTIMIZER_OK: FamilySpec = FamilySpec::gauge(
+static OPTIMIZER_OK: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizer_ok",
-    "1 when the collection's optimizers report ok, 0 when they report an error. Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+    "1 when the collection's optimizers report ok, 0 when they report an error. Only where Qdrant's telemetry cannot serve (see the README).",
 );
-static UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
+static UPDATE_QUEUE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_update_queue_length",
-    "Updates waiting in the collection's update queue (Qdrant 1.16 and later). Cluster-wide; only where Qdrant's telemetry cannot serve (see the README).",
+    "Updates waiting in the collection's update queue (Qdrant 1.16 and later). Only where Qdrant's telemetry cannot serve (see the README).",
 );
 
-static SHARD_NUMBER: FamilySpec = FamilySpec::gauge(
+static SHARD_NUMBER: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_number",
     "Configured number of shards of the collection (config.params.shard_number).",
 );
-static REPLICATION_FACTOR: FamilySpec = FamilySpec::gauge(
+static REPLICATION_FACTOR: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_replication_factor",
     "Configured number of replicas of each shard (config.params.replication_factor).",
 );
-static WRITE_CONSISTENCY: FamilySpec = FamilySpec::gauge(
+static WRITE_CONSISTENCY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_write_consistency_factor",
     "Configured number of replicas that must apply a write (config.params.write_consistency_factor).",
 );
-static VECTOR_DIMENSIONS: FamilySpec = FamilySpec::gauge(
+static VECTOR_DIMENSIONS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_dimensions",
     "Dimensions of each dense vector of the collection; vector=\"default\" is the unnamed vector.",
 );
-static VECTOR_INFO: FamilySpec = FamilySpec::gauge(
+static VECTOR_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_info",
     "Configuration of each dense vector of the collection: distance function and whether it is stored on disk. Always 1.",
 );
@@ -99,11 +107,8 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     if let Some(view) = ctx.cluster_view {
         return futures_util::future::ready(cluster_view(ctx, view)).boxed_local();
     }
-    ctx.telemetry_or_per_collection(
-        |selected| from_telemetry(selected, ctx.emits_cluster_wide),
-        || per_collection(ctx),
-    )
-    .boxed_local()
+    ctx.telemetry_or_per_collection(from_telemetry, || per_collection(ctx))
+        .boxed_local()
 }
 
 /// Shard status as a state set, as Qdrant reports it for each replica.
@@ -142,11 +147,9 @@ fn push_optimizer_ok(family: &mut GaugeFamily, labels: &[(&str, &str)], status: 
     }
 }
 
-/// Per-node families from telemetry, or what telemetry lacks for them.
-fn from_telemetry(
-    selected: &Selected,
-    emits_cluster_wide: bool,
-) -> Result<Vec<Family>, &'static str> {
+/// The families of the shared telemetry, or what it lacks for them. One
+/// field missing for one shard (a proxy's status) leaves out that series alone.
+fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     let peer_id = selected
         .own_peer_id()
         .ok_or("telemetry does not say this node's peer id")?
@@ -155,17 +158,15 @@ fn from_telemetry(
     let mut optimizer_ok = GaugeFamily::new(&SHARD_OPTIMIZER_OK);
     let mut vectors = GaugeFamily::new(&SHARD_VECTORS);
     let mut update_queue = GaugeFamily::new(&SHARD_UPDATE_QUEUE);
+    let mut shard_count = GaugeFamily::new(&SHARDS);
     let mut configs = Vec::new();
     for collection in &selected.collections {
         let shards = collection
             .shards
             .as_ref()
             .ok_or("telemetry lists no shards (details level below 3)")?;
-        if emits_cluster_wide {
-            let config = collection
-                .config
-                .as_ref()
-                .ok_or("telemetry lacks the collection configuration")?;
+        shard_count.push(&[("collection", &collection.id)], shards.len() as f64);
+        if let Some(config) = &collection.config {
             configs.push((collection.id.as_str(), config));
         }
         for shard in shards {
@@ -176,10 +177,10 @@ fn from_telemetry(
                 ("shard_id", &shard_id),
                 ("peer_id", &peer_id),
             ];
-            let shard_status = local
-                .status
-                .ok_or("telemetry lacks the local shard status")?;
-            push_status(&mut status, &labels, shard_status);
+            // A placeholder's status says nothing of data it does not hold yet.
+            if let Some(shard_status) = local.status.filter(|_| !local.is_dummy()) {
+                push_status(&mut status, &labels, shard_status);
+            }
             if let Some(optimizations) = &local.optimizations {
                 push_optimizer_ok(&mut optimizer_ok, &labels, &optimizations.status);
             }
@@ -190,7 +191,7 @@ fn from_telemetry(
             );
         }
     }
-    let mut families: Vec<Family> = [status, optimizer_ok, vectors, update_queue]
+    let mut families: Vec<Family> = [status, optimizer_ok, vectors, update_queue, shard_count]
         .into_iter()
         .map(GaugeFamily::finish)
         .collect();
@@ -198,9 +199,10 @@ fn from_telemetry(
     Ok(families)
 }
 
-/// The fallback: `GET /collections/{name}` for every collection; cluster-wide.
+/// The fallback: `GET /collections/{name}` for every collection, whose
+/// answers are the cluster's: asked by the reporter alone.
 async fn per_collection(ctx: &Context<'_>) -> Output {
-    if !ctx.emits_cluster_wide {
+    if !ctx.reports_cluster {
         return Output::default();
     }
     let fetched = fan_out(ctx.selected, ctx.deadline, |name| {
@@ -358,13 +360,50 @@ mod tests {
         every_collection, result, sample, text, value, HANDMADE_V1_12, RECORDED, RECORDED_PEER,
     };
 
+    const NODE_C: &str = "1833886028127767";
+
+    /// The source of a shard transfer is a proxy with `status: null`: that
+    /// series alone is left out; the collector neither fails nor falls back.
+    #[test]
+    fn a_replica_in_transfer_keeps_every_series_it_can_fill() {
+        let telemetry: Telemetry = result(
+            "transitions-v1.18.3-transfer-source-node-c",
+            "telemetry-details-level-3.json",
+        );
+        let names = every_collection(&telemetry);
+        let m = text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap());
+        let solo = format!(r#"collection="solo",shard_id="0",peer_id="{NODE_C}""#);
+        assert_eq!(
+            sample(
+                &m,
+                "qdrant_shard_status",
+                &format!(r#"{solo},status="green""#)
+            ),
+            None
+        );
+        assert_eq!(value(&m, "qdrant_shard_optimizer_ok", &solo), 1.0);
+        assert!(
+            m.contains(&format!("qdrant_shard_vectors{{{solo},vector=")),
+            "{m}"
+        );
+        let orders = format!(r#"collection="orders",shard_id="0",peer_id="{NODE_C}""#);
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_status",
+                &format!(r#"{orders},status="green""#)
+            ),
+            1.0
+        );
+    }
+
     #[test]
     fn collections_from_single_node_telemetry() {
         let telemetry: Telemetry = result(RECORDED, "telemetry-details-level-3.json");
         let names = every_collection(&telemetry);
         let selected = Selected::of(&telemetry, &names);
         assert_eq!(selected.own_peer_id(), Some(RECORDED_PEER.parse().unwrap()));
-        let m = text(&from_telemetry(&selected, true).unwrap());
+        let m = text(&from_telemetry(&selected).unwrap());
         let shard = |collection: &str, shard: u32| {
             format!(r#"collection="{collection}",shard_id="{shard}",peer_id="{RECORDED_PEER}""#)
         };
@@ -400,20 +439,21 @@ mod tests {
             ),
             2.0
         );
-        // A follower with leader-only cluster-wide series: no configuration.
-        let m = text(&from_telemetry(&selected, false).unwrap());
         assert_eq!(
-            sample(&m, "qdrant_collection_shard_number", r#"collection="docs""#),
-            None
+            value(
+                &m,
+                "qdrant_collection_shards",
+                r#"collection="ondisk_quantized""#
+            ),
+            2.0
         );
-        assert!(m.contains("qdrant_shard_status{"));
     }
 
     #[test]
     fn qdrant_1_12_telemetry_has_all_the_collections_collector_needs() {
         let telemetry: Telemetry = result(HANDMADE_V1_12, "telemetry-details-level-3.json");
         let names = every_collection(&telemetry);
-        let m = text(&from_telemetry(&Selected::of(&telemetry, &names), true).unwrap());
+        let m = text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap());
         let broken = r#"collection="broken",shard_id="0",peer_id="111""#;
         assert_eq!(value(&m, "qdrant_shard_optimizer_ok", broken), 0.0);
         assert!(!m.contains("No space left"));

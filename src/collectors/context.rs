@@ -1,5 +1,6 @@
-//! What every collector of one refresh shares: the client, the selected
-//! collections, the cluster status, the one telemetry snapshot and the deadline.
+//! What every collector of one run shares: the client, the selected
+//! collections, the cluster status, the one telemetry snapshot, whether this
+//! exporter reports the cluster, and the deadline.
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -20,13 +21,16 @@ pub struct Context<'a> {
     pub version: Option<&'a VersionInfo>,
     /// The collections to export, sorted by name.
     pub selected: &'a [String],
-    /// `GET /cluster`; `Unknown` when no collector due needed it.
+    /// `GET /cluster`.
     pub cluster: &'a Result<ClusterInfo, QdrantError>,
+    /// This node's raft peer id, where `/cluster` or telemetry says it.
+    pub peer_id: Option<u64>,
     /// `GET /telemetry` (at the highest details level a collector due needs),
     /// narrowed to the exported collections; `None` when no collector due needs it.
     pub telemetry: Option<Result<Selected<'a>, &'a QdrantError>>,
-    /// Whether this node emits the cluster-scope series (see `cluster_wide_metrics_on_leader_only`).
-    pub emits_cluster_wide: bool,
+    /// Whether this exporter is the cluster's reporter: the one that sends
+    /// the requests that ask every peer and serves the cluster-scope figures.
+    pub reports_cluster: bool,
     /// `cluster_view` on a multi-node cluster: the replicas and peers of the
     /// whole cluster, whichever node answered; `None` in the node view.
     pub cluster_view: Option<Result<&'a ClusterTelemetry, &'a QdrantError>>,
@@ -94,8 +98,8 @@ impl<'a> Context<'a> {
     }
 
     /// In the cluster view, a collector whose data is node-local (this node's
-    /// segments, snapshots, memory...) cannot describe the cluster through
-    /// whichever node answered: unsupported, said once. `None` in the node view.
+    /// segments, snapshots...) cannot describe the cluster through whichever
+    /// node answered: unsupported, said once. `None` in the node view.
     pub fn node_local_in_cluster_view(&self) -> Option<Output> {
         self.cluster_view.is_some().then(|| {
             Output::unsupported(
@@ -103,6 +107,11 @@ impl<'a> Context<'a> {
                  run the exporter as a sidecar of each node for it",
             )
         })
+    }
+
+    /// Qdrant runs in distributed mode, as `/cluster` says.
+    pub fn in_cluster_mode(&self) -> bool {
+        matches!(self.cluster, Ok(ClusterInfo::Enabled(_)))
     }
 
     /// The exported collections' entries of the cluster view, sorted by name.

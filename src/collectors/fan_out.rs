@@ -65,7 +65,7 @@ where
 }
 
 /// An endpoint per collection that Qdrant added in some version.
-pub struct Endpoint {
+pub struct AddedEndpoint {
     /// The first Qdrant version that has it.
     pub since: (u64, u64, u64),
     /// Why it is unsupported: on an older version, and when it answered 404 for every collection.
@@ -79,7 +79,7 @@ pub struct Endpoint {
 /// an older Qdrant, unsupported where it is missing, the families of what came back.
 pub async fn collect_per_collection<'a, T, Fut>(
     ctx: &'a Context<'a>,
-    endpoint: Endpoint,
+    endpoint: AddedEndpoint,
     fetch: impl Fn(&'a str) -> Fut,
     families: impl FnOnce(&[(&str, T)]) -> Vec<Family>,
 ) -> Output

@@ -1,32 +1,34 @@
 //! The `memory` collector: `GET /collections/{name}/memory` for every
 //! collection (Qdrant 1.18 and later): bytes on disk, on the heap, in the page
-//! cache now and wanted in it, of this node's shards, by component.
+//! cache now and wanted in it, by component. Qdrant sums every replica on
+//! every peer (asking each peer holding one), so every node answers the same
+//! bytes: the cluster's figure, asked by its reporter alone.
 //!
-//! Qdrant asks the kernel which pages are resident: about 2 ms of its CPU per
+//! Each node asks its kernel which pages are resident: about 2 ms of CPU per
 //! collection, so the collector is off by default and runs every 5 minutes
 //! when on. Older versions report it unsupported; the vector and payload
-//! bytes telemetry carries are exported by the `shards` collector anyway.
+//! bytes of each node's shards are the `shards` collector's anyway.
 
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
 use super::context::Context;
-use super::fan_out::{collect_per_collection, Endpoint};
+use super::fan_out::{collect_per_collection, AddedEndpoint};
 use super::output::Output;
 use crate::metrics::{Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{CollectionMemory, MemoryUsage};
 
-const ENDPOINT: Endpoint = Endpoint {
+const ENDPOINT: AddedEndpoint = AddedEndpoint {
     since: (1, 18, 0),
     older: "GET /collections/{name}/memory needs Qdrant 1.18 or later",
     missing: "GET /collections/{name}/memory answered 404",
     what: "memory figures",
 };
 
-static BYTES: FamilySpec = FamilySpec::gauge(
+static BYTES: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_memory_bytes",
-    "Bytes of this node's shards of the collection by component and kind: disk (on disk), ram (heap), \
-     cached (in the page cache now), expected_cache (wanted in the page cache by the configuration).",
+    "Bytes of every replica of the collection, summed over the peers, by component and kind: disk (on disk), \
+     ram (heap), cached (in the page cache now), expected_cache (wanted in the page cache by the configuration).",
 );
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {

@@ -1,10 +1,9 @@
 //! The collectors and their catalog. Each collector is one module that turns
 //! what Qdrant answered into metric families, over the refresh's shared
 //! [`Context`]; this file lists them with their static facts (which the
-//! settings, `--help` and the README's collector table read) and dispatches
-//! to them, and holds their settings. Adding a collector: its module, its
-//! entry here (the compiler asks for its facts and its dispatch), and its
-//! README rows.
+//! settings, `--help` and the README's collector table read), dispatches to
+//! them, and holds their settings. Adding a collector: its module, its entry
+//! here (the compiler asks for its facts and its dispatch), and its README rows.
 
 mod cluster;
 mod collections;
@@ -14,7 +13,10 @@ mod fan_out;
 mod issues;
 mod memory;
 mod optimizations;
+mod optimizer_queue;
 mod output;
+mod peers;
+mod quota_usage;
 mod quotas;
 mod relay;
 mod segments;
@@ -32,6 +34,7 @@ pub use context::{Context, Selected};
 pub use failure::Failure;
 pub use output::Output;
 
+pub use crate::metrics::Scope;
 use crate::qdrant::TelemetryDetail;
 
 /// Declares the collectors: the enum, and the list of every variant, from
@@ -55,11 +58,14 @@ catalog!(
     Collections,
     Shards,
     Segments,
-    Cluster,
-    Snapshots,
     Optimizations,
+    Cluster,
+    Peers,
+    Snapshots,
+    OptimizerQueue,
     Memory,
     Quotas,
+    QuotaUsage,
     Issues,
     NativeRelay,
 );
@@ -75,8 +81,13 @@ pub struct Facts {
     pub default_interval: Duration,
     /// The telemetry it reads from the refresh's one `GET /telemetry`.
     pub telemetry: Option<TelemetryDetail>,
-    /// Reads what only the answering node knows: unsupported in the cluster view.
-    pub node_local: bool,
+    /// `Node`: it asks this node alone, on every exporter, within the refresh.
+    /// `Cluster`: Qdrant answers what it asks by asking every peer, so it runs
+    /// on the cluster's reporter alone, off the refresh deadline, and what it
+    /// exports is the cluster's.
+    pub scope: Scope,
+    /// It can describe the cluster through whichever node answers (the cluster view).
+    pub in_cluster_view: bool,
 }
 
 const EVERY_REFRESH: Duration = Duration::ZERO;
@@ -86,11 +97,12 @@ impl Collector {
         match self {
             Collector::Collections => Facts {
                 name: "collections",
-                reads: "GET /telemetry?details_level=3 (shared); GET /collections/{name} per collection only as the fallback",
+                reads: "GET /telemetry?details_level=3 (shared); GET /collections/{name} per collection, on the reporter, only as the fallback",
                 on_by_default: true,
                 default_interval: EVERY_REFRESH,
                 telemetry: Some(TelemetryDetail::Shards),
-                node_local: false,
+                scope: Scope::Node,
+                in_cluster_view: true,
             },
             Collector::Shards => Facts {
                 name: "shards",
@@ -98,7 +110,8 @@ impl Collector {
                 on_by_default: true,
                 default_interval: EVERY_REFRESH,
                 telemetry: Some(TelemetryDetail::Shards),
-                node_local: false,
+                scope: Scope::Node,
+                in_cluster_view: true,
             },
             Collector::Segments => Facts {
                 name: "segments",
@@ -106,47 +119,80 @@ impl Collector {
                 on_by_default: true,
                 default_interval: Duration::from_secs(60),
                 telemetry: Some(TelemetryDetail::Segments),
-                node_local: true,
+                scope: Scope::Node,
+                in_cluster_view: false,
+            },
+            Collector::Optimizations => Facts {
+                name: "optimizations",
+                reads: "GET /telemetry?details_level=4 (shared: the optimizer log of this node's shards)",
+                on_by_default: true,
+                default_interval: Duration::from_secs(60),
+                telemetry: Some(TelemetryDetail::Segments),
+                scope: Scope::Node,
+                in_cluster_view: false,
             },
             Collector::Cluster => Facts {
                 name: "cluster",
-                reads: "GET /cluster; in cluster mode also GET /cluster/telemetry (Qdrant ≥ 1.17)",
+                reads: "GET /cluster (every refresh reads it: it tells whether this node is the reporter)",
                 on_by_default: true,
                 default_interval: EVERY_REFRESH,
                 telemetry: None,
-                node_local: false,
+                scope: Scope::Node,
+                in_cluster_view: true,
+            },
+            Collector::Peers => Facts {
+                name: "peers",
+                reads: "GET /cluster/telemetry in cluster mode (Qdrant ≥ 1.17)",
+                on_by_default: true,
+                default_interval: EVERY_REFRESH,
+                telemetry: None,
+                scope: Scope::Cluster,
+                in_cluster_view: true,
             },
             Collector::Snapshots => Facts {
                 name: "snapshots",
                 reads: "GET /collections/{name}/snapshots per collection",
                 on_by_default: true,
-                default_interval: Duration::from_secs(300),
+                default_interval: Duration::from_secs(600),
                 telemetry: None,
-                node_local: true,
+                scope: Scope::Node,
+                in_cluster_view: false,
             },
-            Collector::Optimizations => Facts {
-                name: "optimizations",
+            Collector::OptimizerQueue => Facts {
+                name: "optimizer_queue",
                 reads: "GET /collections/{name}/optimizations per collection (Qdrant ≥ 1.16.3)",
                 on_by_default: true,
-                default_interval: Duration::from_secs(60),
+                default_interval: Duration::from_secs(300),
                 telemetry: None,
-                node_local: true,
+                scope: Scope::Cluster,
+                in_cluster_view: true,
             },
             Collector::Memory => Facts {
                 name: "memory",
-                reads: "GET /collections/{name}/memory per collection (Qdrant ≥ 1.18; ~2 ms of Qdrant CPU each)",
+                reads: "GET /collections/{name}/memory per collection (Qdrant ≥ 1.18; ~2 ms of CPU on every node holding a replica)",
                 on_by_default: false,
                 default_interval: Duration::from_secs(300),
                 telemetry: None,
-                node_local: true,
+                scope: Scope::Cluster,
+                in_cluster_view: true,
             },
             Collector::Quotas => Facts {
                 name: "quotas",
-                reads: "GET /quotas (Qdrant ≥ 1.19); this node's verdict from GET /telemetry?details_level=3 (shared)",
+                reads: "GET /telemetry?details_level=3 (shared: its quota, Qdrant ≥ 1.19)",
                 on_by_default: true,
                 default_interval: EVERY_REFRESH,
                 telemetry: Some(TelemetryDetail::Shards),
-                node_local: false,
+                scope: Scope::Node,
+                in_cluster_view: true,
+            },
+            Collector::QuotaUsage => Facts {
+                name: "quota_usage",
+                reads: "GET /quotas (Qdrant ≥ 1.19)",
+                on_by_default: true,
+                default_interval: EVERY_REFRESH,
+                telemetry: None,
+                scope: Scope::Cluster,
+                in_cluster_view: true,
             },
             Collector::Issues => Facts {
                 name: "issues",
@@ -154,7 +200,8 @@ impl Collector {
                 on_by_default: true,
                 default_interval: Duration::from_secs(60),
                 telemetry: None,
-                node_local: false,
+                scope: Scope::Node,
+                in_cluster_view: true,
             },
             Collector::NativeRelay => Facts {
                 name: "native_relay",
@@ -162,7 +209,8 @@ impl Collector {
                 on_by_default: false,
                 default_interval: EVERY_REFRESH,
                 telemetry: None,
-                node_local: true,
+                scope: Scope::Node,
+                in_cluster_view: false,
             },
         }
     }
@@ -185,11 +233,14 @@ impl Collector {
             Collector::Collections => collections::collect(ctx),
             Collector::Shards => shards::collect(ctx),
             Collector::Segments => segments::collect(ctx),
-            Collector::Cluster => cluster::collect(ctx),
-            Collector::Snapshots => snapshots::collect(ctx),
             Collector::Optimizations => optimizations::collect(ctx),
+            Collector::Cluster => cluster::collect(ctx),
+            Collector::Peers => peers::collect(ctx),
+            Collector::Snapshots => snapshots::collect(ctx),
+            Collector::OptimizerQueue => optimizer_queue::collect(ctx),
             Collector::Memory => memory::collect(ctx),
             Collector::Quotas => quotas::collect(ctx),
+            Collector::QuotaUsage => quota_usage::collect(ctx),
             Collector::Issues => issues::collect(ctx),
             Collector::NativeRelay => relay::collect(ctx),
         }
@@ -205,8 +256,6 @@ pub struct CollectorConfig {
     pub max_collections: usize,
     pub include: Option<Regex>,
     pub exclude: Option<Regex>,
-    /// Only the raft leader's exporter emits the cluster-wide series.
-    pub cluster_wide_on_leader_only: bool,
     /// Report the whole cluster through whichever node answers.
     pub cluster_view: bool,
 }

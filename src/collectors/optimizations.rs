@@ -1,336 +1,240 @@
-//! The `optimizations` collector: `GET /collections/{name}/optimizations` for
-//! every collection (Qdrant 1.16.3 and later): the optimizer queue, what runs,
-//! since when and how far it got. Optimizations run per node, on its shards,
-//! so these figures are per node. One request per collection (about 0.3 ms of
-//! Qdrant's CPU each), so by default it runs once a minute.
+//! The `optimizations` collector: what the optimizers run on this node's
+//! shards, from the optimizer log each local shard carries in telemetry at
+//! details level 4 (node-local: Qdrant asks no other peer for it). By
+//! default it runs once a minute, as `segments`, whose refresh asks level 4
+//! anyway. The queue, which only the cluster-wide endpoint has, is
+//! `optimizer_queue`'s.
+
+use std::collections::{BTreeMap, HashSet};
 
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
-use super::context::Context;
-use super::fan_out::{collect_per_collection, Endpoint};
+use super::context::{Context, Selected};
 use super::output::Output;
 use super::timestamps::unix_seconds;
-use crate::metrics::{Family, FamilySpec, GaugeFamily};
-use crate::qdrant::models::{Optimization, Optimizations, ProgressTree};
+use crate::metrics::{FamilySpec, GaugeFamily};
 
-/// The optimizers of Qdrant 1.16–1.19; each gets a series, zero when idle, so
-/// that "nothing running" is a value and not a gap. Others appear when running.
-const OPTIMIZERS: [&str; 4] = ["indexing", "merge", "vacuum", "config_mismatch"];
+/// Every optimizer of Qdrant 1.16–1.19, as it names them (the `name()` of
+/// lib/shard/src/optimizers/*_optimizer.rs); each gets a series, 0 when
+/// idle, so that "nothing running" is a value and not a gap. Others appear
+/// while they run.
+const OPTIMIZERS: [&str; 4] = ["indexing", "merge", "vacuum", "config mismatch"];
 
-const ENDPOINT: Endpoint = Endpoint {
-    since: (1, 16, 3),
-    older: "GET /collections/{name}/optimizations needs Qdrant 1.16.3 or later",
-    missing: "GET /collections/{name}/optimizations answered 404",
-    what: "optimization progress",
-};
-
-static QUEUED: FamilySpec = FamilySpec::gauge(
-    "qdrant_collection_optimizations_queued",
-    "Optimizations waiting in the queue of the collection's shards on this node.",
-);
-static QUEUED_SEGMENTS: FamilySpec = FamilySpec::gauge(
-    "qdrant_collection_optimizations_queued_segments",
-    "Unoptimized segments waiting in the optimizer queue, on this node.",
-);
-static QUEUED_POINTS: FamilySpec = FamilySpec::gauge(
-    "qdrant_collection_optimizations_queued_points",
-    "Points in the unoptimized segments waiting in the optimizer queue, on this node.",
-);
-static IDLE_SEGMENTS: FamilySpec = FamilySpec::gauge(
-    "qdrant_collection_idle_segments",
-    "Segments of the collection on this node that need no optimization.",
-);
 static RUNNING: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimizations_running",
-    "Optimizations running on the collection's shards on this node, by optimizer.",
+    "Optimizations running on this node's replicas of the collection, by optimizer (as Qdrant names them).",
 );
 static RUNNING_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimizations_running_points",
-    "Points in the segments the running optimizations rewrite, on this node.",
+    "Points in the segments the running optimizations on this node's replicas rewrite (Qdrant 1.17 and later).",
 );
 static OLDEST_START: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimization_oldest_start_timestamp_seconds",
-    "Start of the longest-running optimization of the collection on this node, as a Unix timestamp; absent while none runs.",
-);
-static BY_STAGE: FamilySpec = FamilySpec::gauge(
-    "qdrant_collection_optimizations_by_stage",
-    "Running optimizations of the collection on this node, by the step they are in (Qdrant's step names; preparing and finishing around them).",
-);
-static STAGE_PROGRESS: FamilySpec = FamilySpec::gauge(
-    "qdrant_collection_optimization_stage_progress_ratio",
-    "Work done of the work known in the step the running optimizations are in (e.g. HNSW graph points in vector_index), 0 to 1; absent where Qdrant reports no counts.",
+    "Start of the longest-running optimization on this node's replicas of the collection, as a Unix timestamp; absent while none runs.",
 );
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
-    collect_per_collection(
-        ctx,
-        ENDPOINT,
-        |name| ctx.client.collection_optimizations(name),
-        families,
-    )
-    .boxed_local()
+    let output = ctx.telemetry_only(from_telemetry);
+    futures_util::future::ready(output).boxed_local()
 }
 
-fn families(collections: &[(&str, Optimizations)]) -> Vec<Family> {
-    let mut queued = GaugeFamily::new(&QUEUED);
-    let mut queued_segments = GaugeFamily::new(&QUEUED_SEGMENTS);
-    let mut queued_points = GaugeFamily::new(&QUEUED_POINTS);
-    let mut idle_segments = GaugeFamily::new(&IDLE_SEGMENTS);
+fn from_telemetry(selected: &Selected) -> Output {
     let mut running = GaugeFamily::new(&RUNNING);
     let mut running_points = GaugeFamily::new(&RUNNING_POINTS);
     let mut oldest = GaugeFamily::new(&OLDEST_START);
-    let mut by_stage = GaugeFamily::new(&BY_STAGE);
-    let mut stage_progress = GaugeFamily::new(&STAGE_PROGRESS);
-    for (collection, optimizations) in collections {
-        let labels = [("collection", *collection)];
-        let summary = &optimizations.summary;
-        queued.push(&labels, summary.queued_optimizations as f64);
-        queued_segments.push(&labels, summary.queued_segments as f64);
-        queued_points.push(&labels, summary.queued_points as f64);
-        idle_segments.push(&labels, summary.idle_segments as f64);
-
-        let active: Vec<&Optimization> = optimizations
-            .running
+    let mut logged = false;
+    for collection in &selected.collections {
+        let locals: Vec<_> = collection
+            .shards
             .iter()
-            .filter(|optimization| is_running(optimization))
+            .flatten()
+            .filter_map(|shard| shard.local.as_ref())
+            .filter(|local| !local.is_dummy())
             .collect();
-        let mut optimizers: Vec<&str> = OPTIMIZERS.to_vec();
-        for optimization in &active {
-            if !optimizers.contains(&optimization.optimizer.as_str()) {
-                optimizers.push(&optimization.optimizer);
+        if locals.is_empty() {
+            continue;
+        }
+        let mut by_optimizer: BTreeMap<&str, usize> =
+            OPTIMIZERS.iter().map(|name| (*name, 0)).collect();
+        // Qdrant before 1.17 names no segment uuids: the points are unknown there.
+        let (mut points, mut started) = (Some(0), None::<f64>);
+        for local in locals {
+            let Some(log) = local.optimizations.as_ref().and_then(|o| o.log.as_ref()) else {
+                continue;
+            };
+            logged = true;
+            for run in log.iter().filter(|run| run.is_running()) {
+                *by_optimizer.entry(&run.name).or_default() += 1;
+                if let Some(start) = run.start_at.as_deref().and_then(unix_seconds) {
+                    started = Some(started.map_or(start, |s| s.min(start)));
+                }
+                if run.segment_uuids.is_empty() {
+                    points = None;
+                }
+                let rewritten: HashSet<&str> =
+                    run.segment_uuids.iter().map(String::as_str).collect();
+                let run_points = local
+                    .segments
+                    .iter()
+                    .flatten()
+                    .filter(|segment| {
+                        segment
+                            .info
+                            .uuid
+                            .as_deref()
+                            .is_some_and(|uuid| rewritten.contains(uuid))
+                    })
+                    .filter_map(|segment| segment.info.num_points)
+                    .sum::<u64>();
+                points = points.map(|sum| sum + run_points);
             }
         }
-        for optimizer in optimizers {
-            let count = active.iter().filter(|o| o.optimizer == optimizer).count();
+        let name = collection.id.as_str();
+        for (optimizer, count) in by_optimizer {
             running.push(
-                &[("collection", collection), ("optimizer", optimizer)],
+                &[("collection", name), ("optimizer", optimizer)],
                 count as f64,
             );
         }
-        let points: u64 = active
-            .iter()
-            .flat_map(|o| &o.segments)
-            .map(|segment| segment.points_count)
-            .sum();
-        running_points.push(&labels, points as f64);
-        let started = active
-            .iter()
-            .filter_map(|o| unix_seconds(o.progress.started_at.as_deref()?))
-            .reduce(f64::min);
+        running_points.push_some(&[("collection", name)], points);
         if let Some(started) = started {
-            oldest.push(&labels, started);
-        }
-
-        let mut stages: Vec<(&str, usize, Work)> = Vec::new();
-        for optimization in &active {
-            let (stage, work) = current_stage(&optimization.progress);
-            match stages.iter_mut().find(|(name, ..)| *name == stage) {
-                Some((_, count, sum)) => {
-                    *count += 1;
-                    sum.add(work);
-                }
-                None => stages.push((stage, 1, work)),
-            }
-        }
-        stages.sort_by_key(|(name, ..)| *name);
-        for (stage, count, work) in stages {
-            let labels = [("collection", *collection), ("stage", stage)];
-            by_stage.push(&labels, count as f64);
-            if work.total > 0 {
-                stage_progress.push(&labels, work.done as f64 / work.total as f64);
-            }
+            oldest.push(&[("collection", name)], started);
         }
     }
-    [
-        queued,
-        queued_segments,
-        queued_points,
-        idle_segments,
-        running,
-        running_points,
-        oldest,
-        by_stage,
-        stage_progress,
-    ]
-    .into_iter()
-    .map(GaugeFamily::finish)
-    .collect()
-}
-
-/// Listed as running and still optimizing (not done, cancelled or failed).
-fn is_running(optimization: &Optimization) -> bool {
-    match &optimization.status {
-        serde_json::Value::String(status) => status == "optimizing",
-        serde_json::Value::Null => true,
-        _ => false,
+    if !logged && !selected.collections.is_empty() {
+        return Output::unsupported("telemetry carries no optimizer log (details level below 4)");
     }
-}
-
-/// Units of work done of those known, summed over unfinished steps.
-#[derive(Default, Clone, Copy)]
-struct Work {
-    done: u64,
-    total: u64,
-}
-
-impl Work {
-    fn add(&mut self, other: Work) {
-        self.done += other.done;
-        self.total += other.total;
-    }
-}
-
-/// The top-level step an optimization is in, and the counted work of its
-/// unfinished sub-steps. Only top-level names are used as label values: deeper
-/// ones name payload fields (`keyword:group`), which are the user's data.
-fn current_stage(progress: &ProgressTree) -> (&str, Work) {
-    let in_progress = progress
-        .children
-        .iter()
-        .find(|step| step.started_at.is_some() && step.finished_at.is_none());
-    match in_progress {
-        Some(step) => (step.name.as_str(), unfinished_work(step)),
-        None if progress.finished_at.is_some() => ("finishing", Work::default()),
-        None => ("preparing", Work::default()),
-    }
-}
-
-fn unfinished_work(step: &ProgressTree) -> Work {
-    let mut work = Work::default();
-    if step.finished_at.is_some() {
-        return work;
-    }
-    if let Some(total) = step.total {
-        work.total = total;
-        work.done = step.done.unwrap_or(0).min(total);
-    }
-    for child in &step.children {
-        work.add(unfinished_work(child));
-    }
-    work
+    Output::families(
+        [running, running_points, oldest]
+            .into_iter()
+            .map(GaugeFamily::finish)
+            .collect(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{result, text, value, RECORDED};
+    use crate::qdrant::models::Telemetry;
+    use crate::test_support::{
+        every_collection, result, sample, telemetry_with_running_optimizations, text, value,
+        RECORDED,
+    };
 
-    fn step(json: serde_json::Value) -> ProgressTree {
-        serde_json::from_value(json).unwrap()
+    fn output(telemetry: &Telemetry) -> Output {
+        let names = every_collection(telemetry);
+        from_telemetry(&Selected::of(telemetry, &names))
     }
 
+    /// The recorded log holds three optimizations, done: nothing runs.
     #[test]
-    fn the_step_in_progress_names_the_stage_and_counts_its_unfinished_work() {
-        let progress = step(serde_json::json!({
-            "name": "Segment Optimizing", "started_at": "2026-11-21T06:47:13Z",
-            "children": [
-                {"name": "copy_data", "started_at": "2026-11-21T06:47:13Z", "finished_at": "2026-11-21T06:47:14Z"},
-                {"name": "vector_index", "started_at": "2026-11-21T06:47:14Z", "children": [
-                    {"name": "", "started_at": "2026-11-21T06:47:14Z", "children": [
-                        {"name": "migrate", "started_at": "2026-11-21T06:47:14Z", "finished_at": "2026-11-21T06:47:14Z", "done": 5, "total": 5},
-                        {"name": "main_graph", "started_at": "2026-11-21T06:47:14Z", "done": 60, "total": 240}
-                    ]}
-                ]},
-                {"name": "sparse_vector_index"}
-            ]
-        }));
-        let (stage, work) = current_stage(&progress);
-        assert_eq!(stage, "vector_index");
-        assert_eq!((work.done, work.total), (60, 240));
+    fn the_recorded_log_of_ended_optimizations_runs_nothing() {
+        let telemetry: Telemetry = result(RECORDED, "telemetry-details-level-4.json");
+        let m = text(&output(&telemetry).families);
+        for optimizer in OPTIMIZERS {
+            assert_eq!(
+                value(
+                    &m,
+                    "qdrant_collection_optimizations_running",
+                    &format!(r#"collection="ondisk_quantized",optimizer="{optimizer}""#)
+                ),
+                0.0,
+                "{optimizer}"
+            );
+        }
+        assert!(!m.contains("qdrant_collection_optimization_oldest_start_timestamp_seconds{"));
+        let level_3: Telemetry = result(RECORDED, "telemetry-details-level-3.json");
+        assert!(output(&level_3).unsupported.is_some());
     }
 
+    /// Two optimizations running, one of them the config mismatch
+    /// optimizer, named as Qdrant names it (with a space).
     #[test]
-    fn between_steps_an_optimization_is_preparing_or_finishing() {
-        let started = step(serde_json::json!({"name": "x", "started_at": "2026-11-21T06:47:13Z"}));
-        assert_eq!(current_stage(&started).0, "preparing");
-        let finished = step(serde_json::json!({
-            "name": "x", "started_at": "2026-11-21T06:47:13Z", "finished_at": "2026-11-21T06:47:14Z",
-            "children": [{"name": "copy_data", "started_at": "2026-11-21T06:47:13Z", "finished_at": "2026-11-21T06:47:14Z"}]
-        }));
-        assert_eq!(current_stage(&finished).0, "finishing");
-    }
-
-    #[test]
-    fn optimizations_recorded_while_three_ran() {
-        let recorded: Optimizations = result(
-            RECORDED,
-            "collection-ondisk_quantized-optimizations-right-after-upsert.json",
-        );
-        let m = text(&families(&[("q", recorded)]));
-        let q = r#"collection="q""#;
-        assert_eq!(value(&m, "qdrant_collection_optimizations_queued", q), 2.0);
-        assert_eq!(
-            value(&m, "qdrant_collection_optimizations_queued_segments", q),
-            2.0
-        );
-        assert_eq!(
-            value(&m, "qdrant_collection_optimizations_queued_points", q),
-            366.0
-        );
-        assert_eq!(value(&m, "qdrant_collection_idle_segments", q), 0.0);
+    fn running_optimizations_by_optimizer_with_their_start_and_points() {
+        let recorded = telemetry_with_running_optimizations();
+        let telemetry: Telemetry = serde_json::from_value(recorded["result"].clone()).unwrap();
+        let segment = &recorded["result"]["collections"]["collections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "ondisk_quantized")
+            .unwrap()["shards"][0]["local"]["segments"][1]["info"];
+        let m = text(&output(&telemetry).families);
         let running = |optimizer: &str| {
             value(
                 &m,
                 "qdrant_collection_optimizations_running",
-                &format!(r#"collection="q",optimizer="{optimizer}""#),
+                &format!(r#"collection="ondisk_quantized",optimizer="{optimizer}""#),
             )
         };
-        assert_eq!(running("indexing"), 3.0);
+        assert_eq!(running("config mismatch"), 1.0);
+        assert_eq!(running("indexing"), 1.0);
+        assert_eq!(running("merge"), 0.0);
         assert_eq!(
-            running("merge"),
-            0.0,
-            "idle optimizers are zero, not absent"
+            sample(
+                &m,
+                "qdrant_collection_optimizations_running",
+                r#"collection="ondisk_quantized",optimizer="config_mismatch""#
+            ),
+            None
         );
-        // 116 + (135 + 129) + (121 + 115) points in the segments being rewritten.
+        let q = r#"collection="ondisk_quantized""#;
         assert_eq!(
             value(&m, "qdrant_collection_optimizations_running_points", q),
-            616.0
+            segment["num_points"].as_f64().unwrap()
         );
-        // The earliest `started_at` of the three, 2026-11-21T06:47:13.575716473Z.
+        // The earlier start of the two: the indexing run's, 2026-11-21T06:47:13.698799515Z.
         let oldest = value(
             &m,
             "qdrant_collection_optimization_oldest_start_timestamp_seconds",
             q,
         );
-        assert!((oldest - 1_795_243_633.575_716).abs() < 1e-3, "{oldest}");
-        // One had no steps yet, one was building a payload index, one had finished its steps.
-        for stage in ["preparing", "payload_index", "finishing"] {
-            assert_eq!(
-                value(
-                    &m,
-                    "qdrant_collection_optimizations_by_stage",
-                    &format!(r#"collection="q",stage="{stage}""#)
-                ),
-                1.0,
-                "{stage}"
-            );
-        }
-        assert!(
-            !m.contains("keyword:group"),
-            "payload field names never become label values"
-        );
+        assert!((oldest - 1_795_243_633.698_8).abs() < 1e-3, "{oldest}");
     }
 
+    /// Before 1.17 a run names its segments by internal ids only: it counts as
+    /// running, its points are unknown rather than 0.
     #[test]
-    fn optimizations_of_an_idle_collection() {
-        let recorded: Optimizations = result(RECORDED, "collection-docs-optimizations.json");
-        let m = text(&families(&[("docs", recorded)]));
-        let docs = r#"collection="docs""#;
-        assert_eq!(value(&m, "qdrant_collection_idle_segments", docs), 2.0);
-        assert_eq!(
-            value(&m, "qdrant_collection_optimizations_queued", docs),
-            0.0
-        );
+    fn runs_without_segment_uuids_leave_the_points_unknown() {
+        let mut recorded = telemetry_with_running_optimizations();
+        for collection in recorded["result"]["collections"]["collections"]
+            .as_array_mut()
+            .unwrap()
+        {
+            for shard in collection["shards"].as_array_mut().unwrap() {
+                for run in shard["local"]["optimizations"]["log"]
+                    .as_array_mut()
+                    .into_iter()
+                    .flatten()
+                {
+                    run.as_object_mut().unwrap().remove("segment_uuids");
+                }
+            }
+        }
+        let telemetry: Telemetry = serde_json::from_value(recorded["result"].clone()).unwrap();
+        let m = text(&output(&telemetry).families);
+        let q = r#"collection="ondisk_quantized""#;
         assert_eq!(
             value(
                 &m,
                 "qdrant_collection_optimizations_running",
-                r#"collection="docs",optimizer="indexing""#
+                r#"collection="ondisk_quantized",optimizer="indexing""#
             ),
-            0.0
+            1.0
         );
-        assert!(!m.contains("qdrant_collection_optimization_oldest_start_timestamp_seconds{"));
-        assert!(!m.contains("qdrant_collection_optimizations_by_stage{"));
+        assert_eq!(
+            sample(&m, "qdrant_collection_optimizations_running_points", q),
+            None
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_optimizations_running_points",
+                r#"collection="docs""#
+            ),
+            0.0,
+            "nothing runs there: 0 points, known"
+        );
     }
 }

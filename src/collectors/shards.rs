@@ -1,7 +1,8 @@
 //! The `shards` collector: where the replicas are and in what state. For
 //! each shard this node holds a replica of: the state of every replica (this
-//! node's view), and this node's point count and bytes. Per collection:
-//! transfers and resharding in progress.
+//! node's view), and this node's point count and bytes (node scope). Per
+//! collection: transfers and resharding in progress (cluster scope: every
+//! node knows all of them).
 //!
 //! From the shared telemetry; series grow with this node's local replicas: a
 //! shard with no replica here is reported by the nodes that hold one. Where
@@ -47,19 +48,19 @@ static REPLICA_STATE: FamilySpec = FamilySpec::gauge(
 );
 static LOCAL_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_local_points",
-    "Points in the replica of the shard on the peer. Per node: the recording rules derive collection totals.",
+    "Points in the replica of the shard on the peer; the recording rules derive collection totals.",
 );
 static LOCAL_DATA_BYTES: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_local_data_bytes",
-    "Bytes of vectors and payloads in the node's replicas of the collection, by kind. Per node.",
+    "Bytes of vectors and payloads in the node's replicas of the collection, by kind.",
 );
-static TRANSFERS: FamilySpec = FamilySpec::gauge(
+static TRANSFERS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfers",
-    "Shard transfers of the collection in progress, as this node knows them.",
+    "Shard transfers of the collection in progress.",
 );
-static RESHARDING: FamilySpec = FamilySpec::gauge(
+static RESHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_resharding_operations",
-    "Resharding operations of the collection in progress, as this node knows them.",
+    "Resharding operations of the collection in progress.",
 );
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
@@ -138,11 +139,24 @@ impl Families {
     }
 }
 
+/// The families of the shared telemetry, or what it lacks for them (an older
+/// Qdrant). One field missing for one shard leaves out that series alone.
 fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     let own_peer = selected
         .own_peer_id()
         .ok_or("telemetry does not say this node's peer id")?
         .to_string();
+    let locals = || {
+        selected
+            .collections
+            .iter()
+            .flat_map(|collection| collection.shards.iter().flatten())
+            .filter_map(|shard| shard.local.as_ref())
+    };
+    // Qdrant before 1.15 counts no local points at all.
+    if locals().next().is_some() && locals().all(|local| local.num_points.is_none()) {
+        return Err("telemetry lacks local shard point counts (Qdrant before 1.15)");
+    }
     let mut families = Families::new();
     for collection in &selected.collections {
         let name = collection.id.as_str();
@@ -153,36 +167,25 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
         for shard in shards {
             let Some(local) = &shard.local else { continue };
             let shard_id = shard.id.to_string();
-            let states = shard
-                .replicate_states
-                .as_ref()
-                .ok_or("telemetry lacks replica states (details level below 3)")?;
-            for (peer_id, state) in states {
+            for (peer_id, state) in shard.replicate_states.iter().flatten() {
                 families.replica(name, &shard_id, peer_id, state);
             }
             // A replica being recovered is a placeholder that holds no points yet.
-            let points = match local.num_points {
-                Some(points) => points,
-                None if local.is_dummy() => 0,
-                None => {
-                    return Err("telemetry lacks local shard point counts (Qdrant before 1.15)")
-                }
-            };
-            families.local_points.push(
+            let points = local.num_points.or(local.is_dummy().then_some(0));
+            families.local_points.push_some(
                 &[
                     ("collection", name),
                     ("shard_id", &shard_id),
                     ("peer_id", &own_peer),
                 ],
-                points as f64,
+                points,
             );
         }
-        let transfers = collection
-            .transfers
-            .as_ref()
-            .ok_or("telemetry lacks shard transfers (details level below 3)")?;
         let labels = [("collection", name)];
-        families.transfers.push(&labels, transfers.len() as f64);
+        families.transfers.push_some(
+            &labels,
+            collection.transfers.as_ref().map(|t| t.len() as u64),
+        );
         families.resharding.push(
             &labels,
             collection.resharding.as_ref().map_or(0, Vec::len) as f64,

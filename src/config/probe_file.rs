@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::settings::Settings;
+use super::settings::{unknown_setting, Settings};
 use super::target::target_config;
 use crate::files::read_small_file;
 use crate::probe::{AllowedTarget, ProbeSettings, DEFAULT_MODULE};
@@ -25,7 +25,7 @@ use crate::redaction::without_values;
 use crate::target::TargetConfig;
 
 /// Settings that belong to the exporter, not to a target.
-const NOT_PER_MODULE: [&str; 11] = [
+const NOT_PER_MODULE: [&str; 10] = [
     "listen_address",
     "health_listen_address",
     "max_connections",
@@ -33,7 +33,6 @@ const NOT_PER_MODULE: [&str; 11] = [
     "web_config_file",
     "probes_without_auth",
     "readiness_requires_qdrant",
-    "cluster_wide_metrics_on_leader_only",
     "log_level",
     "log_format",
     "probe_config_file",
@@ -84,7 +83,7 @@ fn module(name: &str, value: serde_yaml::Value) -> Result<TargetConfig, String> 
     let settings: Settings = serde_ignored::deserialize(value, |key| unknown.push(key.to_string()))
         .map_err(|e| problem(without_values(&e.to_string())))?;
     if let Some(key) = unknown.first() {
-        return Err(problem(format!("unknown setting `{key}`")));
+        return Err(problem(unknown_setting(key)));
     }
     let set = serde_json::to_value(&settings).unwrap_or_default();
     if let Some(key) = NOT_PER_MODULE.iter().find(|key| !set[**key].is_null()) {

@@ -59,6 +59,10 @@ pub struct Settings {
     #[arg(long, value_name = "SECONDS")]
     pub request_timeout_seconds: Option<f64>,
 
+    /// Timeout of one request Qdrant answers by asking every peer (the cluster-scope collectors'); Qdrant gives up on a hung peer after about 9.4 s
+    #[arg(long, value_name = "SECONDS")]
+    pub cluster_request_timeout_seconds: Option<f64>,
+
     /// Upper bound of one whole refresh, whoever waits; a scrape waits at most its own timeout
     #[arg(long, value_name = "SECONDS")]
     pub refresh_timeout_seconds: Option<f64>,
@@ -127,10 +131,6 @@ pub struct Settings {
     #[arg(long, value_name = "BOOL")]
     pub cluster_view: Option<bool>,
 
-    /// Export the cluster-wide collection gauges only from the raft leader's exporter
-    #[arg(long, value_name = "BOOL")]
-    pub cluster_wide_metrics_on_leader_only: Option<bool>,
-
     /// Log filter: a level (error, warn, info, debug, trace) or tracing directives
     #[arg(long, value_name = "FILTER")]
     pub log_level: Option<String>,
@@ -154,6 +154,7 @@ impl Settings {
             qdrant_client_key_file: None,
             qdrant_tls_insecure_skip_verify: Some(false),
             request_timeout_seconds: Some(5.0),
+            cluster_request_timeout_seconds: Some(15.0),
             refresh_timeout_seconds: Some(9.0),
             cache_ttl_seconds: Some(5.0),
             concurrency: Some(8),
@@ -171,7 +172,6 @@ impl Settings {
             collections_include: None,
             collections_exclude: None,
             cluster_view: Some(false),
-            cluster_wide_metrics_on_leader_only: Some(false),
             log_level: Some("info".into()),
             log_format: Some("text".into()),
         }
@@ -200,6 +200,9 @@ impl Settings {
             request_timeout_seconds: higher
                 .request_timeout_seconds
                 .or(self.request_timeout_seconds),
+            cluster_request_timeout_seconds: higher
+                .cluster_request_timeout_seconds
+                .or(self.cluster_request_timeout_seconds),
             refresh_timeout_seconds: higher
                 .refresh_timeout_seconds
                 .or(self.refresh_timeout_seconds),
@@ -221,9 +224,6 @@ impl Settings {
             collections_include: higher.collections_include.or(self.collections_include),
             collections_exclude: higher.collections_exclude.or(self.collections_exclude),
             cluster_view: higher.cluster_view.or(self.cluster_view),
-            cluster_wide_metrics_on_leader_only: higher
-                .cluster_wide_metrics_on_leader_only
-                .or(self.cluster_wide_metrics_on_leader_only),
             log_level: higher.log_level.or(self.log_level),
             log_format: higher.log_format.or(self.log_format),
         }
@@ -247,9 +247,23 @@ impl Settings {
             })
             .map_err(|e| file_error(without_values(&e.to_string())))?;
         match unknown.first() {
-            Some(key) => Err(file_error(format!("unknown setting `{key}`"))),
+            Some(key) => Err(file_error(unknown_setting(key))),
             None => Ok(settings),
         }
+    }
+}
+
+/// Settings of earlier versions, and why they are gone.
+const REMOVED: [(&str, &str); 1] = [(
+    "cluster_wide_metrics_on_leader_only",
+    "the cluster-scope figures always come from the raft leader's exporter alone now: delete the line",
+)];
+
+/// Why a key is not a setting: a typo, or a setting that was removed.
+pub fn unknown_setting(key: &str) -> String {
+    match REMOVED.iter().find(|(removed, _)| *removed == key) {
+        Some((_, why)) => format!("`{key}` was removed: {why}"),
+        None => format!("unknown setting `{key}`"),
     }
 }
 

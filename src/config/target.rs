@@ -18,12 +18,6 @@ const MAX_CONCURRENCY: usize = 256;
 
 /// `s` is a merged layer with every default filled in.
 pub fn target_config(s: &Settings) -> Result<TargetConfig, ConfigError> {
-    if s.cluster_view == Some(true) && s.cluster_wide_metrics_on_leader_only == Some(true) {
-        return Err(invalid(
-            "cluster_wide_metrics_on_leader_only",
-            "is for sidecars: with cluster_view one exporter reports the whole cluster",
-        ));
-    }
     Ok(TargetConfig {
         qdrant: qdrant_config(s)?,
         collectors: CollectorConfig {
@@ -35,7 +29,6 @@ pub fn target_config(s: &Settings) -> Result<TargetConfig, ConfigError> {
             max_collections: within("max_collections", s.max_collections, 1, 1_000_000)?,
             include: parse::regex("collections_include", s.collections_include.clone())?,
             exclude: parse::regex("collections_exclude", s.collections_exclude.clone())?,
-            cluster_wide_on_leader_only: s.cluster_wide_metrics_on_leader_only.unwrap_or(false),
             cluster_view: s.cluster_view.unwrap_or(false),
         },
         cache_ttl: seconds("cache_ttl_seconds", s.cache_ttl_seconds, 0.0)?,
@@ -101,6 +94,10 @@ fn qdrant_config(s: &Settings) -> Result<QdrantConfig, ConfigError> {
             insecure_skip_verify: tls_insecure_skip_verify,
         },
         request_timeout: positive_seconds("request_timeout_seconds", s.request_timeout_seconds)?,
+        cluster_request_timeout: positive_seconds(
+            "cluster_request_timeout_seconds",
+            s.cluster_request_timeout_seconds,
+        )?,
         concurrency: within("concurrency", s.concurrency, 1, MAX_CONCURRENCY)?,
         max_response_bytes: within(
             "max_response_bytes",

@@ -53,21 +53,65 @@ const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// Qdrant endpoints the exporter calls, as they appear in the `endpoint` label.
+/// A Qdrant endpoint the exporter calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    /// As the `endpoint` label shows it.
+    pub path: &'static str,
+    /// Qdrant answers it by asking other peers over gRPC (read in its source),
+    /// so it costs every node and waits for the slowest peer: a hung one
+    /// makes it take Qdrant's own peer timeout (about 9.4 s), or fail.
+    pub asks_peers: bool,
+}
+
+/// The endpoints the exporter calls.
 pub mod endpoint {
-    pub const ROOT: &str = "/";
-    pub const COLLECTIONS: &str = "/collections";
-    pub const COLLECTION: &str = "/collections/{name}";
-    pub const COLLECTION_CLUSTER: &str = "/collections/{name}/cluster";
-    pub const COLLECTION_SNAPSHOTS: &str = "/collections/{name}/snapshots";
-    pub const COLLECTION_OPTIMIZATIONS: &str = "/collections/{name}/optimizations";
-    pub const COLLECTION_MEMORY: &str = "/collections/{name}/memory";
-    pub const CLUSTER: &str = "/cluster";
-    pub const CLUSTER_TELEMETRY: &str = "/cluster/telemetry";
-    pub const TELEMETRY: &str = "/telemetry";
-    pub const ISSUES: &str = "/issues";
-    pub const QUOTAS: &str = "/quotas";
-    pub const METRICS: &str = "/metrics";
+    use super::Endpoint;
+
+    const fn node(path: &'static str) -> Endpoint {
+        Endpoint {
+            path,
+            asks_peers: false,
+        }
+    }
+
+    const fn cluster(path: &'static str) -> Endpoint {
+        Endpoint {
+            path,
+            asks_peers: true,
+        }
+    }
+
+    pub const ROOT: Endpoint = node("/");
+    pub const COLLECTIONS: Endpoint = node("/collections");
+    pub const COLLECTION: Endpoint = cluster("/collections/{name}");
+    pub const COLLECTION_CLUSTER: Endpoint = node("/collections/{name}/cluster");
+    pub const COLLECTION_SNAPSHOTS: Endpoint = node("/collections/{name}/snapshots");
+    pub const COLLECTION_OPTIMIZATIONS: Endpoint = cluster("/collections/{name}/optimizations");
+    pub const COLLECTION_MEMORY: Endpoint = cluster("/collections/{name}/memory");
+    pub const CLUSTER: Endpoint = node("/cluster");
+    pub const CLUSTER_TELEMETRY: Endpoint = cluster("/cluster/telemetry");
+    pub const TELEMETRY: Endpoint = node("/telemetry");
+    pub const ISSUES: Endpoint = node("/issues");
+    pub const QUOTAS: Endpoint = cluster("/quotas");
+    pub const METRICS: Endpoint = node("/metrics");
+
+    /// Every endpoint above.
+    pub const ALL: [Endpoint; 13] = [
+        ROOT,
+        COLLECTIONS,
+        COLLECTION,
+        COLLECTION_CLUSTER,
+        COLLECTION_SNAPSHOTS,
+        COLLECTION_OPTIMIZATIONS,
+        COLLECTION_MEMORY,
+        CLUSTER,
+        CLUSTER_TELEMETRY,
+        TELEMETRY,
+        ISSUES,
+        QUOTAS,
+        METRICS,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -114,6 +158,9 @@ impl QdrantError {
             Self::Redirect { .. } => {
                 "set QDRANT_URL to the address Qdrant answers on itself: a redirect is not followed, so the API key never goes to another host"
             }
+            Self::Status(408) => {
+                "Qdrant timed out asking another peer: is a peer hung? qdrant_cluster_peer_responsive says which"
+            }
             Self::Status(_) => "Qdrant reported an error; check Qdrant's logs",
             Self::TooLarge(_) => "raise QDRANT_EXPORTER_MAX_RESPONSE_BYTES",
             Self::InvalidResponse(_) => {
@@ -151,6 +198,9 @@ pub struct QdrantConfig {
     /// For an https URL.
     pub tls: TlsSettings,
     pub request_timeout: Duration,
+    /// Of a request Qdrant answers by asking every peer ([`Endpoint::asks_peers`]).
+    pub cluster_request_timeout: Duration,
+    /// Requests in flight at once, of each of the two kinds.
     pub concurrency: usize,
     pub max_response_bytes: usize,
 }
@@ -168,13 +218,30 @@ impl QdrantConfig {
     }
 }
 
+/// Requests of one kind: how many may be in flight, and how long each may take.
+struct Lane {
+    in_flight: tokio::sync::Semaphore,
+    timeout: Duration,
+}
+
+impl Lane {
+    fn new(concurrency: usize, timeout: Duration) -> Self {
+        Self {
+            in_flight: tokio::sync::Semaphore::new(concurrency),
+            timeout,
+        }
+    }
+}
+
 pub struct QdrantClient {
     http: awc::Client,
-    /// Bounds the requests in flight, whichever collectors send them.
-    in_flight: tokio::sync::Semaphore,
+    /// Requests this node answers alone.
+    node: Lane,
+    /// Requests that ask every peer: a hung peer holds them for seconds, and
+    /// they must not take the slots (or the connections) the node's own need.
+    cluster: Lane,
     base_url: String,
     api_key: KeySource,
-    timeout: Duration,
     max_response_bytes: usize,
     requests: RequestCounter,
 }
@@ -184,7 +251,8 @@ impl QdrantClient {
         let connector = awc::Connector::new()
             .rustls_0_23(Arc::new(tls::client_config(&config.tls)))
             .timeout(config.request_timeout)
-            .limit(config.concurrency);
+            // Each lane's requests, at once.
+            .limit(2 * config.concurrency);
         let http = awc::Client::builder()
             .connector(connector)
             // Each request runs under `timeout` below, body included.
@@ -197,10 +265,10 @@ impl QdrantClient {
             .finish();
         Self {
             http,
-            in_flight: tokio::sync::Semaphore::new(config.concurrency),
+            node: Lane::new(config.concurrency, config.request_timeout),
+            cluster: Lane::new(config.concurrency, config.cluster_request_timeout),
             base_url: config.url.as_str().trim_end_matches('/').to_owned(),
             api_key,
-            timeout: config.request_timeout,
             max_response_bytes: config.max_response_bytes,
             requests,
         }
@@ -213,6 +281,11 @@ impl QdrantClient {
 
     pub fn request_counter(&self) -> &RequestCounter {
         &self.requests
+    }
+
+    /// How long a request that asks every peer may take.
+    pub fn cluster_request_timeout(&self) -> Duration {
+        self.cluster.timeout
     }
 
     /// `GET /`: version and commit; needs no API key.
@@ -315,7 +388,7 @@ impl QdrantClient {
     /// The `result` of Qdrant's JSON envelope.
     async fn get_result<T: DeserializeOwned>(
         &self,
-        endpoint: &'static str,
+        endpoint: Endpoint,
         path: &str,
     ) -> Result<T, QdrantError> {
         let response: ApiResponse<T> = self.get_json(endpoint, path).await?;
@@ -324,7 +397,7 @@ impl QdrantClient {
 
     async fn get_json<T: DeserializeOwned>(
         &self,
-        endpoint: &'static str,
+        endpoint: Endpoint,
         path: &str,
     ) -> Result<T, QdrantError> {
         let body = self.get(endpoint, path).await?;
@@ -332,16 +405,20 @@ impl QdrantClient {
             .map_err(|e| QdrantError::InvalidResponse(format!("{path}: {e}")))
     }
 
-    /// One request: waits for a free slot, counts it, bounds it in time and size.
-    async fn get(&self, endpoint: &'static str, path: &str) -> Result<bytes::Bytes, QdrantError> {
-        let _slot = self
+    /// One request: waits for a free slot of its lane, counts it, bounds it in time and size.
+    async fn get(&self, endpoint: Endpoint, path: &str) -> Result<bytes::Bytes, QdrantError> {
+        let lane = match endpoint.asks_peers {
+            true => &self.cluster,
+            false => &self.node,
+        };
+        let _slot = lane
             .in_flight
             .acquire()
             .await
             .expect("the semaphore is never closed");
-        let mut record = self.requests.start(endpoint);
-        let (status, body) = match tokio::time::timeout(self.timeout, self.get_body(path)).await {
-            Err(_elapsed) => return Err(QdrantError::Timeout(self.timeout)),
+        let mut record = self.requests.start(endpoint.path);
+        let (status, body) = match tokio::time::timeout(lane.timeout, self.get_body(path)).await {
+            Err(_elapsed) => return Err(QdrantError::Timeout(lane.timeout)),
             Ok(Err(error @ QdrantError::Redirect { .. })) => {
                 record.status_class = "3xx";
                 return Err(error);
@@ -483,6 +560,7 @@ mod tests {
             api_key_file: Some(key_file.clone()),
             tls: TlsSettings::default(),
             request_timeout: Duration::from_secs(5),
+            cluster_request_timeout: Duration::from_secs(15),
             concurrency: 1,
             max_response_bytes: 1024 * 1024,
         };

@@ -247,6 +247,8 @@ pub struct MessageSendFailures {
 /// every shard, as the peers holding them report.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClusterTelemetry {
+    /// Left out for a key scoped to some collections.
+    #[serde(default)]
     pub cluster: ClusterTelemetryPeers,
     /// Details level 3 and up.
     #[serde(default)]
@@ -283,7 +285,7 @@ pub struct ReplicaTelemetry {
     pub payloads_size_bytes: Option<u64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct ClusterTelemetryPeers {
     #[serde(default)]
     pub peers: BTreeMap<String, PeerTelemetry>,
@@ -459,6 +461,32 @@ impl LocalShardTelemetry {
 pub struct OptimizerTelemetry {
     #[serde(default)]
     pub status: OptimizerStatus,
+    /// The shard's latest optimizations, running or ended (details level 4).
+    #[serde(default)]
+    pub log: Option<Vec<OptimizerRun>>,
+}
+
+/// One optimization of a shard's optimizer log.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OptimizerRun {
+    /// The optimizer, as Qdrant names it: `indexing`, `merge`, `vacuum`, `config mismatch`.
+    pub name: String,
+    /// `"optimizing"`, `"done"`, `{"cancelled": ..}` or `{"error": ..}`.
+    #[serde(default)]
+    pub status: serde_json::Value,
+    /// RFC 3339.
+    #[serde(default)]
+    pub start_at: Option<String>,
+    /// The segments it rewrites (as `info.uuid` of the shard's segments).
+    #[serde(default)]
+    pub segment_uuids: Vec<String>,
+}
+
+impl OptimizerRun {
+    /// Still optimizing: not done, cancelled or failed.
+    pub fn is_running(&self) -> bool {
+        self.status.as_str() == Some("optimizing")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -469,7 +497,13 @@ pub struct SegmentTelemetry {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SegmentInfo {
     #[serde(default)]
+    pub uuid: Option<String>,
+    #[serde(default)]
+    pub num_points: Option<u64>,
+    #[serde(default)]
     pub num_indexed_vectors: u64,
+    /// Deleted points not yet vacuumed, whatever its name says (Qdrant sets it
+    /// from the id tracker's deleted point count).
     #[serde(default)]
     pub num_deleted_vectors: u64,
     /// Points written but not yet visible to search (Qdrant 1.18 and later).
@@ -477,13 +511,31 @@ pub struct SegmentInfo {
     pub num_deferred_points: Option<u64>,
 }
 
-/// `GET /collections/{name}/optimizations` (Qdrant 1.16.3 and later): this
-/// node's optimizer queue and the optimizations running on it.
+/// `GET /collections/{name}/optimizations` (Qdrant 1.16.3 and later): the
+/// optimizer queue and the running optimizations of every replica of the
+/// collection, merged by Qdrant from every peer holding one.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Optimizations {
-    pub summary: OptimizationsSummary,
+    /// Qdrant 1.17 and later.
+    #[serde(default)]
+    pub summary: Option<OptimizationsSummary>,
     #[serde(default)]
     pub running: Vec<Optimization>,
+    /// Qdrant 1.16: the running optimizations' progress alone, without their optimizer.
+    #[serde(default)]
+    pub ongoing: Vec<ProgressTree>,
+}
+
+impl Optimizations {
+    /// The progress of every running optimization, whichever version answered.
+    pub fn running_progress(&self) -> impl Iterator<Item = &ProgressTree> {
+        let running = self
+            .running
+            .iter()
+            .filter(|optimization| optimization.is_running())
+            .map(|optimization| &optimization.progress);
+        running.chain(&self.ongoing)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -500,19 +552,21 @@ pub struct OptimizationsSummary {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Optimization {
-    pub optimizer: String,
     /// `"optimizing"`, `"done"`, `{"cancelled": ..}` or `{"error": ..}`.
     #[serde(default)]
     pub status: serde_json::Value,
-    #[serde(default)]
-    pub segments: Vec<OptimizationSegment>,
     pub progress: ProgressTree,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct OptimizationSegment {
-    #[serde(default)]
-    pub points_count: u64,
+impl Optimization {
+    /// Listed as running and still optimizing (not done, cancelled or failed).
+    pub fn is_running(&self) -> bool {
+        match &self.status {
+            serde_json::Value::String(status) => status == "optimizing",
+            serde_json::Value::Null => true,
+            _ => false,
+        }
+    }
 }
 
 /// One step of an optimization; its children are its sub-steps.
@@ -603,8 +657,7 @@ impl std::ops::Add for MemoryUsage {
 /// close this node, and each peer that answered, is to it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct QuotaStatus {
-    #[serde(default)]
-    pub config: QuotaConfig,
+    /// The answering node's.
     #[serde(default)]
     pub usage: QuotaUsage,
     /// Keyed by peer id; absent outside distributed mode.
@@ -637,15 +690,16 @@ pub struct QuotaUsage {
 pub struct PeerQuotaUsage {
     /// At or over an enforced limit, so refusing updates.
     pub exceeded: bool,
-    #[serde(default)]
-    pub resident_memory_percent: Option<u64>,
-    #[serde(default)]
-    pub disk_usage_percent: Option<u64>,
+    #[serde(flatten)]
+    pub usage: QuotaUsage,
 }
 
-/// Telemetry's `quota` (Qdrant 1.19 and later): the verdict of this node.
+/// Telemetry's `quota` (Qdrant 1.19 and later): the quota this node
+/// enforces, and its verdict.
 #[derive(Debug, Clone, Deserialize)]
 pub struct QuotaTelemetry {
+    #[serde(default)]
+    pub config: QuotaConfig,
     #[serde(default)]
     pub exceeded: QuotaExceeded,
 }

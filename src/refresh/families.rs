@@ -1,7 +1,8 @@
 //! What the refresh reports itself, beside the collectors' figures: whether
 //! Qdrant was reached, its version, how many collections it has, and the
 //! exporter's own metrics (each collector's success, support, duration and
-//! data age, skipped collections, requests sent, when the figures were fetched).
+//! data age, skipped collections, whether it reports the cluster, requests
+//! sent, when the figures were fetched).
 
 use std::time::{Duration, SystemTime};
 
@@ -23,10 +24,8 @@ static INFO: FamilySpec = FamilySpec::gauge(
     "qdrant_info",
     "Version and commit of the Qdrant server. Always 1.",
 );
-static COLLECTIONS: FamilySpec = FamilySpec::gauge(
-    "qdrant_collections",
-    "Number of collections in Qdrant. Cluster-wide.",
-);
+static COLLECTIONS: FamilySpec =
+    FamilySpec::cluster_gauge("qdrant_collections", "Number of collections in Qdrant.");
 static BUILD_INFO: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_build_info",
     "Version and git revision of this exporter. Always 1.",
@@ -51,6 +50,11 @@ static DATA_AGE: FamilySpec = FamilySpec::gauge(
 static COLLECTIONS_SKIPPED: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_collections_skipped",
     "Collections not exported: filtered out by name, over max_collections, or with a name Qdrant would refuse.",
+);
+static CLUSTER_REPORTER: FamilySpec = FamilySpec::gauge(
+    "qdrant_exporter_cluster_reporter",
+    "1 when this exporter reports the cluster-scope figures and sends the requests that ask every \
+     peer (it is the raft leader's, a single node's, or the cluster view), else 0.",
 );
 static QDRANT_REQUESTS: FamilySpec = FamilySpec::counter(
     "qdrant_exporter_qdrant_requests_total",
@@ -126,6 +130,10 @@ pub fn exporter(up: bool, reports: &[Report]) -> Vec<Family> {
         duration.finish(),
         data_age.finish(),
     ]
+}
+
+pub fn reporter(reports_cluster: bool) -> Family {
+    GaugeFamily::single(&CLUSTER_REPORTER, bool_value(reports_cluster))
 }
 
 pub fn requests(counter: &RequestCounter) -> Family {

@@ -1,7 +1,15 @@
-//! One refresh: reach Qdrant with a fixed handful of requests (telemetry
-//! included), run the collectors that are due over one shared [`Context`],
-//! serve the others' last output, and assemble the snapshot.
+//! One refresh: reach Qdrant with a fixed handful of node-local requests
+//! (telemetry included), run the node-scope collectors that are due over one
+//! shared [`Context`], start the cluster-scope ones that are due in the
+//! background (on the cluster's reporter alone), serve every collector's last
+//! output, and assemble the snapshot.
+//!
+//! The reporter is the raft leader's exporter (a single node is its own
+//! leader; the cluster view is always the reporter): it alone sends the
+//! requests that ask every peer and serves the cluster-scope figures, so
+//! that each is counted once per cluster and the cluster answers each once.
 
+mod background;
 mod families;
 mod problem_log;
 mod schedule;
@@ -9,13 +17,15 @@ mod selection;
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::future::{self, FutureExt};
 
 pub use families::REVISION;
 
-use crate::collectors::{Collector, CollectorConfig, Context, Failure, Output, Selected};
+use crate::collectors::{Collector, CollectorConfig, Context, Failure, Output, Scope, Selected};
 use crate::metrics::{escape_label_value, Family};
 use crate::qdrant::models::{ClusterInfo, ClusterTelemetry, Telemetry, VersionInfo};
 use crate::qdrant::{QdrantClient, QdrantError, TelemetryDetail};
@@ -33,7 +43,7 @@ pub struct Snapshot {
     pub relayed: String,
 }
 
-/// What lives from one refresh to the next.
+/// What lives from one refresh to the next, and what the background runs report to.
 #[derive(Default)]
 pub struct RefreshState {
     problems: ProblemLog,
@@ -42,14 +52,14 @@ pub struct RefreshState {
 
 impl RefreshState {
     /// Logs what changed about the collector, and remembers its run: its
-    /// figures too where they will be served again (a collector with an interval).
+    /// figures too where they will be served again.
     fn record(
         &self,
         collector: Collector,
         output: &Output,
         duration: Duration,
         started: Instant,
-        config: &CollectorConfig,
+        served_again: bool,
     ) {
         self.problems
             .observe(collector.name(), output.failure.as_ref());
@@ -64,7 +74,6 @@ impl RefreshState {
             supported: output.unsupported.is_none(),
             duration,
         };
-        let served_again = !config.interval(collector).is_zero();
         let kept = served_again.then(|| (output.families.clone(), output.relayed.clone()));
         self.schedule.record(collector, report, kept);
     }
@@ -91,15 +100,16 @@ fn not_run(config: &CollectorConfig) -> Vec<Report> {
         .collect()
 }
 
-/// Runs one refresh, finishing by `deadline` whatever Qdrant does.
+/// Runs one refresh, finishing by `deadline` whatever Qdrant does; the
+/// cluster-scope collectors it starts run on past it, each to its own.
 pub async fn refresh(
-    client: &QdrantClient,
-    state: &RefreshState,
+    client: &Rc<QdrantClient>,
+    state: &Arc<RefreshState>,
     config: &CollectorConfig,
     deadline: Instant,
 ) -> Snapshot {
     let started = Instant::now();
-    let due: Vec<Collector> = config
+    let (cluster_due, node_due): (Vec<Collector>, Vec<Collector>) = config
         .enabled
         .iter()
         .copied()
@@ -108,8 +118,8 @@ pub async fn refresh(
                 .schedule
                 .is_due(collector, config.interval(collector), started)
         })
-        .collect();
-    let reached = reach(client, config, &due, deadline).await;
+        .partition(|collector| collector.facts().scope == Scope::Cluster);
+    let reached = reach(client, config, &node_due, deadline).await;
     let mut families: Vec<Family> = reached
         .version
         .as_ref()
@@ -139,31 +149,35 @@ pub async fn refresh(
         }
     };
 
-    let cluster = reached.cluster.unwrap_or(Ok(ClusterInfo::Unknown));
-    // Without a known raft role (cluster status failed), emit: a duplicate beats a gap.
-    let emits_cluster_wide = !config.cluster_wide_on_leader_only
-        || cluster.as_ref().map_or(true, ClusterInfo::is_leader);
+    let cluster = reached.cluster;
+    let reports_cluster = config.cluster_view || reports_cluster(&cluster, &state.problems);
     let selection = select_collections(&names, config);
-    if emits_cluster_wide {
-        families.push(families::collections(names.len()));
-    }
+    families.push(families::collections(names.len()));
     families.push(families::skipped(&selection));
     state.problems.observe_warning(
         "collection names",
         selection.invalid_names_warning().as_ref(),
     );
 
+    let telemetry = reached.telemetry.as_ref().map(|telemetry| {
+        telemetry
+            .as_ref()
+            .map(|telemetry| Selected::of(telemetry, &selection.names))
+    });
+    let peer_id = match &cluster {
+        Ok(ClusterInfo::Enabled(enabled)) => Some(enabled.peer_id),
+        _ => telemetry
+            .as_ref()
+            .and_then(|selected| selected.as_ref().ok()?.own_peer_id()),
+    };
     let context = Context {
         client,
         version: reached.version.as_ref().ok(),
         selected: &selection.names,
         cluster: &cluster,
-        telemetry: reached.telemetry.as_ref().map(|telemetry| {
-            telemetry
-                .as_ref()
-                .map(|telemetry| Selected::of(telemetry, &selection.names))
-        }),
-        emits_cluster_wide,
+        peer_id,
+        telemetry,
+        reports_cluster,
         // A single node is its own cluster: its node view is the cluster view.
         cluster_view: match (&reached.cluster_telemetry, &cluster) {
             (Some(telemetry), Ok(ClusterInfo::Enabled(_))) => Some(telemetry.as_ref()),
@@ -171,9 +185,9 @@ pub async fn refresh(
         },
         deadline,
     };
-    let runs = due.iter().map(|&collector| {
+    let runs = node_due.iter().map(|&collector| {
         let output = match context.node_local_in_cluster_view() {
-            Some(unsupported) if collector.facts().node_local => {
+            Some(unsupported) if !collector.facts().in_cluster_view => {
                 future::ready(unsupported).boxed_local()
             }
             _ => collector.collect(&context),
@@ -182,8 +196,20 @@ pub async fn refresh(
     });
     let mut fresh = BTreeMap::new();
     for (collector, output, duration) in future::join_all(runs).await {
-        state.record(collector, &output, duration, started, config);
+        let served_again = !config.interval(collector).is_zero();
+        state.record(collector, &output, duration, started, served_again);
         fresh.insert(collector, output);
+    }
+    if reports_cluster {
+        for collector in cluster_due {
+            background::start(
+                collector,
+                client,
+                &context,
+                state,
+                config.interval(collector),
+            );
+        }
     }
 
     // Every enabled collector's figures: this refresh's, or its last run's.
@@ -200,6 +226,13 @@ pub async fn refresh(
     let mut reports = Vec::new();
     let mut relayed = String::new();
     for &collector in &config.enabled {
+        // Another node's exporter reports the cluster. Should this one report
+        // again later (leadership comes back), it starts afresh, serving
+        // nothing from before.
+        if collector.facts().scope == Scope::Cluster && !reports_cluster {
+            state.schedule.forget(collector);
+            continue;
+        }
         let Some(run) = state.schedule.report(collector) else {
             continue;
         };
@@ -222,7 +255,11 @@ pub async fn refresh(
             data_age: Some(started.saturating_duration_since(run.fetched_at)),
         });
     }
+    if !reports_cluster {
+        families.retain(|family| family.scope() == Scope::Node);
+    }
     families.extend(families::exporter(true, &reports));
+    families.push(families::reporter(reports_cluster));
     families.push(families::requests(client.request_counter()));
     families.push(families::refreshed_now());
     Snapshot {
@@ -230,6 +267,22 @@ pub async fn refresh(
         families,
         relayed,
     }
+}
+
+/// Whether this node's exporter reports the cluster: it is the raft leader
+/// (or a single node). Where `/cluster` cannot be read (a key scoped to some
+/// collections) it cannot tell, and reports: a duplicate beats a gap.
+fn reports_cluster(cluster: &Result<ClusterInfo, QdrantError>, problems: &ProblemLog) -> bool {
+    let warning = cluster.as_ref().err().map(|error| Failure {
+        kind: error.kind(),
+        message: format!(
+            "cannot tell whether this node is the raft leader ({error}): it reports the \
+             cluster-scope figures, and in a cluster every node's exporter that cannot tell does"
+        ),
+        hint: "give the exporter a key that may read GET /cluster (the read-only key may)",
+    });
+    problems.observe_warning("cluster reporter", warning.as_ref());
+    cluster.as_ref().map_or(true, ClusterInfo::is_leader)
 }
 
 /// The families less the series of collections no longer exported (deleted
@@ -245,8 +298,7 @@ fn without_unexported(mut families: Vec<Family>, exported: &HashSet<String>) -> 
 struct Reached {
     version: Result<VersionInfo, QdrantError>,
     names: Result<Vec<String>, QdrantError>,
-    /// Fetched when the cluster collector or the leader-only setting needs it.
-    cluster: Option<Result<ClusterInfo, QdrantError>>,
+    cluster: Result<ClusterInfo, QdrantError>,
     /// Fetched, once, at the highest details level a collector due needs.
     telemetry: Option<Result<Telemetry, QdrantError>>,
     /// `GET /cluster/telemetry?details_level=3`, in the cluster view.
@@ -260,19 +312,10 @@ async fn reach(
     deadline: Instant,
 ) -> Reached {
     let budget = deadline.saturating_duration_since(Instant::now());
-    let needs_cluster = due.contains(&Collector::Cluster)
-        || config.cluster_wide_on_leader_only
-        || config.cluster_view;
     let telemetry_detail: Option<TelemetryDetail> = due
         .iter()
         .filter_map(|collector| collector.facts().telemetry)
         .max();
-    let cluster = async {
-        match needs_cluster {
-            true => Some(client.cluster().await),
-            false => None,
-        }
-    };
     let telemetry = async {
         match telemetry_detail {
             Some(detail) => Some(client.telemetry(detail).await),
@@ -288,20 +331,23 @@ async fn reach(
     let requests = future::join5(
         client.version(),
         client.collection_names(),
-        cluster,
+        client.cluster(),
         telemetry,
         cluster_telemetry,
     );
     let (version, names, cluster, telemetry, cluster_telemetry) =
         tokio::time::timeout_at(deadline.into(), requests)
             .await
-            .unwrap_or((
-                Err(QdrantError::Timeout(budget)),
-                Err(QdrantError::Timeout(budget)),
-                None,
-                None,
-                None,
-            ));
+            .unwrap_or_else(|_| {
+                let timeout = QdrantError::Timeout(budget);
+                (
+                    Err(timeout.clone()),
+                    Err(timeout.clone()),
+                    Err(timeout),
+                    None,
+                    None,
+                )
+            });
     Reached {
         version,
         names,
@@ -311,7 +357,7 @@ async fn reach(
     }
 }
 
-/// Runs a collector to the refresh deadline; one that has not finished by then failed.
+/// Runs a collector to `deadline`; one that has not finished by then failed.
 async fn timed(
     collector: Collector,
     output: impl Future<Output = Output>,
@@ -322,7 +368,7 @@ async fn timed(
         .await
         .unwrap_or_else(|_| {
             Output::failed(Failure::deadline(format!(
-                "the {} collector did not finish by the refresh deadline",
+                "the {} collector did not finish by its deadline",
                 collector.name()
             )))
         });

@@ -42,6 +42,33 @@ pub fn value(exposition: &str, name: &str, labels: &str) -> f64 {
         .unwrap_or_else(|| panic!("no series {name}{{{labels}}} in:\n{exposition}"))
 }
 
+/// The recorded level-4 telemetry with two of the ended optimizations of
+/// `ondisk_quantized`'s shard made to run again (no recording has one
+/// running): the first as the config mismatch optimizer, named as Qdrant
+/// names it (`config_mismatch_optimizer.rs`), rewriting the second segment;
+/// the second, an indexing run, started 2026-11-21T06:47:13.698799515Z.
+pub fn telemetry_with_running_optimizations() -> serde_json::Value {
+    let path = fixture_dir(RECORDED).join("telemetry-details-level-4.json");
+    let mut telemetry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let collection = telemetry["result"]["collections"]["collections"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["id"] == "ondisk_quantized")
+        .unwrap();
+    let shard = &mut collection["shards"][0]["local"];
+    let rewritten = shard["segments"][1]["info"]["uuid"].clone();
+    let log = shard["optimizations"]["log"].as_array_mut().unwrap();
+    log[0]["status"] = "optimizing".into();
+    log[0]["name"] = "config mismatch".into();
+    log[0]["segment_uuids"] = serde_json::json!([rewritten]);
+    log[0]["end_at"] = serde_json::Value::Null;
+    log[1]["status"] = "optimizing".into();
+    log[1]["end_at"] = serde_json::Value::Null;
+    telemetry
+}
+
 /// Replaces the key file as Kubernetes updates a mounted Secret: a new file
 /// renamed over the old one (a new inode), never a half-written file.
 pub fn rotate(path: &Path, key: &str) {

@@ -42,13 +42,13 @@ async fn the_answer_is_the_same_whichever_node_the_balancer_picks() {
     .await;
     app.mock
         .rotate_between(NODES.iter().map(|(dir, _)| fixture_dir(dir)).collect());
-    let first = app.scrape().await;
+    let first = app.scrape_settled().await;
     let reference = qdrant_series(&first);
     for _ in 0..5 {
         // Each refresh's requests land on other nodes than the last one's did.
         assert_eq!(qdrant_series(&app.scrape().await), reference);
     }
-    for collector in ["collections", "shards", "cluster", "issues"] {
+    for collector in ["collections", "shards", "cluster", "peers", "issues"] {
         assert_eq!(collector_success(&first, collector), 1.0, "{collector}");
     }
     // What only the answering node knows is not passed off as the cluster's.

@@ -8,7 +8,8 @@ use crate::helpers::{collector_success, shard_0, spawn_app_with, value, RECORDED
 async fn requests_of_a_later_refresh(collections: usize) -> Vec<String> {
     let app = spawn_app_with(RECORDED, |s| s.cache_ttl_seconds = Some(0.0)).await;
     app.mock.synthesize(collections);
-    app.scrape().await;
+    // The first refresh starts the cluster-scope collectors in the background.
+    app.scrape_settled().await;
     app.mock.reset_requests();
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_collections", ""), collections as f64);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use qdrant_exporter::config::{env_name, flag_name, Settings};
-use qdrant_exporter::Collector;
+use qdrant_exporter::{Collector, Scope};
 
 use crate::helpers::served_families;
 
@@ -20,35 +20,43 @@ fn table(first_header: &str) -> Vec<Vec<String>> {
         .skip(1) // the | --- | row
         .take_while(|l| l.starts_with('|'))
         .map(|row| {
-            row.trim_matches('|')
-                .split(" | ")
+            // A cell ends at " |" (an empty cell is "| |"; a `|` inside a cell has no space before it).
+            row.trim_start_matches('|')
+                .trim_end_matches('|')
+                .split(" |")
                 .map(|c| c.trim().trim_matches('`').to_owned())
                 .collect()
         })
         .collect()
 }
 
-/// Every family the exporter emits, by type.
-async fn exported_families() -> BTreeMap<String, String> {
+/// Every family the exporter emits: name → (type, scope).
+async fn exported_families() -> BTreeMap<String, (String, String)> {
     served_families()
         .await
         .into_iter()
         // Relayed native families are Qdrant's, documented by Qdrant
         // (its `process_*` are relayed as `qdrant_process_*`).
         .filter(|(name, _)| name.starts_with("qdrant_") && !name.starts_with("qdrant_process_"))
+        .map(|(name, family)| {
+            let scope = family
+                .scope
+                .unwrap_or_else(|| panic!("{name} states no scope"));
+            (name, (family.kind, scope.to_owned()))
+        })
         .collect()
 }
 
 #[actix_web::test]
 async fn the_metrics_table_matches_the_exported_families() {
     let exported = exported_families().await;
-    let documented: BTreeMap<String, String> = table("metric")
+    let documented: BTreeMap<String, (String, String)> = table("metric")
         .into_iter()
-        .map(|row| (row[0].clone(), row[1].clone()))
+        .map(|row| (row[0].clone(), (row[1].clone(), row[5].clone())))
         .collect();
     assert_eq!(
         exported, documented,
-        "README metrics table (name and type) vs /metrics"
+        "README metrics table (name, type and scope) vs /metrics"
     );
 }
 
@@ -84,30 +92,41 @@ fn the_configuration_table_matches_the_settings() {
 #[test]
 fn the_collector_table_matches_the_catalog() {
     let rows = table("collector");
-    let documented: Vec<(String, String, String, String)> = rows
+    let documented: Vec<[String; 5]> = rows
         .iter()
         .map(|row| {
-            (
+            [
                 row[0].clone(),
                 row[1].replace('`', ""),
                 row[2].clone(),
                 row[3].clone(),
-            )
+                row[4].clone(),
+            ]
         })
         .collect();
-    let registered: Vec<(String, String, String, String)> = Collector::ALL
+    let registered: Vec<[String; 5]> = Collector::ALL
         .iter()
         .map(|&collector| {
-            let r = collector.facts();
-            let on = match (r.on_by_default, collector) {
+            let facts = collector.facts();
+            let on = match (facts.on_by_default, collector) {
                 (false, Collector::NativeRelay) => "no (`native_metrics_relay`)".to_owned(),
                 (on, _) => if on { "yes" } else { "no" }.to_owned(),
             };
-            let interval = match r.default_interval.as_secs() {
+            let interval = match facts.default_interval.as_secs() {
                 0 => "every refresh".to_owned(),
                 seconds => format!("{seconds} s"),
             };
-            (r.name.to_owned(), r.reads.to_owned(), on, interval)
+            let scope = match facts.scope {
+                Scope::Node => "node",
+                Scope::Cluster => "cluster",
+            };
+            [
+                facts.name.to_owned(),
+                facts.reads.to_owned(),
+                on,
+                interval,
+                scope.to_owned(),
+            ]
         })
         .collect();
     assert_eq!(documented, registered);

@@ -189,8 +189,8 @@ async fn a_real_prometheus_scrapes_alerts_and_sees_qdrant_go_down() {
         )
         .await;
 
-    // The rules file is loaded; with this data only the snapshot rule is not inactive: four of
-    // the recorded collections have no snapshot at all.
+    // The rules file is loaded; with this data only the snapshot rule is not inactive: the
+    // recorded snapshots were taken on 2026-11-21, more than a day before the test runs.
     prometheus
         .eventually("every alerting rule loaded and evaluated", || async {
             let states = prometheus.alert_states().await;

@@ -75,26 +75,27 @@ async fn include_and_exclude_filters() {
 }
 
 #[actix_web::test]
-async fn cluster_wide_gauges_from_the_leader_only() {
-    let leader_only = |s: &mut qdrant_exporter::config::Settings| {
-        s.cluster_wide_metrics_on_leader_only = Some(true);
+async fn cluster_scope_figures_come_from_the_raft_leaders_exporter_alone() {
+    let collectors = |s: &mut qdrant_exporter::config::Settings| {
         s.collectors = Some("collections,cluster,shards".into());
     };
-    let leader = spawn_app_with("cluster-v1.18.3-node-a", leader_only).await;
+    let leader = spawn_app_with("cluster-v1.18.3-node-a", collectors).await;
     let m = leader.scrape().await;
     assert_eq!(
         value(&m, "qdrant_collection_points", r#"collection="orders""#),
         60030.0
     );
     assert_eq!(value(&m, "qdrant_collections", ""), 2.0);
+    assert_eq!(value(&m, "qdrant_exporter_cluster_reporter", ""), 1.0);
 
-    let follower = spawn_app_with("cluster-v1.18.3-node-b", leader_only).await;
+    let follower = spawn_app_with("cluster-v1.18.3-node-b", collectors).await;
     let m = follower.scrape().await;
     assert!(
         !m.contains("qdrant_collection_points"),
         "a follower leaves cluster-wide gauges to the leader"
     );
     assert_eq!(sample(&m, "qdrant_collections", ""), None);
+    assert_eq!(value(&m, "qdrant_exporter_cluster_reporter", ""), 0.0);
     assert_eq!(
         follower.mock.count("/collections/orders"),
         0,
@@ -105,6 +106,6 @@ async fn cluster_wide_gauges_from_the_leader_only() {
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
 
     // Single-node mode: the node is its own leader.
-    let single = spawn_app_with(RECORDED, leader_only).await;
+    let single = spawn_app_with(RECORDED, collectors).await;
     assert_eq!(value(&single.scrape().await, "qdrant_collections", ""), 5.0);
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use mock_qdrant::MockQdrant;
 use qdrant_exporter::config::{Config, Settings};
 use qdrant_exporter::startup::Application;
-use qdrant_exporter::Collector;
+use qdrant_exporter::{Collector, Scope};
 
 #[path = "../../src/test_support/shared.rs"]
 mod shared;
@@ -23,6 +23,8 @@ pub struct TestApp {
     pub address: String,
     pub mock: MockQdrant,
     pub http: awc::Client,
+    /// The enabled collectors that run in the background, on the reporter.
+    background: Vec<&'static str>,
 }
 
 pub struct Response {
@@ -36,15 +38,28 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(RECORDED, |_| {}).await
 }
 
+/// The exporter against the mock serving `fixtures` (a directory of
+/// `tests/fixtures`, or an absolute path); every scrape refreshes
+/// (a TTL of 0) unless `customize` sets a TTL.
 pub async fn spawn_app_with(fixtures: &str, customize: impl FnOnce(&mut Settings)) -> TestApp {
     let mock = MockQdrant::start(fixture_dir(fixtures)).expect("mock Qdrant starts");
     let mut settings = Settings {
         listen_address: Some("127.0.0.1:0".into()),
         qdrant_url: Some(mock.url()),
+        cache_ttl_seconds: Some(0.0),
         ..Settings::default()
     };
     customize(&mut settings);
     let config = Config::from_settings(settings).expect("test configuration is valid");
+    let background = config
+        .server
+        .target
+        .collectors
+        .enabled
+        .iter()
+        .filter(|collector| collector.facts().scope == Scope::Cluster)
+        .map(|collector| collector.name())
+        .collect();
     let application = Application::build(config.server).expect("exporter binds");
     let address = format!("http://127.0.0.1:{}", application.port());
     actix_web::rt::spawn(application.run_until_stopped());
@@ -55,6 +70,7 @@ pub async fn spawn_app_with(fixtures: &str, customize: impl FnOnce(&mut Settings
         address,
         mock,
         http,
+        background,
     }
 }
 
@@ -87,27 +103,83 @@ impl TestApp {
         assert_eq!(response.status, 200, "{}", response.body);
         response.body
     }
+
+    /// The first scrape in which every cluster-scope collector has reported,
+    /// where this exporter is the reporter: they run in the background, after
+    /// the refresh that starts them. Needs a TTL of 0 (the default here).
+    pub async fn scrape_settled(&self) -> String {
+        for _ in 0..500 {
+            let m = self.scrape().await;
+            let settled = sample(&m, "qdrant_exporter_cluster_reporter", "") != Some(1.0)
+                || self.background.iter().all(|collector| {
+                    let labels = format!(r#"collector="{collector}""#);
+                    sample(&m, "qdrant_exporter_scrape_success", &labels).is_some()
+                });
+            if settled {
+                return m;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!(
+            "the cluster-scope collectors {:?} never reported",
+            self.background
+        );
+    }
 }
 
-/// Every family served (name → type), with every collector and the relay on,
-/// over scenarios that between them produce all of them.
-pub async fn served_families() -> std::collections::BTreeMap<String, String> {
+/// The recorded single node with optimizations running
+/// ([`telemetry_with_running_optimizations`]), in a directory of its own.
+pub fn optimizing_directory() -> tempfile::TempDir {
+    let directory = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture_dir(RECORDED)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, directory.path().join(path.file_name().unwrap())).unwrap();
+    }
+    let telemetry = telemetry_with_running_optimizations().to_string();
+    std::fs::write(
+        directory.path().join("telemetry-details-level-4.json"),
+        telemetry,
+    )
+    .unwrap();
+    directory
+}
+
+/// A family as the exporter serves it.
+pub struct ServedFamily {
+    /// `gauge`, `counter`, …
+    pub kind: String,
+    /// `node` or `cluster`, as its help text says; none for relayed families.
+    pub scope: Option<&'static str>,
+}
+
+/// Every family served, by name, with every collector and the relay on, over
+/// scenarios that between them produce all of them.
+pub async fn served_families() -> std::collections::BTreeMap<String, ServedFamily> {
     let mut families = std::collections::BTreeMap::new();
+    let optimizing = optimizing_directory();
     for scenario in [
         RECORDED,
         "cluster-v1.18.3-steady-node-a",
         "cluster-v1.18.3-node-a",
         "cluster-v1.18.3-node-b",
         HANDMADE_V1_19,
+        optimizing.path().to_str().unwrap(),
     ] {
         let app = spawn_app_with(scenario, every_collector).await;
-        let exposition = app.scrape().await;
-        for (name, kind) in exposition
-            .lines()
-            .filter_map(|l| l.strip_prefix("# TYPE "))
-            .filter_map(|l| l.split_once(' '))
-        {
-            families.insert(name.to_owned(), kind.to_owned());
+        let exposition = app.scrape_settled().await;
+        let mut scope = None;
+        for line in exposition.lines() {
+            if let Some(help) = line.strip_prefix("# HELP ") {
+                scope = [("node", "Node scope: "), ("cluster", "Cluster scope: ")]
+                    .into_iter()
+                    .find(|(_, sentence)| help.contains(sentence))
+                    .map(|(scope, _)| scope);
+            } else if let Some((name, kind)) =
+                line.strip_prefix("# TYPE ").and_then(|l| l.split_once(' '))
+            {
+                let kind = kind.to_owned();
+                families.insert(name.to_owned(), ServedFamily { kind, scope });
+            }
         }
     }
     families

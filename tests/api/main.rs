@@ -2,6 +2,7 @@
 
 mod cache;
 mod certificates;
+mod cluster;
 mod cluster_view;
 mod collectors;
 mod config;

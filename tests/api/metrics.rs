@@ -32,7 +32,7 @@ async fn recorded_fixtures_give_the_expected_values() {
             ("qdrant_shard_indexed_vectors", indexed),
             ("qdrant_shard_segments", segments),
             ("qdrant_shard_update_queue_length", 0.0),
-            ("qdrant_shard_deleted_vectors", 0.0),
+            ("qdrant_shard_deleted_points", 0.0),
         ] {
             assert_eq!(
                 per_collection_sum(&nodes, family)[collection],
@@ -215,8 +215,11 @@ async fn a_yellow_collection_is_yellow_only() {
 #[actix_web::test]
 async fn qdrant_1_12_shapes_are_exported() {
     // The per-collection path on the older shapes (telemetry: see `older_telemetry_shapes`).
+    // The hand-made node is a raft follower: with its /cluster unanswered it
+    // cannot tell, and serves the cluster-scope figures read here.
     let app = spawn_app_with(HANDMADE_V1_12, |_| {}).await;
     app.mock.fail_path("/telemetry", Fault::Status(404));
+    app.mock.fail_path("/cluster", Fault::Status(500));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
     assert_eq!(
@@ -400,7 +403,7 @@ async fn older_telemetry_shapes_fall_back_only_where_they_lack() {
         1.0
     );
     assert_eq!(value(&m, "qdrant_shard_segments", legacy_0), 2.0);
-    assert_eq!(value(&m, "qdrant_shard_deleted_vectors", legacy_0), 25.0);
+    assert_eq!(value(&m, "qdrant_shard_deleted_points", legacy_0), 25.0);
     assert_eq!(value(&m, "qdrant_shard_local_points", legacy_0), 1200.0);
     assert_eq!(
         app.mock.count("/collections/legacy/cluster"),

@@ -21,7 +21,7 @@ async fn every_endpoint_read_that_the_v1_19_spec_documents_has_a_fixture() {
         "the memory endpoint reached the spec: give it a v1.19 fixture"
     );
     let app = spawn_app_with(HANDMADE_V1_19, every_collector).await;
-    let m = app.scrape().await;
+    let m = app.scrape_settled().await;
     // `qdrant_exporter_qdrant_requests_total{endpoint="...",status_class="..."} n`
     let answered: Vec<(&str, &str)> = m
         .lines()

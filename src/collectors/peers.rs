@@ -1,0 +1,92 @@
+//! The `peers` collector: `GET /cluster/telemetry` (Qdrant 1.17 and later, in
+//! cluster mode), which asks every peer: whether the reporter reaches each,
+//! the most direct signal of a peer down or hung. Cluster scope: the
+//! reporter alone asks, at its own pace, so a hung peer (Qdrant waits about
+//! 9.4 s for it) holds no scrape and is reported as 0, not missing.
+
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
+
+use super::context::Context;
+use super::failure::Failure;
+use super::output::Output;
+use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
+use crate::qdrant::models::ClusterTelemetry;
+use crate::qdrant::QdrantError;
+
+/// The endpoint appeared in Qdrant 1.17.0.
+const SINCE: (u64, u64, u64) = (1, 17, 0);
+
+static RESPONSIVE: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_cluster_peer_responsive",
+    "1 when the reporter reaches the peer, 0 when it cannot (GET /cluster/telemetry, Qdrant 1.17 and later).",
+);
+
+pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    async move {
+        if !ctx.in_cluster_mode() {
+            return Output::default();
+        }
+        if !ctx.may_have(SINCE) {
+            return Output::unsupported("GET /cluster/telemetry needs Qdrant 1.17 or later");
+        }
+        match ctx.client.cluster_telemetry().await {
+            Ok(telemetry) => Output::families(vec![responsive(&telemetry)]),
+            Err(QdrantError::NotFound) => {
+                Output::unsupported("GET /cluster/telemetry answered 404")
+            }
+            Err(error) => {
+                let message = format!("cannot read cluster telemetry: {error}");
+                Output::failed(Failure::from_error(&error, message))
+            }
+        }
+    }
+    .boxed_local()
+}
+
+fn responsive(telemetry: &ClusterTelemetry) -> Family {
+    let mut responsive = GaugeFamily::new(&RESPONSIVE);
+    for (peer_id, peer) in &telemetry.cluster.peers {
+        responsive.push(&[("peer_id", peer_id)], bool_value(peer.responsive));
+    }
+    responsive.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{result, text, value};
+
+    #[test]
+    fn a_hung_peer_is_unresponsive_not_missing() {
+        let telemetry: ClusterTelemetry = result(
+            "transitions-v1.18.3-peer-b-stopped-node-a",
+            "cluster-telemetry.json",
+        );
+        let m = text(&[responsive(&telemetry)]);
+        let peer = |id: &str| format!(r#"peer_id="{id}""#);
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_cluster_peer_responsive",
+                &peer("1935277854019665")
+            ),
+            0.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_cluster_peer_responsive",
+                &peer("1833886028127767")
+            ),
+            1.0
+        );
+    }
+
+    #[test]
+    fn a_key_scoped_to_some_collections_reads_no_peers() {
+        let telemetry: ClusterTelemetry =
+            serde_json::from_str(r#"{"collections": {"orders": {"id": "orders"}}}"#).unwrap();
+        assert!(text(&[responsive(&telemetry)]).is_empty());
+    }
+}
