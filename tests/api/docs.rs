@@ -7,6 +7,7 @@ use qdrant_exporter::config::{env_name, flag_name, Settings};
 use qdrant_exporter::{Collector, Scope};
 
 use crate::helpers::served_families;
+use crate::promql::alerting_rules;
 
 const README: &str = include_str!("../../README.md");
 
@@ -130,4 +131,22 @@ fn the_collector_table_matches_the_catalog() {
         })
         .collect();
     assert_eq!(documented, registered);
+}
+
+#[test]
+fn the_alert_table_matches_the_rules() {
+    let documented: Vec<(String, String)> = table("alert")
+        .into_iter()
+        .map(|row| (row[0].clone(), row[1].clone()))
+        .collect();
+    let rules: Vec<(String, String)> = alerting_rules()
+        .into_iter()
+        .map(|(name, (labels, _))| (name, labels["severity"].as_str().unwrap().to_owned()))
+        .collect();
+    let mut documented_sorted = documented.clone();
+    documented_sorted.sort();
+    assert_eq!(
+        documented_sorted, rules,
+        "README alert table (name, severity) vs alerts.yaml"
+    );
 }

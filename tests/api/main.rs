@@ -3,6 +3,7 @@
 mod cache;
 mod certificates;
 mod cluster;
+mod cluster_alerts;
 mod cluster_view;
 mod collectors;
 mod config;

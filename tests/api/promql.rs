@@ -1,5 +1,7 @@
 //! The PromQL the project ships: the dashboard's, the alert rules' and the README's.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 const DASHBOARD: &str = include_str!("../../charts/qdrant-exporter/files/dashboard.json");
@@ -50,6 +52,24 @@ pub fn rule_expressions() -> Vec<String> {
 /// The names of the alerting rules.
 pub fn alert_names() -> Vec<String> {
     rule_field("alert")
+}
+
+/// Every alerting rule: name → (its labels, its annotations).
+pub fn alerting_rules() -> BTreeMap<String, (Value, Value)> {
+    let rules: Value = serde_yaml::from_str(RULES).unwrap();
+    rules["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|group| group["rules"].as_array().unwrap())
+        .filter_map(|rule| {
+            let name = rule["alert"].as_str()?;
+            Some((
+                name.to_owned(),
+                (rule["labels"].clone(), rule["annotations"].clone()),
+            ))
+        })
+        .collect()
 }
 
 /// The names the recording rules record (`qdrant:…`).
