@@ -4,20 +4,22 @@ Qdrant, labels that survive, the documented exceptions."""
 from __future__ import annotations
 
 import functools
+import json
 import re
 import socket
 import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import BINARIES, exporter, free_port, mock_qdrant
-from python_exporter import ExporterClient
+from conftest import BINARIES, FIXTURES, exporter, free_port, mock_qdrant
+from python_exporter import ExporterClient, cluster_collections
 from qdrant_cloud_client import QdrantClient
 from qdrant_models import (
     REPLICA_STATES,
@@ -75,6 +77,35 @@ def test_both_clients_agree_on_a_cluster_node_with_partial_and_dead_replicas():
         assert via_exporter.cluster() == cluster
         assert (cluster.peer_id, cluster.role, cluster.is_leader, cluster.peers) == (node_b, "Follower", False, 3)
         assert via_exporter.snapshots() == direct.snapshots()
+
+
+def test_the_sidecars_of_a_cluster_combined_count_every_figure_once():
+    # The recorded steady 3-node cluster (node a the raft leader), a sidecar on each node.
+    nodes = [f"transitions-v1.18.3-steady-node-{node}" for node in "abc"]
+    with ExitStack() as stack:
+        scrapes = []
+        for fixtures in nodes:
+            qdrant_url = stack.enter_context(mock_qdrant(fixtures))
+            exporter_url = stack.enter_context(exporter(qdrant_url, **every_collector()))
+            scrapes.append(ExporterClient(exporter_url).scrape())
+    assert [metrics.reports_cluster() for metrics in scrapes] == [True, False, False]
+    assert scrapes[0].families["qdrant_collection_shard_number"].scope == "cluster"
+    assert scrapes[1].families["qdrant_shard_local_points"].scope == "node"
+    assert "qdrant_collection_shard_number" not in scrapes[1].families
+
+    # Alone, a follower knows its own replicas and not the configuration.
+    follower = {c.name: c for c in scrapes[1].collections()}
+    assert (follower["orders"].points, follower["orders"].shard_number) == (923 + 973, None)
+
+    # Together: Qdrant's own collection info of the moment (GET /collections/orders on any node).
+    orders_info = json.loads((FIXTURES / nodes[0] / "collection-orders.json").read_text())["result"]
+    cluster = {c.name: c for c in cluster_collections(scrapes)}
+    orders = cluster["orders"]
+    assert orders.points == orders_info["points_count"] == 3000
+    assert orders.segments == orders_info["segments_count"]
+    assert orders.status is CollectionStatus.GREEN and orders.optimizer_ok is True
+    assert (orders.shard_number, orders.replication_factor) == (3, 2)
+    assert cluster["solo"].points == 40_000
 
 
 def test_label_values_with_commas_quotes_backslashes_and_newlines_survive(tmp_path):
@@ -160,7 +191,7 @@ def test_the_installed_cli_reports_an_unreachable_exporter():
 def test_the_readme_examples_run(capsys):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     examples = [block.split("```")[0] for block in readme.split("```python\n")[1:]]
-    assert len(examples) == 3
+    assert len(examples) == 4
     with mock_qdrant() as qdrant_url, exporter(qdrant_url, **every_collector()) as exporter_url:
         for example in examples:
             code = example.replace("http://localhost:9999", exporter_url).replace("http://localhost:6333", qdrant_url)

@@ -2,13 +2,15 @@
 the exporter exports. The exposition is parsed with ``prometheus_client``'s own text parser, so
 label values with commas, quotes, backslashes or newlines come through intact.
 
-A family the exporter does not serve (its collector is off) gives ``None``, not an error. When
-the exporter cannot reach Qdrant, ``up()`` is ``False`` and the collection figures are empty: the
-exporter does not serve stale data.
+A family the exporter does not serve (its collector is off, or it is of cluster scope and this
+exporter is not its cluster's reporter) gives ``None``, not an error. When the exporter cannot
+reach Qdrant, ``up()`` is ``False`` and the collection figures are empty: the exporter does not
+serve stale data. ``cluster_collections()`` combines one scrape of each sidecar of a cluster.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import TracebackType
@@ -29,7 +31,7 @@ from qdrant_models import (
     Vector,
 )
 
-__all__ = ["ExporterClient", "MetricFamily", "Sample", "Metrics"]
+__all__ = ["ExporterClient", "MetricFamily", "Sample", "Metrics", "cluster_collections"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,15 @@ class MetricFamily:
     type: str
     help: str
     samples: tuple[Sample, ...]
+
+    @property
+    def scope(self) -> str | None:
+        """``"node"`` (each node's own figure) or ``"cluster"`` (reported once per cluster, by its
+        reporter), as the help text says; ``None`` for a family relayed from Qdrant."""
+        for scope in ("node", "cluster"):
+            if f"{scope.capitalize()} scope: " in self.help:
+                return scope
+        return None
 
 
 class Metrics:
@@ -85,6 +96,11 @@ class Metrics:
 
     def up(self) -> bool:
         samples = self._samples("qdrant_up")
+        return samples is not None and len(samples) > 0 and samples[0].value == 1
+
+    def reports_cluster(self) -> bool:
+        """Whether this exporter serves its cluster's cluster-scope families (the raft leader's)."""
+        samples = self._samples("qdrant_exporter_cluster_reporter")
         return samples is not None and len(samples) > 0 and samples[0].value == 1
 
     def version(self) -> str | None:
@@ -259,6 +275,23 @@ class ExporterClient:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self.close()
+
+
+def cluster_collections(scrapes: Iterable[Metrics]) -> list[Collection]:
+    """The collections of one cluster from one scrape of each of its sidecars, every figure counted
+    once, as Prometheus holds them and the recording rules combine them: node-scope samples from every
+    scrape (each node's own replicas), cluster-scope ones (configuration) from the reporter's alone."""
+    scrapes = list(scrapes)
+    reporter = next((metrics for metrics in scrapes if metrics.reports_cluster()), None)
+    merged: dict[str, MetricFamily] = {}
+    for metrics in scrapes:
+        for name, family in metrics.families.items():
+            if family.scope == "cluster" and metrics is not reporter:
+                continue
+            known = merged.get(name)
+            samples = family.samples if known is None else known.samples + family.samples
+            merged[name] = MetricFamily(family.name, family.type, family.help, samples)
+    return Metrics(merged).collections()
 
 
 def _int(value: float | None) -> int | None:
