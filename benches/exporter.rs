@@ -1,8 +1,8 @@
 //! Benchmark: prints figures, asserts nothing. Run with `scripts/bench.sh`
 //! (installs nginx, the ceiling the cache hits are compared with, then runs
 //! `cargo bench --bench exporter`). With `QDRANT_EXPORTER_BENCH_BASELINE` set
-//! to another build's binary (an earlier commit's, say), the cost, series,
-//! serving and refresh sections measure it too, side by side in the same run.
+//! to another build's binary (an earlier commit's, say), every section but the
+//! floods measures it too, side by side in the same run.
 //!
 //! The exporter runs as its own process (the release binary), so that its
 //! memory is measured alone; the mock Qdrant and the load generator run here.
@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use mock_qdrant::MockQdrant;
 
+#[path = "exporter/cluster.rs"]
+mod cluster;
 #[path = "exporter/serving.rs"]
 mod serving;
 
@@ -31,6 +33,24 @@ const ALTERNATIONS: usize = 5;
 struct Build {
     label: &'static str,
     binary: String,
+}
+
+impl Build {
+    /// Every collector this build has, as its `--help` lists them: an
+    /// earlier build may name fewer, or others.
+    fn collectors(&self) -> String {
+        let help = Command::new(&self.binary)
+            .arg("--help")
+            .output()
+            .expect("the build runs");
+        let help = String::from_utf8_lossy(&help.stdout);
+        let listed = help
+            .split("Collectors to run, comma-separated, of: ")
+            .nth(1)
+            .and_then(|rest| rest.split(" [").next())
+            .expect("--help lists the collectors");
+        listed.split(", ").collect::<Vec<_>>().join(",")
+    }
 }
 
 /// This tree's build, after the baseline's when one is given.
@@ -118,6 +138,26 @@ impl Drop for Exporter {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Waits until no mock has received a request for a while: the cluster-scope
+/// collectors a refresh starts run on after its scrape was answered.
+async fn settle(mocks: &[&MockQdrant]) {
+    let total = || {
+        mocks
+            .iter()
+            .map(|mock| mock.requests().len())
+            .sum::<usize>()
+    };
+    let mut seen = total();
+    loop {
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        let now = total();
+        if now == seen {
+            return;
+        }
+        seen = now;
     }
 }
 
@@ -354,6 +394,8 @@ async fn refresh_cost(mock: &MockQdrant, collections: usize, model: Model, build
     for _ in 0..2 {
         mock.reset_requests();
         serving::fetch_raw(&client, &url, None).await;
+        // What the refresh started in the background counts too.
+        settle(&[mock]).await;
         figures.push((mock.requests().len(), mock.bytes_sent()));
     }
     println!(
@@ -423,15 +465,18 @@ async fn cold_refresh(
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(60))
         .finish();
-    // The first refresh also runs the collectors that have an interval.
+    // The first refresh also runs the collectors that have an interval; what
+    // it started in the background is counted with it, not timed.
     mock.reset_requests();
     let first = serving::fetch_raw(&client, &url, None).await.0;
+    settle(&[mock]).await;
     let first_requests = mock.requests().len();
     let mut times = Vec::new();
     for _ in 0..5 {
         mock.reset_requests();
         times.push(serving::fetch_raw(&client, &url, None).await.0);
     }
+    settle(&[mock]).await;
     let requests_per_refresh = mock.requests().len();
     times.sort_unstable();
     let (rss, peak) = exporter.rss_mib();
@@ -460,7 +505,7 @@ async fn main() {
         return;
     }
     // `cargo bench --bench exporter -- serving floods` runs those sections only.
-    let sections = ["cost", "series", "serving", "floods", "refresh"];
+    let sections = ["cost", "series", "cluster", "serving", "floods", "refresh"];
     let chosen: Vec<&str> = args
         .iter()
         .map(String::as_str)
@@ -489,6 +534,13 @@ async fn main() {
             series_per_node(&mock, Model::Default, build).await;
         }
     }
+    if runs("cluster") {
+        for nodes in [3, 10] {
+            for build in &builds {
+                cluster::rounds(nodes, build).await;
+            }
+        }
+    }
     let mock = MockQdrant::start(FIXTURES).expect("mock starts");
     if runs("serving") {
         for collections in [100, 1000] {
@@ -512,13 +564,9 @@ async fn main() {
             true,
         )
         .await;
-        let every_collector: Vec<&str> = qdrant_exporter::Collector::ALL
-            .iter()
-            .map(|collector| collector.name())
-            .collect();
-        let every_collector = every_collector.join(",");
-        let everything = [("QDRANT_EXPORTER_COLLECTORS", every_collector.as_str())];
         for build in &builds {
+            let every_collector = build.collectors();
+            let everything = [("QDRANT_EXPORTER_COLLECTORS", every_collector.as_str())];
             cold_refresh(
                 &mock,
                 build,

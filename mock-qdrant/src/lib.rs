@@ -106,6 +106,48 @@ impl Placement {
         Value::Array(shards)
     }
 
+    /// `GET /cluster` of this node, in the recorded shape.
+    fn cluster(&self) -> Value {
+        let role = if self.me == 0 { "Leader" } else { "Follower" };
+        json!({"result": {"status": "enabled", "peer_id": self.peers[self.me],
+            "peers": self.each_peer(|peer| json!({"uri": format!("http://qdrant-{peer}:6335/")})),
+            "raft_info": {"term": 1, "commit": 18, "pending_operations": 0,
+                "leader": self.peers[0], "role": role, "is_voter": true},
+            "consensus_thread_status": {"consensus_thread_status": "working",
+                "last_update": "2026-12-01T18:50:25.763040714Z"},
+            "message_send_failures": {}},
+            "status": "ok", "time": 0.00001})
+    }
+
+    /// `GET /cluster/telemetry` (its default details level), in the recorded shape.
+    fn cluster_telemetry(&self, names: &[String]) -> Value {
+        let collections: serde_json::Map<String, Value> = names
+            .iter()
+            .map(|name| (name.clone(), json!({"id": name})))
+            .collect();
+        let peers = self.each_peer(|peer| {
+            let role = if peer == 0 { "Leader" } else { "Follower" };
+            json!({"uri": format!("http://qdrant-{peer}:6335/"), "responsive": true,
+                "details": {"version": "1.18.3", "role": role, "is_voter": true, "term": 1,
+                    "commit": 18, "num_pending_operations": 0,
+                    "consensus_thread_status": {"consensus_thread_status": "working",
+                        "last_update": "2026-12-01T18:50:25.775Z"}}})
+        });
+        json!({"result": {"collections": collections, "cluster": {"enabled": true,
+            "number_of_peers": self.peers.len(), "peers": peers}},
+            "status": "ok", "time": 0.00001})
+    }
+
+    /// Peer id → `entry(its index)`, for every peer.
+    fn each_peer(&self, entry: impl Fn(usize) -> Value) -> Value {
+        self.peers
+            .iter()
+            .enumerate()
+            .map(|(index, id)| (id.to_string(), entry(index)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
     fn collection_cluster(&self, points: u64) -> Value {
         let (mut local, mut remote) = (Vec::new(), Vec::new());
         for shard in 0..self.shards {
@@ -336,8 +378,10 @@ impl MockQdrant {
 
     /// Place the synthetic collections' shards on a cluster of `peers`, as
     /// `peers[me]` sees them: shard `s` has replicas on peers `s`, `s + 1`, …
-    /// (`replication` of them, round the ring). Telemetry and
-    /// `GET /collections/{name}/cluster` then answer as that node.
+    /// (`replication` of them, round the ring). Telemetry,
+    /// `GET /collections/{name}/cluster`, `GET /cluster` and
+    /// `GET /cluster/telemetry` then answer as that node, `peers[0]` the raft
+    /// leader and every peer responsive.
     pub fn place_shards(&self, peers: Vec<u64>, me: usize, shards: u32, replication: usize) {
         lock(&self.state.behaviour).placement = Some(Placement {
             peers,
@@ -538,6 +582,18 @@ fn route(state: &State, dir: &Path, segments: &[&str], query: &str) -> HttpRespo
                     }
                 }
             }
+        }
+        ["cluster"] if behaviour.placement.is_some() => {
+            HttpResponse::Ok().json(behaviour.placement.as_ref().map(Placement::cluster))
+        }
+        ["cluster", "telemetry"] if behaviour.placement.is_some() => {
+            let names = behaviour.synthetic.as_deref().unwrap_or_default();
+            HttpResponse::Ok().json(
+                behaviour
+                    .placement
+                    .as_ref()
+                    .map(|placement| placement.cluster_telemetry(names)),
+            )
         }
         [] => fixture(dir, "root"),
         // `/telemetry?details_level=3` is recorded as telemetry-details-level-3.json.
