@@ -36,6 +36,15 @@ fn families_of_scope(m: &str, scope: &str) -> Vec<String> {
         .collect()
 }
 
+/// `qdrant_cluster_peer_responsive` of `peer`, which must be served.
+fn responsive(m: &str, peer: &str) -> f64 {
+    value(
+        m,
+        "qdrant_cluster_peer_responsive",
+        &format!(r#"peer_id="{peer}""#),
+    )
+}
+
 pub fn recorded(directory: &str, file: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(fixture_dir(directory).join(file)).unwrap();
     serde_json::from_str::<serde_json::Value>(&text).unwrap()["result"].clone()
@@ -232,22 +241,8 @@ async fn a_hung_peer_is_unresponsive_from_the_refresh_after_qdrant_answers() {
         "the scrape did not wait for Qdrant's 0.9 s answer"
     );
     let m = app.scrape_settled().await;
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_cluster_peer_responsive",
-            &format!(r#"peer_id="{NODE_B}""#)
-        ),
-        0.0
-    );
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_cluster_peer_responsive",
-            &format!(r#"peer_id="{NODE_C}""#)
-        ),
-        1.0
-    );
+    assert_eq!(responsive(&m, NODE_B), 0.0);
+    assert_eq!(responsive(&m, NODE_C), 1.0);
     // The queue of `orders` needs the hung peer: Qdrant answered 408. That
     // collector fails, and it alone.
     assert_eq!(collector_success(&m, "optimizer_queue"), 0.0);
@@ -285,14 +280,7 @@ async fn a_dead_peer_fails_the_figures_that_need_it_alone() {
     ] {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
     }
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_cluster_peer_responsive",
-            &format!(r#"peer_id="{NODE_C}""#)
-        ),
-        0.0
-    );
+    assert_eq!(responsive(&m, NODE_C), 0.0);
     assert_eq!(
         value(
             &m,
@@ -340,14 +328,7 @@ async fn the_reporter_moves_with_the_raft_leadership() {
     let m = b.scrape_settled().await;
     assert_eq!(value(&m, "qdrant_exporter_cluster_reporter", ""), 1.0);
     assert!(sample(&m, "qdrant_collection_optimizations_queued", queued).is_some());
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_cluster_peer_responsive",
-            &format!(r#"peer_id="{NODE_C}""#)
-        ),
-        0.0
-    );
+    assert_eq!(responsive(&m, NODE_C), 0.0);
     assert_eq!(a.mock.count("/collections/orders/optimizations"), 0);
 
     a.mock
