@@ -4,7 +4,9 @@
 
 use qdrant_exporter::config::Settings;
 
-use crate::helpers::{collector_success, fixture_dir, sample, spawn_app_with, value, TestApp};
+use crate::helpers::{
+    collector_success, fixture_dir, sample, scope_of, spawn_app_with, value, TestApp,
+};
 
 const NODE_A: &str = "6184556614098737";
 pub const NODE_B: &str = "1935277854019665";
@@ -27,11 +29,11 @@ fn summed(answers: &[String], family: &str, labels: &[&str]) -> f64 {
         .sum()
 }
 
-/// The families each answer serves with the scope its help text states.
+/// The families an answer serves with the scope their help text states.
 fn families_of_scope(m: &str, scope: &str) -> Vec<String> {
     m.lines()
         .filter_map(|line| line.strip_prefix("# HELP "))
-        .filter(|help| help.ends_with(scope) || help.contains(&format!(" {scope}:")))
+        .filter(|help| scope_of(help) == Some(scope))
         .map(|help| help.split(' ').next().unwrap().to_owned())
         .collect()
 }
@@ -80,7 +82,9 @@ async fn summed_over_the_nodes_each_figure_counts_once() {
         .map(|m| value(m, "qdrant_exporter_cluster_reporter", ""))
         .collect();
     assert_eq!(reporters, [1.0, 0.0, 0.0], "node a is the raft leader");
-    for family in families_of_scope(&answers[0], "Cluster scope") {
+    let cluster_families = families_of_scope(&answers[0], "cluster");
+    assert!(cluster_families.len() >= 10, "{cluster_families:?}");
+    for family in cluster_families {
         for m in &answers[1..] {
             assert!(
                 !m.contains(&format!("\n{family}")),
@@ -88,7 +92,7 @@ async fn summed_over_the_nodes_each_figure_counts_once() {
             );
         }
     }
-    assert!(families_of_scope(&answers[1], "Cluster scope").is_empty());
+    assert!(families_of_scope(&answers[1], "cluster").is_empty());
 
     // Memory: every node answers the same bytes, every replica on every peer summed.
     let memory = recorded(&stage("steady-node-a"), "collection-orders-memory.json");

@@ -144,6 +144,15 @@ pub fn optimizing_directory() -> tempfile::TempDir {
     directory
 }
 
+/// `node` or `cluster`, as a family's help text (`# HELP` line less its
+/// prefix) says; none for a relayed family.
+pub fn scope_of(help: &str) -> Option<&'static str> {
+    [("node", "Node scope: "), ("cluster", "Cluster scope: ")]
+        .into_iter()
+        .find(|(_, sentence)| help.contains(sentence))
+        .map(|(scope, _)| scope)
+}
+
 /// A family as the exporter serves it.
 pub struct ServedFamily {
     /// `gauge`, `counter`, …
@@ -170,10 +179,7 @@ pub async fn served_families() -> std::collections::BTreeMap<String, ServedFamil
         let mut scope = None;
         for line in exposition.lines() {
             if let Some(help) = line.strip_prefix("# HELP ") {
-                scope = [("node", "Node scope: "), ("cluster", "Cluster scope: ")]
-                    .into_iter()
-                    .find(|(_, sentence)| help.contains(sentence))
-                    .map(|(scope, _)| scope);
+                scope = scope_of(help);
             } else if let Some((name, kind)) =
                 line.strip_prefix("# TYPE ").and_then(|l| l.split_once(' '))
             {
