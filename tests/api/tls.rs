@@ -28,7 +28,8 @@ async fn https_with_a_private_ca_works_only_when_the_ca_is_trusted() {
         s.qdrant_ca_file = Some(ca_file.path().to_owned());
     })
     .await;
-    let m = trusting.scrape().await;
+    // Settled: what the refresh started in the background has been asked too.
+    let m = trusting.scrape_settled().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0, "{m}");
     assert_eq!(
         value(&m, "qdrant_shard_local_points", &shard_0("docs")),
