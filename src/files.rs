@@ -1,6 +1,7 @@
 //! The small files settings name (keys, certificates, configuration files):
 //! read whole with a bound, and told apart from their next version by a stamp.
 
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
@@ -11,20 +12,32 @@ use rustls_pki_types::CertificateDer;
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
 
 /// A regular file of at most [`MAX_FILE_BYTES`]: a FIFO or a device would
-/// block the start, a huge file is not the one meant.
+/// block the start, a huge file is not the one meant. The bound holds on what
+/// is read, not on the size the file reports: pseudo-files (`/proc/self/pagemap`)
+/// report 0 and never end.
 pub fn read_small_file(path: &Path) -> Result<Vec<u8>, String> {
     let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let too_large = || format!("{} is larger than {MAX_FILE_BYTES} bytes", path.display());
     let metadata = std::fs::metadata(path).map_err(cannot)?;
     if !metadata.is_file() {
         return Err(format!("{} is not a regular file", path.display()));
     }
     if metadata.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "{} is larger than {MAX_FILE_BYTES} bytes",
-            path.display()
-        ));
+        return Err(too_large());
     }
-    std::fs::read(path).map_err(cannot)
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    // Whole chunks: some pseudo-files refuse reads of odd sizes.
+    let mut chunk = vec![0; 64 * 1024];
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => return Ok(bytes),
+            Ok(read) if (bytes.len() + read) as u64 > MAX_FILE_BYTES => return Err(too_large()),
+            Ok(read) => bytes.extend_from_slice(&chunk[..read]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(cannot(e)),
+        }
+    }
 }
 
 /// The PEM certificates of a file, at least one.

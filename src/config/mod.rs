@@ -16,6 +16,7 @@ mod probe_file;
 mod settings;
 mod target;
 mod web_config;
+mod yaml;
 
 use std::path::PathBuf;
 

@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::settings::{unknown_setting, Settings};
 use super::target::target_config;
-use crate::files::read_small_file;
+use super::yaml::read_yaml_text;
 use crate::probe::{AllowedTarget, ProbeSettings, DEFAULT_MODULE};
 use crate::redaction::without_values;
 use crate::target::TargetConfig;
@@ -52,8 +52,7 @@ struct File {
 
 /// Reads and checks the file; `Err` says the first reason it cannot work.
 pub fn read_probe_file(path: &Path) -> Result<ProbeSettings, String> {
-    let bytes = read_small_file(path)?;
-    let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
+    let text = read_yaml_text(path)?;
     let file: File = serde_yaml::from_str(&text).map_err(|e| without_values(&e.to_string()))?;
     if file.allowed_targets.is_empty() {
         return Err("allowed_targets is empty: /probe could reach nothing".into());

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::error::ConfigError;
+use super::yaml::read_yaml_text;
 use crate::collectors::Collector;
 use crate::endpoints::DEFAULT_PORT;
-use crate::files::read_small_file;
 use crate::limits::DEFAULT_MAX_CONNECTIONS;
 use crate::qdrant::ApiKey;
 use crate::redaction::without_values;
@@ -235,8 +235,7 @@ impl Settings {
             path: path.to_owned(),
             problem,
         };
-        let bytes = read_small_file(path).map_err(file_error)?;
-        let text = String::from_utf8(bytes).map_err(|_| file_error("is not UTF-8 text".into()))?;
+        let text = read_yaml_text(path).map_err(file_error)?;
         if text.trim().is_empty() {
             return Ok(Settings::default());
         }

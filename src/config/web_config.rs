@@ -12,8 +12,8 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use serde::Deserialize;
 
 use super::error::{invalid, ConfigError};
+use super::yaml::read_yaml_text;
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
-use crate::files::read_small_file;
 use crate::redaction::without_values;
 use crate::server_tls::{self, ClientAuth, ServerTls, TlsVersion};
 use crate::startup::WebServing;
@@ -119,8 +119,7 @@ const HEADERS: [(&str, Option<&[&str]>); 5] = [
 /// Reads and checks the file; the error names the field and never quotes a
 /// password hash or a key.
 fn load(path: &Path) -> Result<WebConfig, String> {
-    let bytes = read_small_file(path)?;
-    let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
+    let text = read_yaml_text(path)?;
     let file: File = match text.trim() {
         "" => return Ok(WebConfig::default()),
         text => serde_yaml::from_str(text).map_err(|e| without_values(&e.to_string()))?,

@@ -14,6 +14,7 @@ mod e2e;
 mod failures;
 mod guards;
 mod helpers;
+mod hostile;
 mod kube;
 mod metrics;
 mod names;
