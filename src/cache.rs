@@ -82,6 +82,11 @@ impl<T> Cache<T> {
     ) -> Option<Arc<T>> {
         // A closed channel cannot happen (the cache owns the sender); either way, serve what there is.
         let _ = tokio::time::timeout(budget, finished.changed()).await;
+        self.latest()
+    }
+
+    /// The newest value there is, however old; never starts a refresh.
+    pub fn latest(&self) -> Option<Arc<T>> {
         self.lock()
             .current
             .as_ref()

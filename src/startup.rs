@@ -301,19 +301,26 @@ async fn healthz() -> HttpResponse {
 }
 
 /// Ready once serving. Only with `readiness_requires_qdrant` does it look at
-/// Qdrant (through the cache, so probes add no load): a sidecar that turns
-/// unready takes the whole Qdrant pod out of its Service.
-async fn readyz(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    let target = &state.target;
-    if state.readiness_requires_qdrant
-        && !target
-            .exposition(wait_budget(request.headers(), target.refresh_timeout()))
-            .await
-            .up
-    {
-        return HttpResponse::ServiceUnavailable()
+/// Qdrant, and then only at the last refresh's outcome: a probe never waits
+/// for a refresh and starts none but the first (a sidecar that turns unready
+/// takes the whole Qdrant pod out of its Service).
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let unready = |why: &str| {
+        HttpResponse::ServiceUnavailable()
             .content_type("text/plain; charset=utf-8")
-            .body("Qdrant is not reachable\n");
+            .body(format!("{why}\n"))
+    };
+    if state.readiness_requires_qdrant {
+        match state.target.last_reached_qdrant() {
+            Some(true) => {}
+            Some(false) => return unready("Qdrant was not reachable at the last refresh"),
+            None => {
+                // Started, not awaited: the next probe sees its outcome.
+                let target = state.target.clone();
+                actix_web::rt::spawn(async move { target.exposition(Duration::ZERO).await });
+                return unready("no refresh has finished yet");
+            }
+        }
     }
     HttpResponse::Ok()
         .content_type("text/plain; charset=utf-8")

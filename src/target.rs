@@ -101,6 +101,13 @@ impl Target {
         self.config.refresh_timeout
     }
 
+    /// Whether the last refresh reached Qdrant (`None` before the first has
+    /// finished). Waits for nothing and starts no refresh, so that a probe
+    /// adds no load: the scrapes keep the answer current.
+    pub fn last_reached_qdrant(&self) -> Option<bool> {
+        self.cache.latest().map(|rendered| rendered.up)
+    }
+
     /// The exposition to serve: the cached one while young enough; else the
     /// one a refresh makes, if it finishes within `wait`; else the newest there is.
     ///

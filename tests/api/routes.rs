@@ -23,14 +23,28 @@ async fn probes_answer_200_while_qdrant_is_down_and_never_call_it() {
 }
 
 #[actix_web::test]
-async fn opt_in_readiness_follows_qdrant() {
+async fn opt_in_readiness_follows_the_last_refresh_and_adds_no_load() {
     let app = spawn_app_with(RECORDED, |s| {
         s.readiness_requires_qdrant = Some(true);
         s.cache_ttl_seconds = Some(0.0);
     })
     .await;
-    assert_eq!(app.get("/readyz").await.status, 200);
+    // The first probe starts the first refresh, and answers without waiting for it.
+    let first = app.get("/readyz").await;
+    assert_eq!(first.status, 503, "{}", first.body);
+    assert!(first.body.contains("no refresh has finished yet"));
+    app.scrape_settled().await;
+    let requests = app.mock.requests().len();
+    for _ in 0..4 {
+        assert_eq!(app.get("/readyz").await.status, 200);
+    }
+    assert_eq!(
+        app.mock.requests().len(),
+        requests,
+        "probes read the last outcome: they neither start nor wait for a refresh"
+    );
     app.mock.fail_all(Fault::Status(401));
+    app.scrape().await;
     assert_eq!(app.get("/readyz").await.status, 503);
     assert_eq!(
         app.get("/healthz").await.status,
