@@ -220,13 +220,19 @@ fn run(
 }
 
 /// `/healthz` and `/readyz` alone, plain HTTP without credentials (the kubelet
-/// sends none), on one worker thread of its own and a few connections: however
-/// many scrapes the main listener is busy with, a probe does not wait behind them.
+/// sends none), on one worker thread of its own: however many scrapes the main
+/// listener is busy with, a probe does not wait behind them.
+///
+/// The kubelet sends its request as soon as it connects, so a connection that
+/// sends nothing for a second is closed, and there is room for hundreds: 64
+/// idle sockets from anyone in the cluster used to fill the listener and hold
+/// every probe for 5 s, past the kubelet's 2 s timeout.
 fn health_server(
     listener: TcpListener,
     state: web::Data<AppState>,
 ) -> std::io::Result<actix_web::dev::Server> {
-    const HEALTH_CONNECTIONS: usize = 64;
+    const HEALTH_CONNECTIONS: usize = 512;
+    const HEALTH_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
     let server = HttpServer::new(move || {
         App::new()
             .wrap(middleware::from_fn(request_log::log_request))
@@ -236,8 +242,8 @@ fn health_server(
     })
     .workers(1)
     .max_connections(HEALTH_CONNECTIONS)
-    .client_request_timeout(IDLE_CONNECTION_TIMEOUT)
-    .keep_alive(IDLE_CONNECTION_TIMEOUT)
+    .client_request_timeout(HEALTH_IDLE_TIMEOUT)
+    .keep_alive(HEALTH_IDLE_TIMEOUT)
     .tcp_nodelay(true)
     .shutdown_timeout(5)
     .listen(listener)?;

@@ -2,8 +2,11 @@
 //! each: every test here failed before its fix.
 
 use std::io::Write;
+use std::time::Duration;
 
 use qdrant_exporter::config::{Cli, Config};
+
+use crate::helpers::{fixture_dir, RECORDED};
 
 fn load_config_file(path: &str) -> String {
     let cli = Cli::try_parse_args(["qdrant-exporter", "--config", path]).expect("valid flags");
@@ -26,5 +29,46 @@ fn deeply_nested_yaml_is_refused_before_it_is_parsed() {
         file.write_all(nested.as_bytes()).unwrap();
         let error = load_config_file(file.path().to_str().unwrap());
         assert!(error.contains("nests deeper than 256 levels"), "{error}");
+    }
+}
+
+/// The exporter with a health listener, against the recorded single node;
+/// returns (main port, health port) and the mock.
+fn spawn_with_health_listener() -> (u16, u16, mock_qdrant::MockQdrant) {
+    use qdrant_exporter::config::Settings;
+    use qdrant_exporter::startup::Application;
+    let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
+    let config = Config::from_settings(Settings {
+        listen_address: Some("127.0.0.1:0".into()),
+        health_listen_address: Some("127.0.0.1:0".into()),
+        qdrant_url: Some(mock.url()),
+        ..Settings::default()
+    })
+    .unwrap();
+    let application = Application::build(config.server).unwrap();
+    let ports = (application.port(), application.health_port().unwrap());
+    actix_web::rt::spawn(application.run_until_stopped());
+    (ports.0, ports.1, mock)
+}
+
+/// The kubelet's default probe timeout.
+const KUBELET_PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[actix_web::test]
+async fn idle_sockets_on_the_health_listener_do_not_hold_up_the_probes() {
+    let (_, health, _mock) = spawn_with_health_listener();
+    let http = awc::Client::builder()
+        .timeout(KUBELET_PROBE_TIMEOUT)
+        .finish();
+    let probe = |path: &str| http.get(format!("http://127.0.0.1:{health}{path}")).send();
+    assert_eq!(probe("/healthz").await.unwrap().status(), 200, "serving");
+    let idle: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", health)).unwrap())
+        .collect();
+    for path in ["/healthz", "/readyz"] {
+        let response = probe(path)
+            .await
+            .unwrap_or_else(|e| panic!("{path} behind {} idle sockets: {e}", idle.len()));
+        assert_eq!(response.status(), 200);
     }
 }
