@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::rt::signal::unix::{signal, Signal, SignalKind};
 use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, HttpServer, Route};
 
 use crate::basic_auth::{self, BasicAuth};
@@ -91,11 +92,13 @@ pub struct Application {
     server: actix_web::dev::Server,
     /// Serves only the probes, on a thread of its own (`health_listen_address`).
     health: Option<actix_web::dev::Server>,
+    signals: StopSignals,
 }
 
 impl Application {
     /// Binds the listener (port 0 picks a free port) and builds the server.
     pub fn build(config: ServerConfig) -> std::io::Result<Application> {
+        let signals = StopSignals::listen();
         let open_file_limit = limits::raise_open_file_limit();
         let listener = TcpListener::bind(config.listen_address).map_err(|error| {
             std::io::Error::new(
@@ -129,6 +132,7 @@ impl Application {
             health_port,
             server,
             health,
+            signals,
         })
     }
 
@@ -141,13 +145,65 @@ impl Application {
         self.health_port
     }
 
-    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    /// Serves until SIGTERM or SIGINT, then lets the requests in flight on
+    /// both listeners finish. The servers take no signals themselves: each
+    /// would stop the whole runtime once its own listener had drained, and the
+    /// idle health listener drains at once, cutting the scrapes in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        match self.health {
-            Some(health) => futures_util::future::try_join(self.server, health)
-                .await
-                .map(|_| ()),
-            None => self.server.await,
+        let servers: Vec<actix_web::dev::Server> =
+            std::iter::once(self.server).chain(self.health).collect();
+        let handles: Vec<_> = servers.iter().map(actix_web::dev::Server::handle).collect();
+        actix_web::rt::spawn(async move {
+            self.signals.stop().await;
+            futures_util::future::join_all(handles.iter().map(|handle| handle.stop(true))).await;
+        });
+        futures_util::future::try_join_all(servers).await.map(drop)
+    }
+}
+
+/// The signals that stop the exporter, listened for from the start (before
+/// the listeners serve: a SIGHUP before would end the process).
+struct StopSignals([(&'static str, Option<Signal>); 3]);
+
+impl StopSignals {
+    fn listen() -> Self {
+        let listen = |kind: SignalKind| {
+            signal(kind)
+                .map_err(|error| tracing::warn!("cannot listen for a signal: {error}"))
+                .ok()
+        };
+        Self([
+            ("SIGTERM", listen(SignalKind::terminate())),
+            ("SIGINT", listen(SignalKind::interrupt())),
+            ("SIGHUP", listen(SignalKind::hangup())),
+        ])
+    }
+
+    /// Resolves at SIGTERM or SIGINT. SIGHUP, which would end the process, is
+    /// ignored: the files it could ask to reload (TLS certificate, key files)
+    /// are read again whenever they change.
+    async fn stop(mut self) {
+        loop {
+            let received = std::future::poll_fn(|context| {
+                for (name, signal) in &mut self.0 {
+                    if let Some(signal) = signal {
+                        if signal.poll_recv(context).is_ready() {
+                            return std::task::Poll::Ready(*name);
+                        }
+                    }
+                }
+                std::task::Poll::Pending
+            })
+            .await;
+            if received == "SIGHUP" {
+                tracing::info!(
+                    hint = "changed certificate and key files are read again without it",
+                    "SIGHUP ignored"
+                );
+                continue;
+            }
+            tracing::info!("{received}: finishing the requests in flight, then stopping");
+            return;
         }
     }
 }
@@ -208,6 +264,7 @@ fn run(
     // Small answers go out at once instead of waiting on the peer's delayed ACK.
     .tcp_nodelay(true)
     .tls_handshake_timeout(IDLE_CONNECTION_TIMEOUT)
+    .disable_signals()
     .shutdown_timeout(5);
     let server = match web.tls {
         Some(tls) => server.listen_rustls_0_23(listener, (*tls).clone())?,
@@ -245,6 +302,7 @@ fn health_server(
     .client_request_timeout(HEALTH_IDLE_TIMEOUT)
     .keep_alive(HEALTH_IDLE_TIMEOUT)
     .tcp_nodelay(true)
+    .disable_signals()
     .shutdown_timeout(5)
     .listen(listener)?;
     Ok(server.run())

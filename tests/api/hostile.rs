@@ -72,3 +72,87 @@ async fn idle_sockets_on_the_health_listener_do_not_hold_up_the_probes() {
         assert_eq!(response.status(), 200);
     }
 }
+
+/// A free port on the loopback, for the real binary to listen on.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One request over a fresh connection; the whole answer, as the client got it.
+fn raw_get(port: u16, path: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: exporter\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn send_signal(child: &std::process::Child, signal: &str) {
+    let sent = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Polls `done` until it holds, letting the mock (on this thread) serve meanwhile.
+async fn until(mut done: impl FnMut() -> bool) {
+    while !done() {
+        actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// SIGTERM lets a scrape in flight finish, with the health listener set (the
+/// sidecar's default) as without it; SIGHUP does not end the process.
+#[actix_web::test]
+async fn sigterm_drains_the_scrapes_in_flight_and_sighup_is_ignored() {
+    let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
+    mock.set_latency(Duration::from_millis(600));
+    for health in [true, false] {
+        mock.reset_requests();
+        let port = free_port();
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qdrant-exporter"));
+        command
+            .env_clear()
+            .env("QDRANT_URL", mock.url())
+            .env(
+                "QDRANT_EXPORTER_LISTEN_ADDRESS",
+                format!("127.0.0.1:{port}"),
+            )
+            .stdout(std::process::Stdio::null());
+        if health {
+            let health_address = format!("127.0.0.1:{}", free_port());
+            command.env("QDRANT_EXPORTER_HEALTH_LISTEN_ADDRESS", health_address);
+        }
+        let mut child = command.spawn().unwrap();
+        until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+        send_signal(&child, "-HUP");
+        let scrape = std::thread::spawn(move || raw_get(port, "/metrics"));
+        until(|| !mock.requests().is_empty() || child.try_wait().unwrap().is_some()).await;
+        send_signal(&child, "-TERM");
+        let mut status = None;
+        until(|| {
+            status = child.try_wait().unwrap();
+            status.is_some() && scrape.is_finished()
+        })
+        .await;
+        let answer = scrape.join().unwrap();
+        assert!(
+            status.is_some_and(|status| status.success()),
+            "health listener {health}: {status:?}"
+        );
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.contains("qdrant_up 1"),
+            "health listener {health}: the scrape in flight was cut: {answer:?}"
+        );
+    }
+}
