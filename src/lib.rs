@@ -16,6 +16,7 @@ mod exposition;
 mod files;
 pub mod kube;
 pub mod limits;
+mod listener;
 mod locks;
 pub mod logging;
 mod metrics;

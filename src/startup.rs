@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::rt::signal::unix::{signal, Signal, SignalKind};
-use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, HttpServer, Route};
+use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, Route};
 
 use crate::basic_auth::{self, BasicAuth};
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
+use crate::listener::{self, Listening};
 use crate::probe::{ProbeSettings, Probes, DEFAULT_MODULE};
 use crate::refresh::REVISION;
 use crate::target::{Target, TargetConfig};
@@ -231,7 +232,7 @@ fn run(
     let headers = web.headers.clone();
     let (requires_credentials, adds_headers) = (!web.users.is_empty(), !headers.is_empty());
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let server = HttpServer::new(move || {
+    let application = move || {
         let response_headers = headers.iter().cloned().fold(
             middleware::DefaultHeaders::new(),
             middleware::DefaultHeaders::add,
@@ -251,29 +252,23 @@ fn run(
             .route(READYZ_PATH, get_or_head().to(readyz))
             .route(PROBE_PATH, get_or_head().to(probe))
             .route(LANDING_PATH, get_or_head().to(landing))
-    })
-    .workers(workers)
-    .h1_write_buffer_size(response::SLICE)
-    .max_connections(limits::connections_per_worker(
-        config.max_connections,
-        open_file_limit,
-        workers,
-    ))
-    .client_request_timeout(IDLE_CONNECTION_TIMEOUT)
-    .keep_alive(IDLE_CONNECTION_TIMEOUT)
-    // Small answers go out at once instead of waiting on the peer's delayed ACK.
-    .tcp_nodelay(true)
-    .tls_handshake_timeout(IDLE_CONNECTION_TIMEOUT)
-    .disable_signals()
-    .shutdown_timeout(5);
-    let server = match web.tls {
-        Some(tls) => server.listen_rustls_0_23(listener, (*tls).clone())?,
-        None => server.listen(listener)?,
     };
+    let listening = Listening {
+        workers,
+        connections_per_worker: limits::connections_per_worker(
+            config.max_connections,
+            open_file_limit,
+            workers,
+        ),
+        idle_timeout: IDLE_CONNECTION_TIMEOUT,
+        write_buffer: Some(response::SLICE),
+        tls: web.tls,
+    };
+    let server = listener::serve(listener, listening, application)?;
     let health = health_listener
         .map(|listener| health_server(listener, health_state))
         .transpose()?;
-    Ok((server.run(), health))
+    Ok((server, health))
 }
 
 /// `/healthz` and `/readyz` alone, plain HTTP without credentials (the kubelet
@@ -288,24 +283,20 @@ fn health_server(
     listener: TcpListener,
     state: web::Data<AppState>,
 ) -> std::io::Result<actix_web::dev::Server> {
-    const HEALTH_CONNECTIONS: usize = 512;
-    const HEALTH_IDLE_TIMEOUT: Duration = Duration::from_secs(1);
-    let server = HttpServer::new(move || {
+    let listening = Listening {
+        workers: 1,
+        connections_per_worker: 512,
+        idle_timeout: Duration::from_secs(1),
+        write_buffer: None,
+        tls: None,
+    };
+    listener::serve(listener, listening, move || {
         App::new()
             .wrap(middleware::from_fn(request_log::log_request))
             .app_data(state.clone())
             .route(HEALTHZ_PATH, get_or_head().to(healthz))
             .route(READYZ_PATH, get_or_head().to(readyz))
     })
-    .workers(1)
-    .max_connections(HEALTH_CONNECTIONS)
-    .client_request_timeout(HEALTH_IDLE_TIMEOUT)
-    .keep_alive(HEALTH_IDLE_TIMEOUT)
-    .tcp_nodelay(true)
-    .disable_signals()
-    .shutdown_timeout(5)
-    .listen(listener)?;
-    Ok(server.run())
 }
 
 async fn metrics(request: HttpRequest, state: web::Data<AppState>) -> HttpResponse {

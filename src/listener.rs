@@ -1,0 +1,147 @@
+//! The HTTP/1.1 servers of the listeners, built from actix's parts rather than
+//! its `HttpServer`: over TLS, that one offers HTTP/2 by ALPN, with no limit on
+//! the streams of a connection (about 3.7 KB each, outside `max_connections`:
+//! ten connections holding 40,000 streams took the exporter to 234 MB, past the
+//! sidecar's memory limit). Prometheus scrapes over HTTP/1.1; curl and browsers
+//! fall back to it.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, Request};
+use actix_server::GracefulShutdownSignal;
+use actix_service::{
+    fn_service, map_config, IntoServiceFactory, ServiceFactory, ServiceFactoryExt,
+};
+use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
+use actix_web::body::MessageBody;
+use actix_web::dev::{AppConfig, Response, Server};
+use actix_web::rt::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncWrite};
+
+/// How one listener serves.
+pub struct Listening {
+    pub workers: usize,
+    /// Per worker: past it, a worker accepts no more until one closes.
+    pub connections_per_worker: usize,
+    /// The longest a connection may wait for its first request, or the next.
+    pub idle_timeout: Duration,
+    /// The most of an answer actix buffers before writing; `None`: its default.
+    pub write_buffer: Option<usize>,
+    /// TLS, HTTP/1.1 only, the handshake within `idle_timeout`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+/// What stays in flight when the server stops gracefully, and for how long.
+const SHUTDOWN_TIMEOUT_SECONDS: u64 = 5;
+
+/// A server answering on `listener` with the application `app` makes; it
+/// takes no signals (see `startup`).
+pub fn serve<F, I, S, B>(
+    listener: TcpListener,
+    listening: Listening,
+    app: F,
+) -> std::io::Result<Server>
+where
+    F: Fn() -> I + Send + Clone + 'static,
+    I: IntoServiceFactory<S, Request>,
+    S: ServiceFactory<Request, Config = AppConfig> + 'static,
+    S::Error: Into<actix_web::Error> + 'static,
+    S::InitError: std::fmt::Debug,
+    S::Response: Into<Response<B>> + 'static,
+    S::Future: 'static,
+    S::Service: 'static,
+    B: MessageBody + 'static,
+{
+    let builder = Server::build()
+        .workers(listening.workers)
+        .max_concurrent_connections(listening.connections_per_worker)
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECONDS);
+    let http = Http1 {
+        app,
+        idle_timeout: listening.idle_timeout,
+        write_buffer: listening.write_buffer,
+        shutdown: builder.graceful_shutdown_signal(),
+    };
+    let name = format!("qdrant-exporter-{}", listener.local_addr()?);
+    let builder = match listening.tls {
+        None => builder.listen(name, listener, move || {
+            fn_service(|io: TcpStream| {
+                let peer = io.peer_addr().ok();
+                std::future::ready(Ok::<_, DispatchError>((io, peer)))
+            })
+            .and_then(http.service())
+        })?,
+        Some(tls) => builder.listen(name, listener, move || {
+            let mut acceptor = Acceptor::new((*tls).clone());
+            acceptor.set_handshake_timeout(http.idle_timeout);
+            acceptor
+                .map_init_err(|_| unreachable!("the TLS acceptor does not fail to start"))
+                .map_err(|error| tracing::debug!("TLS handshake failed: {error:?}"))
+                .map(|io: TlsStream<TcpStream>| {
+                    let peer = io.get_ref().0.peer_addr().ok();
+                    (io, peer)
+                })
+                .and_then(
+                    http.service()
+                        .map_err(|error| tracing::debug!("connection ended: {error}")),
+                )
+        })?,
+    };
+    Ok(builder.run())
+}
+
+/// What makes the HTTP/1.1 service of a connection, over TCP or TLS.
+#[derive(Clone)]
+struct Http1<F> {
+    app: F,
+    idle_timeout: Duration,
+    write_buffer: Option<usize>,
+    shutdown: GracefulShutdownSignal,
+}
+
+impl<F> Http1<F> {
+    fn service<T, I, S, B>(
+        &self,
+    ) -> impl ServiceFactory<
+        (T, Option<SocketAddr>),
+        Config = (),
+        Response = (),
+        Error = DispatchError,
+        InitError = (),
+    > + 'static
+    where
+        F: Fn() -> I,
+        T: AsyncRead + AsyncWrite + Unpin + 'static,
+        I: IntoServiceFactory<S, Request>,
+        S: ServiceFactory<Request, Config = AppConfig> + 'static,
+        S::Error: Into<actix_web::Error> + 'static,
+        S::InitError: std::fmt::Debug,
+        S::Response: Into<Response<B>> + 'static,
+        S::Future: 'static,
+        B: MessageBody + 'static,
+    {
+        let shutdown = self.shutdown.clone();
+        let service = HttpService::build()
+            .keep_alive(self.idle_timeout)
+            .client_request_timeout(self.idle_timeout)
+            // Small answers go out at once instead of waiting on the peer's delayed ACK.
+            .tcp_nodelay(true)
+            // Idle keep-alive connections close at once when stopping.
+            .graceful_shutdown_signal(move || {
+                let shutdown = shutdown.clone();
+                async move { shutdown.notified().await }
+            });
+        let service = match self.write_buffer {
+            Some(size) => service.h1_write_buffer_size(size),
+            None => service,
+        };
+        let application = (self.app)()
+            .into_factory()
+            .map_err(|error| error.into().error_response());
+        service.h1(map_config(application, |()| AppConfig::default()))
+    }
+}
