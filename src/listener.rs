@@ -16,10 +16,13 @@ use actix_service::{
     fn_service, map_config, IntoServiceFactory, ServiceFactory, ServiceFactoryExt,
 };
 use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
+use actix_tls::accept::TlsError;
 use actix_web::body::MessageBody;
 use actix_web::dev::{AppConfig, Response, Server};
 use actix_web::rt::net::TcpStream;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::request_log;
 
 /// How one listener serves.
 pub struct Listening {
@@ -74,20 +77,28 @@ where
                 std::future::ready(Ok::<_, DispatchError>((io, peer)))
             })
             .and_then(http.service())
+            .map_err(|error| request_log::connection_failed(&error))
         })?,
         Some(tls) => builder.listen(name, listener, move || {
             let mut acceptor = Acceptor::new((*tls).clone());
             acceptor.set_handshake_timeout(http.idle_timeout);
             acceptor
                 .map_init_err(|_| unreachable!("the TLS acceptor does not fail to start"))
-                .map_err(|error| tracing::debug!("TLS handshake failed: {error:?}"))
+                .map_err(|error| {
+                    let failed = match error {
+                        TlsError::Timeout => "TLS handshake timed out".to_owned(),
+                        TlsError::Tls(error) => format!("TLS handshake failed: {error}"),
+                        TlsError::Service(never) => match never {},
+                    };
+                    request_log::connection_failed(&failed);
+                })
                 .map(|io: TlsStream<TcpStream>| {
                     let peer = io.get_ref().0.peer_addr().ok();
                     (io, peer)
                 })
                 .and_then(
                     http.service()
-                        .map_err(|error| tracing::debug!("connection ended: {error}")),
+                        .map_err(|error| request_log::connection_failed(&error)),
                 )
         })?,
     };

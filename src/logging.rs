@@ -25,6 +25,17 @@ pub struct LogConfig {
 pub fn init(log: &LogConfig) {
     // Validated with the rest of the configuration.
     let filter = EnvFilter::try_new(&log.filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // actix logs every malformed request at ERROR, as often as a client sends
+    // one; the listener logs them itself, rate-limited (see request_log).
+    // Unless asked for by name.
+    let filter = match log.filter.contains("actix_http") {
+        true => filter,
+        false => filter.add_directive(
+            "actix_http::h1::dispatcher=off"
+                .parse()
+                .expect("a valid directive"),
+        ),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::CLOSE)

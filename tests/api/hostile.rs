@@ -156,3 +156,51 @@ async fn sigterm_drains_the_scrapes_in_flight_and_sighup_is_ignored() {
         );
     }
 }
+
+/// A client that sends malformed requests writes no ERROR line, and at most a
+/// line per ten seconds at info.
+#[actix_web::test]
+async fn malformed_requests_cannot_flood_the_log() {
+    let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qdrant-exporter"))
+        .env_clear()
+        .env("QDRANT_URL", mock.url())
+        .env(
+            "QDRANT_EXPORTER_LISTEN_ADDRESS",
+            format!("127.0.0.1:{port}"),
+        )
+        .env("QDRANT_EXPORTER_LOG_LEVEL", "debug")
+        .stdout(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+    let malformed: [&[u8]; 3] = [
+        b"GET /metrics HTTP/1.1\r\nBad Header\r\n\r\n",
+        b"GARBAGE\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+    ];
+    let sent = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::Read;
+        for request in malformed.iter().cycle().take(300) {
+            let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            stream.write_all(request).unwrap();
+            let _ = stream.read_to_end(&mut Vec::new());
+        }
+        raw_get(port, "/healthz")
+    })
+    .await
+    .unwrap();
+    assert!(sent.starts_with("HTTP/1.1 200"), "still serving: {sent}");
+    send_signal(&child, "-TERM");
+    child.wait().unwrap();
+    let logs = std::fs::read_to_string(log.path()).unwrap();
+    let errors = logs.lines().filter(|line| line.contains("ERROR")).count();
+    let failed = logs
+        .lines()
+        .filter(|line| line.contains("client connection failed"))
+        .count();
+    assert_eq!(errors, 0, "{logs}");
+    assert!((1..=2).contains(&failed), "{failed} lines:\n{logs}");
+}
