@@ -2,8 +2,12 @@
 //! exporter holds, checked and appended to the exporter's output. A cluster
 //! protected by an API key can then be scraped through the exporter alone.
 //!
-//! What is relayed can never make the answer invalid: a body that does not
-//! parse as the text format, or names one family twice, is dropped whole.
+//! What is relayed can never make the answer invalid, for promtool or for a
+//! Prometheus that refuses the whole scrape over one bad line: each line that
+//! would (a value out of range, a label named twice or `__`-reserved, an
+//! unknown escape, a second HELP or TYPE, a family met again) is left out and
+//! counted; a body of which no line can be relayed (an HTML error page) fails
+//! the collector.
 //! Families keep Qdrant's default names whatever its `metrics_prefix`, and
 //! none may enter the exporter's `qdrant_` namespace except Qdrant's
 //! `process_*`, relayed as `qdrant_process_*`: on a target, `process_*`
@@ -17,6 +21,7 @@ use futures_util::FutureExt;
 use super::context::Context;
 use super::failure::Failure;
 use super::output::Output;
+use crate::metrics::{FamilySpec, GaugeFamily};
 
 /// The exporter's namespace; a relayed family there could collide with its own.
 const RESERVED_PREFIX: &str = "qdrant_";
@@ -27,6 +32,12 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     relay(ctx).boxed_local()
 }
 
+static DROPPED_LINES: FamilySpec = FamilySpec::gauge(
+    "qdrant_exporter_relay_dropped_lines",
+    "Lines of Qdrant's last /metrics left out of the relay because they would make the answer \
+     invalid: a bad name, label, escape or value, a second HELP or TYPE, a family met again.",
+);
+
 async fn relay(ctx: &Context<'_>) -> Output {
     let text = match ctx.client.native_metrics().await {
         Ok(text) => text,
@@ -35,118 +46,185 @@ async fn relay(ctx: &Context<'_>) -> Output {
             return Output::failed(Failure::from_error(&error, message));
         }
     };
-    match relayable(&text) {
-        Ok(relayed) => Output {
-            relayed: relayed.text,
-            warning: (!relayed.dropped.is_empty()).then(|| Failure {
-                kind: format!("collisions {:?}", relayed.dropped),
-                message: format!(
-                    "native families dropped, their names are in the exporter's namespace: {:?}",
-                    relayed.dropped
-                ),
-                hint: "the exporter's own families of these names are served instead",
-            }),
-            ..Output::default()
-        },
-        Err(problem) => Output::failed(Failure {
-            kind: "invalid exposition".into(),
-            message: format!("Qdrant's /metrics was not relayed: {problem}"),
-            hint:
-                "does QDRANT_URL point at Qdrant? The exporter's own figures are served without it",
+    let relayed = relayable(&text);
+    let dropped_lines = GaugeFamily::single(&DROPPED_LINES, relayed.invalid_lines as f64);
+    if relayed.text.is_empty() {
+        if let Some(problem) = relayed.first_problem {
+            return Output {
+                families: vec![dropped_lines],
+                ..Output::failed(Failure {
+                    kind: "invalid exposition".into(),
+                    message: format!("Qdrant's /metrics was not relayed: {problem}"),
+                    hint: "does QDRANT_URL point at Qdrant? The exporter's own figures are served \
+                           without it",
+                })
+            };
+        }
+    }
+    let mut problems = Vec::new();
+    if !relayed.dropped.is_empty() {
+        problems.push(format!(
+            "native families dropped, their names are in the exporter's namespace: {:?}",
+            relayed.dropped
+        ));
+    }
+    if let Some(problem) = &relayed.first_problem {
+        problems.push(format!(
+            "{} native lines dropped, they would make the answer invalid (first: {problem})",
+            relayed.invalid_lines
+        ));
+    }
+    Output {
+        families: vec![dropped_lines],
+        relayed: relayed.text,
+        warning: (!problems.is_empty()).then(|| Failure {
+            kind: format!("relay {:?} {}", relayed.dropped, relayed.invalid_lines > 0),
+            message: problems.join("; "),
+            hint: "the rest of Qdrant's exposition is relayed, and the exporter's own families of \
+                   colliding names are served",
         }),
+        ..Output::default()
     }
 }
 
-/// The exposition to append, and the families dropped for their names.
+/// The exposition to append, and what was left out of it.
 #[derive(Debug)]
 pub struct Relayed {
     pub text: String,
+    /// Families dropped whole for their names (in the exporter's namespace).
     pub dropped: BTreeSet<String>,
+    /// Lines dropped because they would make the answer invalid.
+    pub invalid_lines: usize,
+    /// Why the first of them was.
+    pub first_problem: Option<String>,
 }
 
 /// The family a line belongs to, as read and as relayed.
 struct Current {
     name: String,
+    /// `None`: the family's lines are not relayed.
     relayed_as: Option<String>,
     kind: Option<String>,
+    has_help: bool,
     has_samples: bool,
+    /// Met before, under another family in between: its lines are invalid.
+    repeated: bool,
 }
 
 /// Checks Qdrant's exposition line by line and renames its families (see the
-/// module's documentation); `Err` says the first reason it cannot be relayed.
-pub fn relayable(text: &str) -> Result<Relayed, String> {
+/// module's documentation).
+pub fn relayable(text: &str) -> Relayed {
     let prefix = metrics_prefix(text);
-    let mut out = String::with_capacity(text.len() + 1);
-    let mut dropped = BTreeSet::new();
+    let mut relayed = Relayed {
+        text: String::with_capacity(text.len() + 1),
+        dropped: BTreeSet::new(),
+        invalid_lines: 0,
+        first_problem: None,
+    };
     let mut seen: HashSet<String> = HashSet::new();
     let mut current: Option<Current> = None;
     for (index, line) in text.lines().enumerate() {
-        let at = || format!("line {}", index + 1);
-        if line.trim().is_empty() {
+        // A trailing space fails promtool, and means nothing.
+        let line = line.trim_end();
+        if line.is_empty() {
             continue;
         }
-        let (name, metadata) = match line.strip_prefix('#') {
-            Some(comment) => {
-                let mut words = comment.trim_start().splitn(3, ' ');
-                let keyword = words.next().unwrap_or_default();
-                if keyword != "HELP" && keyword != "TYPE" {
-                    continue;
-                }
-                let name = words.next().unwrap_or_default();
-                let rest = words.next().unwrap_or_default();
-                (name, Some((keyword, rest)))
+        let checked = check_line(line, &mut current, &mut seen, prefix.as_deref());
+        if let Some(family) = current.as_ref().filter(|family| !family.repeated) {
+            if family.relayed_as.is_none() {
+                relayed.dropped.insert(family.name.clone());
             }
-            None => (
-                check_sample(line).map_err(|e| format!("{}: {e}", at()))?,
-                None,
-            ),
-        };
-        if !is_metric_name(name) {
-            return Err(format!("{}: invalid family name {name:?}", at()));
         }
-        let family = match (&current, metadata) {
-            (Some(family), Some(_)) if family.name == name => family.name.clone(),
-            (Some(family), None) if belongs_to(name, family) => family.name.clone(),
-            _ => {
-                // A new family (a sample without metadata is one of its own):
-                // its name may not have been seen before.
-                let relayed_as = relayed_name(name, prefix.as_deref());
-                let key = relayed_as.clone().unwrap_or_else(|| name.to_owned());
-                if !seen.insert(key.clone()) {
-                    return Err(format!("{}: family {key} appears twice", at()));
-                }
-                if relayed_as.is_none() {
-                    dropped.insert(key);
-                }
-                current = Some(Current {
-                    name: name.to_owned(),
-                    relayed_as,
-                    kind: None,
-                    has_samples: false,
-                });
-                name.to_owned()
+        match checked {
+            Ok(Some((name, family, relayed_as))) => {
+                relayed
+                    .text
+                    .push_str(&renamed(line, name, &family, &relayed_as));
+                relayed.text.push('\n');
             }
-        };
-        let family_state = current.as_mut().expect("set above");
-        match metadata {
-            Some(("TYPE", kind)) => {
-                if family_state.kind.is_some() || family_state.has_samples {
-                    return Err(format!("{}: second or late TYPE for {family}", at()));
-                }
-                if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind.trim()) {
-                    return Err(format!("{}: unknown type {kind:?}", at()));
-                }
-                family_state.kind = Some(kind.trim().to_owned());
+            Ok(None) => {}
+            Err(problem) => {
+                relayed.invalid_lines += 1;
+                relayed
+                    .first_problem
+                    .get_or_insert_with(|| format!("line {}: {problem}", index + 1));
             }
-            Some(_) => {}
-            None => family_state.has_samples = true,
-        }
-        if let Some(relayed_as) = &family_state.relayed_as {
-            out.push_str(&renamed(line, name, &family, relayed_as));
-            out.push('\n');
         }
     }
-    Ok(Relayed { text: out, dropped })
+    relayed
+}
+
+/// What becomes of one line: `Ok(Some((name, family, relayed as)))` to relay
+/// it, `Ok(None)` to leave it out quietly (other comments, dropped families),
+/// `Err` when it would make the answer invalid.
+fn check_line<'l>(
+    line: &'l str,
+    current: &mut Option<Current>,
+    seen: &mut HashSet<String>,
+    prefix: Option<&str>,
+) -> Result<Option<(&'l str, String, String)>, String> {
+    let (name, metadata) = match line.strip_prefix('#') {
+        Some(comment) => {
+            let mut words = comment.trim_start().splitn(3, ' ');
+            let keyword = words.next().unwrap_or_default();
+            if keyword != "HELP" && keyword != "TYPE" {
+                return Ok(None);
+            }
+            let name = words.next().unwrap_or_default();
+            (name, Some((keyword, words.next().unwrap_or_default())))
+        }
+        None => (check_sample(line)?, None),
+    };
+    if !is_metric_name(name) {
+        return Err(format!("invalid family name {name:?}"));
+    }
+    let continues = match (current.as_ref(), metadata) {
+        (Some(family), Some(_)) => family.name == name,
+        (Some(family), None) => belongs_to(name, family),
+        (None, _) => false,
+    };
+    if !continues {
+        // A new family (a sample without metadata is one of its own): met
+        // before, it would be a family named twice.
+        let relayed_as = relayed_name(name, prefix);
+        let key = relayed_as.clone().unwrap_or_else(|| name.to_owned());
+        let repeated = !seen.insert(key);
+        *current = Some(Current {
+            name: name.to_owned(),
+            relayed_as,
+            kind: None,
+            has_help: false,
+            has_samples: false,
+            repeated,
+        });
+    }
+    let family = current.as_mut().expect("set above");
+    if family.repeated {
+        return Err(format!("family {name} met again after another"));
+    }
+    match metadata {
+        Some(("TYPE", kind)) => {
+            if family.kind.is_some() || family.has_samples {
+                return Err(format!("second or late TYPE for {name}"));
+            }
+            let kind = kind.trim();
+            if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind) {
+                return Err(format!("unknown type {kind:?}"));
+            }
+            family.kind = Some(kind.to_owned());
+        }
+        Some(_) => {
+            if family.has_help || family.has_samples {
+                return Err(format!("second or late HELP for {name}"));
+            }
+            family.has_help = true;
+        }
+        None => family.has_samples = true,
+    }
+    Ok(family
+        .relayed_as
+        .clone()
+        .map(|relayed_as| (name, family.name.clone(), relayed_as)))
 }
 
 /// Qdrant's `metrics_prefix`, read off the name it gave its `app_info` family.
@@ -226,8 +304,16 @@ fn check_sample(line: &str) -> Result<&str, String> {
     }
     let mut fields = rest.split_ascii_whitespace();
     let value = fields.next().ok_or("sample without a value")?;
-    if value.parse::<f64>().is_err() {
-        return Err(format!("invalid sample value {value:?}"));
+    let infinity = ["inf", "infinity"].contains(
+        &value
+            .trim_start_matches(['+', '-'])
+            .to_ascii_lowercase()
+            .as_str(),
+    );
+    match value.parse::<f64>() {
+        // Prometheus refuses a finite number too large for a float.
+        Ok(parsed) if !parsed.is_infinite() || infinity => {}
+        _ => return Err(format!("invalid sample value {value:?}")),
     }
     if let Some(timestamp) = fields.next() {
         timestamp
@@ -242,6 +328,7 @@ fn check_sample(line: &str) -> Result<&str, String> {
 
 /// Checks `label="value",...}` and returns what follows the closing brace.
 fn check_labels(mut rest: &str) -> Result<&str, String> {
+    let mut names: Vec<&str> = Vec::new();
     loop {
         rest = rest.trim_start();
         if let Some(after) = rest.strip_prefix('}') {
@@ -257,27 +344,45 @@ fn check_labels(mut rest: &str) -> Result<&str, String> {
         if !valid {
             return Err(format!("invalid label name {label:?}"));
         }
+        // `__name__` and the like are Prometheus' own.
+        if label.starts_with("__") {
+            return Err(format!("reserved label name {label:?}"));
+        }
+        if names.contains(&label) {
+            return Err(format!("label {label:?} given twice"));
+        }
+        names.push(label);
         rest = rest[name_end + 1..]
             .trim_start()
             .strip_prefix('"')
             .ok_or("label value not quoted")?;
-        let mut escaped = false;
-        let close = rest
-            .char_indices()
-            .find(|&(_, c)| {
-                let closes = c == '"' && !escaped;
-                escaped = c == '\\' && !escaped;
-                closes
-            })
-            .map(|(i, _)| i)
-            .ok_or("unterminated label value")?;
-        rest = rest[close + 1..].trim_start();
+        rest = after_label_value(rest)?.trim_start();
         rest = match rest.strip_prefix(',') {
             Some(after) => after,
             None if rest.starts_with('}') => rest,
             None => return Err("labels not separated by commas".into()),
         };
     }
+}
+
+/// What follows a label value's closing quote; the text format knows three
+/// escapes, `\\`, `\"` and `\n`.
+fn after_label_value(value: &str) -> Result<&str, String> {
+    let mut chars = value.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '"' => return Ok(&value[at + 1..]),
+            '\\' => match chars.next() {
+                Some((_, '\\' | '"' | 'n')) => {}
+                Some((_, other)) => {
+                    return Err(format!("unknown escape \\{other} in a label value"))
+                }
+                None => break,
+            },
+            _ => {}
+        }
+    }
+    Err("unterminated label value".into())
 }
 
 #[cfg(test)]
@@ -289,7 +394,7 @@ mod tests {
         let native = "# HELP app_info info\n# TYPE app_info gauge\napp_info{version=\"1\"} 1\n\
                       # HELP qdrant_up clash\n# TYPE qdrant_up gauge\nqdrant_up 1\n\
                       # TYPE collection_points gauge\ncollection_points{id=\"a b\"} 3";
-        let relayed = relayable(native).unwrap();
+        let relayed = relayable(native);
         assert_eq!(
             relayed.text,
             "# HELP app_info info\n# TYPE app_info gauge\napp_info{version=\"1\"} 1\n\
@@ -310,7 +415,7 @@ mod tests {
                       qdrant_rest_responses_duration_seconds_sum 0.5\n\
                       qdrant_rest_responses_duration_seconds_count 4\n\
                       # TYPE qdrant_process_open_fds gauge\nqdrant_process_open_fds 42\n";
-        let relayed = relayable(native).unwrap();
+        let relayed = relayable(native);
         assert_eq!(
             relayed.text,
             "# TYPE app_info gauge\napp_info{name=\"qdrant\"} 1\n\
@@ -325,37 +430,93 @@ mod tests {
     }
 
     #[test]
-    fn a_body_that_would_break_the_answer_is_refused() {
-        for (body, problem) in [
+    fn each_line_that_would_break_the_answer_is_dropped_and_counted() {
+        for (body, relayed, problem) in [
             (
                 "# TYPE a gauge\na 1\n# TYPE a gauge\na 2\n",
+                "# TYPE a gauge\na 1\na 2\n",
                 "line 3: second or late TYPE for a",
             ),
             (
                 "# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na 2\n",
-                "line 5: family a appears twice",
+                "# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n",
+                "line 5: family a met again after another",
             ),
             (
-                "<html>502 Bad Gateway</html>",
-                "line 1: invalid metric name \"<html>502\"",
+                "# HELP a one\n# HELP a two\na 1\n",
+                "# HELP a one\na 1\n",
+                "line 2: second or late HELP for a",
             ),
-            ("a{x=\"1} 2\n", "line 1: unterminated label value"),
-            ("a{x=1} 2\n", "line 1: label value not quoted"),
-            ("a 1 2 3\n", "line 1: unexpected \"3\" after the sample"),
-            ("a one\n", "line 1: invalid sample value \"one\""),
             (
-                "# TYPE a gauge\n# TYPE a gauges\n",
-                "line 2: second or late TYPE for a",
+                "a{x=\"1} 2\nb 1\n",
+                "b 1\n",
+                "line 1: unterminated label value",
             ),
-            ("# TYPE a gauges\n", "line 1: unknown type \"gauges\""),
+            ("a{x=1} 2\nb 1\n", "b 1\n", "line 1: label value not quoted"),
+            (
+                "a 1 2 3\nb 1\n",
+                "b 1\n",
+                "line 1: unexpected \"3\" after the sample",
+            ),
+            (
+                "a one\nb 1\n",
+                "b 1\n",
+                "line 1: invalid sample value \"one\"",
+            ),
+            (
+                "a 1e999\nb 1\n",
+                "b 1\n",
+                "line 1: invalid sample value \"1e999\"",
+            ),
+            (
+                "a{x=\"1\",x=\"2\"} 1\nb 1\n",
+                "b 1\n",
+                "line 1: label \"x\" given twice",
+            ),
+            (
+                "a{__name__=\"b\"} 1\nb 1\n",
+                "b 1\n",
+                "line 1: reserved label name \"__name__\"",
+            ),
+            (
+                "a{x=\"\\q\"} 1\nb 1\n",
+                "b 1\n",
+                "line 1: unknown escape \\q in a label value",
+            ),
+            (
+                "# TYPE a gauges\na 1\n",
+                "a 1\n",
+                "line 1: unknown type \"gauges\"",
+            ),
         ] {
-            assert_eq!(relayable(body).unwrap_err(), problem, "{body}");
+            let got = relayable(body);
+            assert_eq!(got.text, relayed, "{body}");
+            assert_eq!(got.first_problem.as_deref(), Some(problem), "{body}");
+            assert_eq!(got.invalid_lines, 1, "{body}");
         }
+    }
+
+    #[test]
+    fn a_body_of_which_nothing_is_valid_relays_nothing() {
+        let got = relayable("<html>502 Bad Gateway</html>");
+        assert_eq!(got.text, "");
+        assert_eq!(
+            got.first_problem.as_deref(),
+            Some("line 1: invalid metric name \"<html>502\"")
+        );
+    }
+
+    #[test]
+    fn trailing_spaces_are_trimmed() {
+        assert_eq!(relayable("# HELP a b \na 1 \n").text, "# HELP a b\na 1\n");
     }
 
     #[test]
     fn escaped_quotes_and_special_values_are_valid() {
         let body = "a{x=\"say \\\"hi\\\"\",y=\"\\\\\",} NaN\nb -Inf 1700000000000\n";
-        assert_eq!(relayable(body).unwrap().text, body);
+        let got = relayable(body);
+        assert_eq!(got.text, body);
+        assert_eq!(got.invalid_lines, 0);
+        assert_eq!(relayable("a +Inf\nb inf\nc -infinity\n").invalid_lines, 0);
     }
 }

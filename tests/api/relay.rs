@@ -151,22 +151,46 @@ async fn a_prefixed_qdrant_keeps_its_metrics() {
 }
 
 #[actix_web::test]
-async fn a_native_body_that_does_not_parse_is_not_relayed() {
+async fn a_native_body_that_is_not_the_text_format_is_not_relayed() {
+    let (_fixtures, app) = with_native_body("<html><body>502 Bad Gateway</body></html>").await;
+    let m = app.scrape().await;
+    assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+    assert_eq!(collector_success(&m, "native_relay"), 0.0);
+    assert_eq!(collector_success(&m, "collections"), 1.0);
+    assert_eq!(value(&m, "qdrant_exporter_relay_dropped_lines", ""), 1.0);
+    assert_promtool_accepts(&m);
+}
+
+/// Lines that fail promtool or make Prometheus refuse the whole scrape (which
+/// would lose the exporter's own series too) are left out one by one; the
+/// rest of Qdrant's exposition is relayed.
+#[actix_web::test]
+async fn each_native_line_that_would_break_the_scrape_is_dropped_and_counted() {
     let recorded =
         std::fs::read_to_string(crate::helpers::fixture_dir(RECORDED).join("metrics.txt")).unwrap();
-    let duplicated_type =
-        format!("{recorded}# TYPE collections_total gauge\ncollections_total 6\n");
-    for native in [
-        "<html><body>502 Bad Gateway</body></html>".to_owned(),
-        duplicated_type,
-        "# TYPE app_info gauge\napp_info{name=\"qdrant} 1\n".to_owned(),
-    ] {
-        let (_fixtures, app) = with_native_body(&native).await;
-        let m = app.scrape().await;
-        assert_eq!(value(&m, "qdrant_up", ""), 1.0);
-        assert_eq!(collector_success(&m, "native_relay"), 0.0, "{native}");
-        assert_eq!(collector_success(&m, "collections"), 1.0);
-        assert!(!m.contains("collections_total"), "nothing of it is relayed");
-        assert_promtool_accepts(&m);
-    }
+    let hostile = [
+        "# TYPE collections_total gauge",
+        "collections_total 6",
+        "# HELP hostile_values a family of bad lines",
+        "# HELP hostile_values a second HELP",
+        "# TYPE hostile_values gauge",
+        "hostile_values{kind=\"huge\"} 1e999",
+        "hostile_values{kind=\"twice\",kind=\"again\"} 1",
+        "hostile_values{__name__=\"other\"} 1",
+        "hostile_values{kind=\"\\q\"} 1",
+        "hostile_values{kind=\"fine\"} 1 ",
+    ];
+    let native = format!("{recorded}{}\n", hostile.join("\n"));
+    let (_fixtures, app) = with_native_body(&native).await;
+    let m = app.scrape().await;
+    assert_eq!(collector_success(&m, "native_relay"), 1.0);
+    assert_eq!(value(&m, "qdrant_exporter_relay_dropped_lines", ""), 7.0);
+    assert_eq!(
+        value(&m, "collections_total", ""),
+        5.0,
+        "the first one stays"
+    );
+    assert_eq!(value(&m, "hostile_values", "kind=\"fine\""), 1.0);
+    assert!(!m.contains("1e999") && !m.contains("__name__") && !m.contains("\\q"));
+    assert_valid_with_lint_only_in_native_families(&m);
 }
