@@ -9,6 +9,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use crate::metrics::{render, Family};
+use crate::qdrant::ApiKey;
 use crate::refresh::Snapshot;
 
 pub struct Rendered {
@@ -26,19 +27,30 @@ const ZSTD_LEVEL: i32 = 1;
 
 impl Rendered {
     /// Renders and compresses the snapshot: CPU work, run off the event loop.
-    pub fn of(snapshot: Snapshot) -> Rendered {
-        Self::from_parts(&snapshot.families, &snapshot.relayed, snapshot.up)
+    /// Lines holding the API key (a server echoing it back) are left out:
+    /// returns how many were.
+    pub fn of(snapshot: Snapshot, key: Option<&ApiKey>) -> (Rendered, usize) {
+        let text = Self::text(&snapshot.families, &snapshot.relayed);
+        let (text, left_out) = match key {
+            Some(key) => key.lines_without(text),
+            None => (text, 0),
+        };
+        (Self::compressed(text, snapshot.up), left_out)
     }
 
     /// What a scrape gets before any refresh has finished: Qdrant has not answered yet.
     pub fn nothing_yet(families: &[Family]) -> Rendered {
-        Self::from_parts(families, "", false)
+        Self::compressed(Self::text(families, ""), false)
     }
 
-    fn from_parts(families: &[Family], relayed: &str, up: bool) -> Rendered {
+    fn text(families: &[Family], relayed: &str) -> Vec<u8> {
         let mut text = Vec::with_capacity(64 * 1024);
         render(families, &mut text);
         text.extend_from_slice(relayed.as_bytes());
+        text
+    }
+
+    fn compressed(text: Vec<u8>, up: bool) -> Rendered {
         // The fast levels: exposition text compresses about twentyfold with
         // gzip even so, about seventyfold with zstd.
         let mut gzip = GzEncoder::new(Vec::with_capacity(text.len() / 8), Compression::fast());

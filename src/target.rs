@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -59,6 +59,8 @@ pub struct Target {
     refresh: Arc<RefreshState>,
     key: KeySource,
     requests: RequestCounter,
+    /// Whether a Qdrant echoing the key was logged (once: it is not expected to stop).
+    warned_of_echoed_key: AtomicBool,
 }
 
 impl Target {
@@ -73,6 +75,7 @@ impl Target {
             config,
             refresh: Arc::default(),
             requests: RequestCounter::new(),
+            warned_of_echoed_key: AtomicBool::new(false),
         }
     }
 
@@ -131,7 +134,16 @@ impl Target {
                     deadline,
                 )
                 .await;
-                if let Ok(rendered) = web::block(move || Rendered::of(snapshot)).await {
+                let key = target.key.current();
+                let rendered = web::block(move || Rendered::of(snapshot, key.as_ref())).await;
+                if let Ok((rendered, left_out)) = rendered {
+                    if left_out > 0 && !target.warned_of_echoed_key.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            lines = left_out,
+                            hint = "is QDRANT_URL the Qdrant it should be? Rotate the key if not",
+                            "Qdrant's answers hold the API key: the lines with it are left out"
+                        );
+                    }
                     ticket.finish(rendered);
                 }
             });

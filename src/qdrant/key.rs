@@ -2,6 +2,7 @@
 //! or a file read again when it changes, since Kubernetes updates a mounted
 //! Secret in place and a rotated key should need no restart.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,45 @@ impl ApiKey {
     /// The key itself, for the one place that needs it: the `api-key` request header.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// Whether what Qdrant sent is worth searching for the key: a key shorter
+    /// than 8 characters would match ordinary text.
+    fn findable(&self) -> bool {
+        self.0.len() >= 8
+    }
+
+    /// `text` (from Qdrant, for a log line) with the key replaced: a
+    /// compromised or impersonated server could echo it back.
+    pub fn conceal<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match self.findable() && text.contains(&self.0) {
+            true => Cow::Owned(text.replace(&self.0, "(the API key)")),
+            false => Cow::Borrowed(text),
+        }
+    }
+
+    /// The exposition without the lines that hold the key, as it is or
+    /// escaped as a label value, and how many were left out. Whole lines go,
+    /// so that what stays is valid exposition.
+    pub fn lines_without(&self, text: Vec<u8>) -> (Vec<u8>, usize) {
+        let escaped = self.0.replace('\\', "\\\\").replace('"', "\\\"");
+        let finders = [
+            memchr::memmem::Finder::new(self.0.as_bytes()),
+            memchr::memmem::Finder::new(escaped.as_bytes()),
+        ];
+        let holds_key = |bytes: &[u8]| finders.iter().any(|finder| finder.find(bytes).is_some());
+        if !self.findable() || !holds_key(&text) {
+            return (text, 0);
+        }
+        let mut kept = Vec::with_capacity(text.len());
+        let mut left_out = 0;
+        for line in text.split_inclusive(|&byte| byte == b'\n') {
+            match holds_key(line) {
+                true => left_out += 1,
+                false => kept.extend_from_slice(line),
+            }
+        }
+        (kept, left_out)
     }
 }
 
@@ -141,5 +181,27 @@ fn refresh(path: &Path, state: &mut FileKey) {
                 state.problem = Some(problem);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiKey;
+
+    #[test]
+    fn an_echoed_key_is_concealed_in_log_text_and_its_lines_left_out() {
+        let key = ApiKey::parse("k\"ey-4f1c9a").unwrap();
+        assert_eq!(
+            key.conceal("collection k\"ey-4f1c9a not found"),
+            "collection (the API key) not found"
+        );
+        let exposition = b"a{v=\"k\\\"ey-4f1c9a\"} 1\nb 1\nk\"ey-4f1c9a\n".to_vec();
+        assert_eq!(key.lines_without(exposition), (b"b 1\n".to_vec(), 2));
+        let short = ApiKey::parse("b").unwrap();
+        assert_eq!(
+            short.lines_without(b"b 1\n".to_vec()).1,
+            0,
+            "too short to tell"
+        );
     }
 }

@@ -275,6 +275,11 @@ impl QdrantClient {
     }
 
     /// The Qdrant URL, for log messages (it never holds credentials: see config).
+    /// The key requests carry now (to conceal it in what Qdrant sends back).
+    pub fn api_key(&self) -> Option<ApiKey> {
+        self.api_key.current()
+    }
+
     pub fn base_url(&self) -> &str {
         &self.base_url
     }

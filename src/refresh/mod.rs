@@ -109,6 +109,7 @@ pub async fn refresh(
     deadline: Instant,
 ) -> Snapshot {
     let started = Instant::now();
+    state.problems.conceal(client.api_key());
     let (cluster_due, node_due): (Vec<Collector>, Vec<Collector>) = config
         .enabled
         .iter()

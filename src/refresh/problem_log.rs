@@ -6,14 +6,23 @@ use std::sync::Mutex;
 
 use crate::collectors::Failure;
 use crate::locks::lock;
+use crate::qdrant::ApiKey;
 
 #[derive(Default)]
 pub struct ProblemLog {
     /// Kind of the current problem of each subject (a warning's key ends in `!`).
     current: Mutex<HashMap<String, String>>,
+    /// The key in use, concealed in what is logged: a message may quote what
+    /// Qdrant sent, and a compromised or impersonated server could echo it.
+    key: Mutex<Option<ApiKey>>,
 }
 
 impl ProblemLog {
+    /// The key to conceal from now on (it may have been rotated).
+    pub fn conceal(&self, key: Option<ApiKey>) {
+        *lock(&self.key) = key;
+    }
+
     /// A failure of `subject` (Qdrant itself, or a collector), or its absence.
     pub fn observe(&self, subject: &str, failure: Option<&Failure>) {
         self.track(subject, subject.to_owned(), failure, true);
@@ -29,7 +38,11 @@ impl ProblemLog {
         match (problem, current.get(&key)) {
             (Some(problem), Some(kind)) if *kind == problem.kind => {}
             (Some(problem), _) => {
-                tracing::warn!(subject, hint = problem.hint, "{}", problem.message);
+                let message = match &*lock(&self.key) {
+                    Some(key) => key.conceal(&problem.message).into_owned(),
+                    None => problem.message.clone(),
+                };
+                tracing::warn!(subject, hint = problem.hint, "{message}");
                 current.insert(key, problem.kind.clone());
             }
             (None, Some(_)) => {

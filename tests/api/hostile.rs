@@ -204,3 +204,61 @@ async fn malformed_requests_cannot_flood_the_log() {
     assert_eq!(errors, 0, "{logs}");
     assert!((1..=2).contains(&failed), "{failed} lines:\n{logs}");
 }
+
+/// A Qdrant that echoes the key (compromised, or another server on its
+/// address) in its version and a collection's name, which a warning quotes: the key reaches
+/// neither `/metrics` nor the log.
+#[actix_web::test]
+async fn a_qdrant_echoing_the_key_gets_it_into_no_metric_and_no_log_line() {
+    const KEY: &str = "echoed-secret-7d2e91";
+    let fixtures = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture_dir(RECORDED)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, fixtures.path().join(path.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        fixtures.path().join("root.json"),
+        format!(r#"{{"title":"qdrant","version":"{KEY}","commit":"{KEY}"}}"#),
+    )
+    .unwrap();
+    let mock = mock_qdrant::MockQdrant::start(fixtures.path()).unwrap();
+    mock.require_api_key(Some(KEY));
+    mock.synthesize_names(vec![
+        KEY.to_owned(),
+        format!("{KEY}\"quoted"),
+        "docs".into(),
+    ]);
+    let snapshots = format!("/collections/{KEY}/snapshots");
+    mock.fail_path(&snapshots, mock_qdrant::Fault::Status(500));
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qdrant-exporter"))
+        .env_clear()
+        .env("QDRANT_URL", mock.url())
+        .env("QDRANT_API_KEY", KEY)
+        .env(
+            "QDRANT_EXPORTER_LISTEN_ADDRESS",
+            format!("127.0.0.1:{port}"),
+        )
+        .env("QDRANT_EXPORTER_COLLECTORS", "collections,shards,snapshots")
+        .env("QDRANT_EXPORTER_LOG_FORMAT", "json")
+        .stdout(log.reopen().unwrap())
+        .spawn()
+        .unwrap();
+    until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+    let answer = actix_web::rt::task::spawn_blocking(move || raw_get(port, "/metrics"))
+        .await
+        .unwrap();
+    send_signal(&child, "-TERM");
+    child.wait().unwrap();
+    let logs = std::fs::read_to_string(log.path()).unwrap();
+    assert!(answer.contains("qdrant_up 1"), "{answer}");
+    assert!(answer.contains("collection=\"docs\""), "the rest is served");
+    assert!(!answer.contains(KEY), "{answer}");
+    assert!(logs.contains("hold the API key"), "{logs}");
+    assert!(
+        logs.contains("(the API key)"),
+        "a warning quoted it: {logs}"
+    );
+    assert!(!logs.contains(KEY), "{logs}");
+}
