@@ -18,7 +18,8 @@ use actix_service::{
 use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
 use actix_tls::accept::TlsError;
 use actix_web::body::MessageBody;
-use actix_web::dev::{AppConfig, Response, Server};
+use actix_web::dev::{AppConfig, Response, Server, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::rt::net::TcpStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -155,4 +156,24 @@ impl<F> Http1<F> {
             .map_err(|error| error.into().error_response());
         service.h1(map_config(application, |()| AppConfig::default()))
     }
+}
+
+/// Middleware for every route: wakes the connection once its answer is ready.
+///
+/// actix decodes at most 16 pipelined requests at a time and decodes more
+/// only when the connection is woken; when every answer of the 16 was waiting
+/// on a refresh (a cold cache), nothing woke it again: the requests left in
+/// its buffer waited for the idle timeout, and the connection closed with
+/// them unanswered (33 of 40 answered).
+pub async fn wake_when_answered(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let response = next.call(request).await;
+    std::future::poll_fn(|context| {
+        context.waker().wake_by_ref();
+        std::task::Poll::Ready(())
+    })
+    .await;
+    response
 }

@@ -245,6 +245,7 @@ fn run(
             ))
             .wrap(middleware::Condition::new(adds_headers, response_headers))
             .wrap(middleware::from_fn(request_log::log_request))
+            .wrap(middleware::from_fn(listener::wake_when_answered))
             .app_data(state.clone())
             .app_data(basic_auth.clone())
             .route(METRICS_PATH, get_or_head().to(metrics))

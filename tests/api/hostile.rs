@@ -262,3 +262,38 @@ async fn a_qdrant_echoing_the_key_gets_it_into_no_metric_and_no_log_line() {
     );
     assert!(!logs.contains(KEY), "{logs}");
 }
+
+/// 40 pipelined scrapes on a cold cache (the first 16 wait on the first
+/// refresh, and are answered at once when it ends) are all answered, on the
+/// one connection.
+#[actix_web::test]
+async fn pipelined_scrapes_on_a_cold_cache_are_all_answered() {
+    const PIPELINED: usize = 40;
+    let app = crate::helpers::spawn_app_with(RECORDED, |s| s.cache_ttl_seconds = Some(60.0)).await;
+    let port: u16 = app.address.rsplit(':').next().unwrap().parse().unwrap();
+    let answered = actix_web::rt::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let request = "GET /metrics HTTP/1.1\r\nHost: exporter\r\n\r\n";
+        stream
+            .write_all(request.repeat(PIPELINED).as_bytes())
+            .unwrap();
+        let (mut answer, mut chunk) = (Vec::new(), vec![0; 1 << 16]);
+        let answers = |answer: &[u8]| {
+            String::from_utf8_lossy(answer)
+                .matches("HTTP/1.1 200 OK")
+                .count()
+        };
+        // Until the last answer has begun and ended, or the exporter closes.
+        while answers(&answer) < PIPELINED || !answer.ends_with(b"\n") {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(read) => answer.extend_from_slice(&chunk[..read]),
+            }
+        }
+        answers(&answer)
+    })
+    .await
+    .unwrap();
+    assert_eq!(answered, PIPELINED);
+}
