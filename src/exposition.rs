@@ -30,7 +30,7 @@ impl Rendered {
     /// Lines holding the API key (a server echoing it back) are left out:
     /// returns how many were.
     pub fn of(snapshot: Snapshot, key: Option<&ApiKey>) -> (Rendered, usize) {
-        let text = Self::text(&snapshot.families, &snapshot.relayed);
+        let text = Self::text(snapshot.families, &snapshot.relayed);
         let (text, left_out) = match key {
             Some(key) => key.lines_without(text),
             None => (text, 0),
@@ -39,12 +39,12 @@ impl Rendered {
     }
 
     /// What a scrape gets before any refresh has finished: Qdrant has not answered yet.
-    pub fn nothing_yet(families: &[Family]) -> Rendered {
+    pub fn nothing_yet(families: Vec<Family>) -> Rendered {
         Self::compressed(Self::text(families, ""), false)
     }
 
-    fn text(families: &[Family], relayed: &str) -> Vec<u8> {
-        let mut text = Vec::with_capacity(64 * 1024);
+    fn text(families: Vec<Family>, relayed: &str) -> Vec<u8> {
+        let mut text = Vec::with_capacity(relayed.len());
         render(families, &mut text);
         text.extend_from_slice(relayed.as_bytes());
         text
@@ -58,8 +58,10 @@ impl Rendered {
             .write_all(&text)
             .and_then(|()| gzip.finish())
             .expect("compressing into a Vec cannot fail");
-        let zstd =
-            zstd::bulk::compress(&text, ZSTD_LEVEL).expect("compressing into a Vec cannot fail");
+        // Streamed: the one-shot API allocates its worst case, the text's whole size.
+        let mut zstd = Vec::with_capacity(text.len() / 32);
+        zstd::stream::copy_encode(&text[..], &mut zstd, ZSTD_LEVEL)
+            .expect("compressing into a Vec cannot fail");
         Rendered {
             text: Bytes::from(text),
             gzip: Bytes::from(gzip),
@@ -77,7 +79,7 @@ mod tests {
     static UP: FamilySpec = FamilySpec::gauge("qdrant_up", "up");
 
     fn rendered() -> Rendered {
-        Rendered::nothing_yet(&[GaugeFamily::single(&UP, 1.0)])
+        Rendered::nothing_yet(vec![GaugeFamily::single(&UP, 1.0)])
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! refresh holds some 80,000 series.
 
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// Content type of the text exposition format.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -82,10 +83,16 @@ impl FamilySpec {
     }
 }
 
-/// One family: its header and its sample lines.
+/// One family: its header and its sample lines. Cloning shares the lines
+/// (a collector's figures are kept between its runs and served again).
 #[derive(Debug, Clone)]
 pub struct Family {
     spec: &'static FamilySpec,
+    body: Arc<Body>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Body {
     /// The sample lines, each ending in a newline.
     samples: String,
     /// Per sample: where its line ends in `samples`, and its `collection` label as written.
@@ -102,13 +109,12 @@ impl Family {
     pub fn new(spec: &'static FamilySpec) -> Self {
         Self {
             spec,
-            samples: String::new(),
-            lines: Vec::new(),
+            body: Arc::default(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.body.lines.is_empty()
     }
 
     pub fn scope(&self) -> Scope {
@@ -116,47 +122,62 @@ impl Family {
     }
 
     pub fn push(&mut self, labels: &[(&str, &str)], value: f64) {
+        let body = Arc::make_mut(&mut self.body);
         let mut collection = None;
-        self.samples.push_str(self.spec.name);
+        body.samples.push_str(self.spec.name);
         if !labels.is_empty() {
-            self.samples.push('{');
+            body.samples.push('{');
             for (index, (name, value)) in labels.iter().enumerate() {
                 if index > 0 {
-                    self.samples.push(',');
+                    body.samples.push(',');
                 }
-                self.samples.push_str(name);
-                self.samples.push_str("=\"");
-                let start = self.samples.len();
-                escape_label_value(value, &mut self.samples);
+                body.samples.push_str(name);
+                body.samples.push_str("=\"");
+                let start = body.samples.len();
+                escape_label_value(value, &mut body.samples);
                 if *name == COLLECTION_LABEL {
-                    collection = Some((start, self.samples.len()));
+                    collection = Some((start, body.samples.len()));
                 }
-                self.samples.push('"');
+                body.samples.push('"');
             }
-            self.samples.push('}');
+            body.samples.push('}');
         }
-        self.samples.push(' ');
-        write_value(value, &mut self.samples);
-        self.samples.push('\n');
-        self.lines.push(Line {
-            end: self.samples.len(),
+        body.samples.push(' ');
+        write_value(value, &mut body.samples);
+        body.samples.push('\n');
+        body.lines.push(Line {
+            end: body.samples.len(),
             collection,
         });
     }
 
+    /// Gives back what the lines' growth left unused: at 5,000 collections a
+    /// family holds megabytes, and up to half of it would be slack.
+    fn shrink(&mut self) {
+        let body = Arc::make_mut(&mut self.body);
+        body.samples.shrink_to_fit();
+        body.lines.shrink_to_fit();
+    }
+
     /// Keeps the samples whose `collection` label (as written, escaped) passes
-    /// `keep`; samples without one stay.
+    /// `keep`; samples without one stay. When all stay, the lines are still
+    /// shared, not copied.
     pub fn retain_collections(&mut self, keep: impl Fn(&str) -> bool) {
-        let mut samples = String::with_capacity(self.samples.len());
-        let mut lines = Vec::with_capacity(self.lines.len());
+        let old = &self.body;
+        let kept = |line: &Line| {
+            line.collection
+                .is_none_or(|(from, to)| keep(&old.samples[from..to]))
+        };
+        if old.lines.iter().all(kept) {
+            return;
+        }
+        let mut samples = String::with_capacity(old.samples.len());
+        let mut lines = Vec::with_capacity(old.lines.len());
         let mut start = 0;
-        for line in &self.lines {
-            let kept = line
-                .collection
-                .is_none_or(|(from, to)| keep(&self.samples[from..to]));
-            if kept {
+        for line in &old.lines {
+            if kept(line) {
                 let offset = samples.len() as isize - start as isize;
-                samples.push_str(&self.samples[start..line.end]);
+                samples.push_str(&old.samples[start..line.end]);
                 lines.push(Line {
                     end: samples.len(),
                     collection: line.collection.map(|(from, to)| {
@@ -169,8 +190,18 @@ impl Family {
             }
             start = line.end;
         }
-        self.samples = samples;
-        self.lines = lines;
+        self.body = Arc::new(Body { samples, lines });
+    }
+
+    /// At least the bytes [`Family::write_to`] writes (the help text escaped
+    /// at most doubles).
+    fn text_len_bound(&self) -> usize {
+        let spec = self.spec;
+        self.body.samples.len()
+            + 2 * spec.name.len()
+            + 2 * spec.help.len()
+            + spec.scope.sentence().len()
+            + 32
     }
 
     /// Appends the family as exposition text; a family without samples writes nothing.
@@ -195,7 +226,7 @@ impl Family {
             Kind::Counter => " counter\n",
         });
         out.extend_from_slice(header.as_bytes());
-        out.extend_from_slice(self.samples.as_bytes());
+        out.extend_from_slice(self.body.samples.as_bytes());
     }
 }
 
@@ -230,7 +261,8 @@ impl GaugeFamily {
         family.family
     }
 
-    pub fn finish(self) -> Family {
+    pub fn finish(mut self) -> Family {
+        self.family.shrink();
         self.family
     }
 }
@@ -244,7 +276,11 @@ pub fn bool_value(value: bool) -> f64 {
 }
 
 /// Writes families as exposition text; families without samples are left out.
-pub fn render(families: &[Family], out: &mut Vec<u8>) {
+/// The room is made once (doubling a buffer of megabytes as it fills would
+/// hold the old and the new copy at once), and each family is freed once
+/// written: the families and the text never both weigh their whole.
+pub fn render(families: Vec<Family>, out: &mut Vec<u8>) {
+    out.reserve(families.iter().map(Family::text_len_bound).sum());
     for family in families {
         family.write_to(out);
     }
@@ -290,7 +326,7 @@ mod tests {
 
     fn text(families: &[Family]) -> String {
         let mut out = Vec::new();
-        render(families, &mut out);
+        render(families.to_vec(), &mut out);
         String::from_utf8(out).unwrap()
     }
 

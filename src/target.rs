@@ -150,7 +150,7 @@ impl Target {
         }
         match self.cache.wait(finished, wait).await {
             Some(rendered) => rendered,
-            None => Arc::new(Rendered::nothing_yet(&refresh::before_first_refresh(
+            None => Arc::new(Rendered::nothing_yet(refresh::before_first_refresh(
                 &self.config.collectors,
             ))),
         }

@@ -465,9 +465,7 @@ impl QdrantClient {
                 location: redirect_target(&url, response.headers(), key.as_ref()),
             });
         }
-        let body = response
-            .body()
-            .limit(self.max_response_bytes)
+        let body = read_body(&mut response, self.max_response_bytes)
             .await
             .map_err(|e| match e {
                 awc::error::PayloadError::Overflow => {
@@ -479,6 +477,35 @@ impl QdrantClient {
             })?;
         Ok((status, body))
     }
+}
+
+/// The body, at most `limit` bytes, in one buffer of the length Qdrant
+/// announces (bounded by `limit`): growing it by doubling as chunks arrive
+/// held up to twice a large body, the old and the new copy at once.
+async fn read_body<S>(
+    response: &mut awc::ClientResponse<S>,
+    limit: usize,
+) -> Result<bytes::Bytes, awc::error::PayloadError>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let announced = response
+        .headers()
+        .get(awc::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
+    if announced.is_some_and(|length| length > limit) {
+        return Err(awc::error::PayloadError::Overflow);
+    }
+    let mut body = Vec::with_capacity(announced.unwrap_or(0));
+    while let Some(chunk) = response.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > limit {
+            return Err(awc::error::PayloadError::Overflow);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(bytes::Bytes::from(body))
 }
 
 /// Where a redirect points, safe for a log line: only its origin (a path or

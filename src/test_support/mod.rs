@@ -27,7 +27,7 @@ pub fn result<T: DeserializeOwned>(directory: &str, file: &str) -> T {
 /// The families as exposition text.
 pub fn text(families: &[Family]) -> String {
     let mut out = Vec::new();
-    render(families, &mut out);
+    render(families.to_vec(), &mut out);
     String::from_utf8(out).expect("the exposition is UTF-8")
 }
 
