@@ -33,11 +33,16 @@ async fn main() -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Err(error) => {
+            // One line; with the values a flag accepts where clap lists them.
             let rendered = error.render().to_string();
-            eprintln!(
-                "{}",
-                rendered.lines().next().unwrap_or("invalid command line")
-            );
+            let first = rendered.lines().next().unwrap_or("invalid command line");
+            match rendered
+                .lines()
+                .find(|line| line.contains("[possible values:"))
+            {
+                Some(values) => eprintln!("{first} {}", values.trim()),
+                None => eprintln!("{first}"),
+            }
             return Ok(ExitCode::from(EXIT_BAD_CONFIG));
         }
     };

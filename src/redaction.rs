@@ -11,10 +11,17 @@ static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
         .expect("a valid pattern")
 });
 
-/// The message with every quoted value replaced; field names stay.
+/// The message with every quoted value replaced; field names stay. The values
+/// a boolean accepts are named (the parsers quote them, as they quote values).
 pub fn without_values(message: &str) -> String {
+    let message = message
+        .replace(
+            "provided string was not `true` or `false`",
+            "must be true or false:",
+        )
+        .replace("expected a boolean", "expected true or false");
     QUOTED
-        .replace_all(message, |found: &regex::Captures| match found.get(1) {
+        .replace_all(&message, |found: &regex::Captures| match found.get(1) {
             Some(_) => found[0].to_owned(),
             None => "(value not shown)".to_owned(),
         })
@@ -44,6 +51,12 @@ mod tests {
         assert_eq!(
             without_values("unknown field `concurency`"),
             "unknown field `concurency`"
+        );
+        assert_eq!(
+            without_values(
+                "provided string was not `true` or `false` while parsing value `yes` provided by x"
+            ),
+            "must be true or false: while parsing value (value not shown) provided by x"
         );
     }
 }

@@ -535,6 +535,15 @@ async fn faulty(fault: Fault) -> HttpResponse {
 fn route(state: &State, dir: &Path, segments: &[&str], query: &str) -> HttpResponse {
     let behaviour = lock(&state.behaviour);
     match segments {
+        // A recorded listing that is not UTF-8 goes out as it is: no JSON
+        // value could carry it.
+        ["collections"]
+            if behaviour.synthetic.is_none()
+                && std::fs::read(dir.join("collections.json"))
+                    .is_ok_and(|bytes| std::str::from_utf8(&bytes).is_err()) =>
+        {
+            fixture(dir, "collections")
+        }
         ["collections"] => {
             let names: Vec<String> = match &behaviour.synthetic {
                 Some(names) => names.clone(),

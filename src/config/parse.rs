@@ -63,6 +63,12 @@ pub fn qdrant_url(raw: &str) -> Result<Url, ConfigError> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid("qdrant_url", "has no host"));
     }
+    if url.port() == Some(0) {
+        return Err(invalid(
+            "qdrant_url",
+            "has port 0, which nothing answers on",
+        ));
+    }
     // Credentials in the URL would end up in logs; the API key has its own setting.
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid(

@@ -406,8 +406,14 @@ impl QdrantClient {
         path: &str,
     ) -> Result<T, QdrantError> {
         let body = self.get(endpoint, path).await?;
-        serde_json::from_slice(&body)
-            .map_err(|e| QdrantError::InvalidResponse(format!("{path}: {e}")))
+        let parsed = match std::str::from_utf8(&body) {
+            Ok(text) => serde_json::from_str(text),
+            // A collection named in bytes that are not UTF-8 would fail the
+            // whole answer: each bad sequence becomes U+FFFD instead, and the
+            // refresh skips the names holding one (see `refresh::selection`).
+            Err(_) => serde_json::from_str(&String::from_utf8_lossy(&body)),
+        };
+        parsed.map_err(|e| QdrantError::InvalidResponse(format!("{path}: {e}")))
     }
 
     /// One request: waits for a free slot of its lane, counts it, bounds it in time and size.
@@ -541,8 +547,14 @@ fn redirect_target(
     }
 }
 
-fn encode(name: &str) -> impl std::fmt::Display + '_ {
-    utf8_percent_encode(name, PATH_SEGMENT)
+/// A collection name as a path segment. `.` and `..` are unreserved, but as
+/// a whole segment they would be read as the path's own dot segments.
+fn encode(name: &str) -> std::borrow::Cow<'_, str> {
+    match name {
+        "." => "%2E".into(),
+        ".." => "%2E%2E".into(),
+        name => utf8_percent_encode(name, PATH_SEGMENT).into(),
+    }
 }
 
 fn check_status(status: StatusCode) -> Result<(), QdrantError> {

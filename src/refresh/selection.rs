@@ -6,6 +6,13 @@ use crate::collectors::{CollectorConfig, Failure};
 /// else answering as Qdrant, and each request about it would fail.
 const MAX_NAME_CHARS: usize = 255;
 
+/// Whether a request about the collection could name it: not too long, and
+/// sent as UTF-8 (the client reads other bytes as U+FFFD, a name Qdrant
+/// would not know).
+fn is_valid_name(name: &str) -> bool {
+    name.chars().count() <= MAX_NAME_CHARS && !name.contains(char::REPLACEMENT_CHARACTER)
+}
+
 /// The collections to export: valid names, filtered by name, then capped.
 pub struct Selection {
     pub names: Vec<String>,
@@ -17,9 +24,8 @@ pub struct Selection {
 }
 
 pub fn select_collections(names: &[String], config: &CollectorConfig) -> Selection {
-    let (valid, invalid): (Vec<&String>, Vec<&String>) = names
-        .iter()
-        .partition(|name| name.chars().count() <= MAX_NAME_CHARS);
+    let (valid, invalid): (Vec<&String>, Vec<&String>) =
+        names.iter().partition(|name| is_valid_name(name));
     let mut matching: Vec<String> = valid
         .iter()
         .copied()
@@ -64,7 +70,7 @@ impl Selection {
         Some(Failure {
             kind: format!("{} invalid names", self.invalid.len()),
             message: format!(
-                "{} collection name(s) longer than {MAX_NAME_CHARS} characters skipped, e.g. {:?}… ({} characters)",
+                "{} collection name(s) longer than {MAX_NAME_CHARS} characters or not UTF-8 skipped, e.g. {:?}… ({} characters)",
                 self.invalid.len(),
                 start,
                 example.chars().count()

@@ -297,3 +297,92 @@ async fn pipelined_scrapes_on_a_cold_cache_are_all_answered() {
     .unwrap();
     assert_eq!(answered, PIPELINED);
 }
+
+/// The recorded single node in a directory of its own, with `changes` written over it.
+fn recorded_with(changes: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let fixtures = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture_dir(RECORDED)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, fixtures.path().join(path.file_name().unwrap())).unwrap();
+    }
+    for (file, content) in changes {
+        std::fs::write(fixtures.path().join(file), content).unwrap();
+    }
+    fixtures
+}
+
+#[actix_web::test]
+async fn a_collection_named_in_invalid_utf8_is_skipped_not_the_whole_listing() {
+    let listing: &[u8] =
+        b"{\"result\":{\"collections\":[{\"name\":\"docs\"},{\"name\":\"bad\xff\xfename\"}]},\"status\":\"ok\"}";
+    let fixtures = recorded_with(&[("collections.json", listing)]);
+    let app = crate::helpers::spawn_app_with(fixtures.path().to_str().unwrap(), |s| {
+        s.collectors = Some("collections".into());
+    })
+    .await;
+    let m = app.scrape().await;
+    assert_eq!(
+        crate::helpers::sample(&m, "qdrant_up", ""),
+        Some(1.0),
+        "{m}"
+    );
+    assert_eq!(
+        crate::helpers::sample(
+            &m,
+            "qdrant_exporter_collections_skipped",
+            r#"reason="invalid_name""#
+        ),
+        Some(1.0)
+    );
+    assert!(m.contains(r#"collection="docs""#));
+    assert!(!m.contains("bad"), "{m}");
+}
+
+#[actix_web::test]
+async fn collections_named_dot_and_dot_dot_are_sent_encoded() {
+    let app = crate::helpers::spawn_app_with(RECORDED, |s| {
+        s.collectors = Some("collections,snapshots".into());
+    })
+    .await;
+    app.mock.synthesize_names(vec![".".into(), "..".into()]);
+    app.scrape().await;
+    let paths: Vec<String> = app
+        .mock
+        .requests()
+        .into_iter()
+        .map(|r| r.raw_path)
+        .collect();
+    for sent in [
+        "/collections/%2E/snapshots",
+        "/collections/%2E%2E/snapshots",
+    ] {
+        assert!(paths.iter().any(|path| path == sent), "{sent} in {paths:?}");
+    }
+    assert!(
+        !paths.iter().any(|path| path.starts_with("/collections/./") || path.starts_with("/collections/../")),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn port_0_and_booleans_get_errors_naming_what_is_accepted() {
+    let error = |vars: &[(&str, &str)]| {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let cli = Cli::try_parse_args(["qdrant-exporter"]).unwrap();
+        Config::load(cli, vars).unwrap_err().to_string()
+    };
+    let port_0 = error(&[("QDRANT_URL", "http://qdrant:0")]);
+    assert!(
+        port_0.contains("qdrant_url") && port_0.contains("port 0"),
+        "{port_0}"
+    );
+    let boolean = error(&[("QDRANT_EXPORTER_NATIVE_METRICS_RELAY", "yes")]);
+    assert!(boolean.contains("true or false"), "{boolean}");
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"native_metrics_relay: yes\n").unwrap();
+    let in_file = load_config_file(file.path().to_str().unwrap());
+    assert!(in_file.contains("true or false"), "{in_file}");
+}
