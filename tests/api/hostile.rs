@@ -386,3 +386,33 @@ fn port_0_and_booleans_get_errors_naming_what_is_accepted() {
     let in_file = load_config_file(file.path().to_str().unwrap());
     assert!(in_file.contains("true or false"), "{in_file}");
 }
+
+/// bcrypt reads 72 bytes of a password: a longer one is refused, rather
+/// than let in on its start.
+#[actix_web::test]
+async fn a_password_longer_than_bcrypt_reads_is_refused() {
+    use base64::Engine;
+    let password = "p".repeat(72);
+    let hash = bcrypt::hash(&password, 4).unwrap();
+    let web_config =
+        crate::certificates::pem_file(&format!("basic_auth_users:\n  admin: {hash}\n"));
+    let path = web_config.path().to_owned();
+    let app =
+        crate::helpers::spawn_app_with(RECORDED, move |s| s.web_config_file = Some(path)).await;
+    let status = |password: String| {
+        let credentials =
+            base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"));
+        let request = app.http.get(format!("{}/metrics", app.address));
+        async move {
+            request
+                .insert_header(("Authorization", format!("Basic {credentials}")))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status(password.clone()).await, 200);
+    assert_eq!(status(format!("{password}anything")).await, 401);
+}
