@@ -323,9 +323,10 @@ async fn floods(mock: &MockQdrant, build: &Build) {
         actix_web::rt::time::sleep(Duration::from_secs(10)).await;
         let (after, _) = exporter.rss_mib();
         println!(
-            "flood: {what} ({connections} opened): RSS before {before:.1} MiB, during {during:.1} MiB, peak {peak:.1} MiB, \
+            "{:<10} flood: {what} ({connections} opened): RSS before {before:.1} MiB, during {during:.1} MiB, peak {peak:.1} MiB, \
              10 s after {after:.1} MiB; /healthz probes answered {}/20, median {:.2} ms, max {:.2} ms; \
              on the health listener {}/20, median {:.2} ms, max {:.2} ms",
+            build.label,
             answered.len(),
             answered.get(answered.len() / 2).map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
             answered.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1e3),
@@ -470,6 +471,7 @@ async fn cold_refresh(
     mock.reset_requests();
     let first = serving::fetch_raw(&client, &url, None).await.0;
     settle(&[mock]).await;
+    let (_, first_peak) = exporter.rss_mib();
     let first_requests = mock.requests().len();
     let mut times = Vec::new();
     for _ in 0..5 {
@@ -490,7 +492,8 @@ async fn cold_refresh(
         times[4].as_secs_f64(),
     );
     println!(
-        "{:<10} memory      idle after start {idle_rss:.1} MiB; after refreshes {rss:.1} MiB; peak {peak:.1} MiB",
+        "{:<10} memory      idle after start {idle_rss:.1} MiB; peak by the first refresh {first_peak:.1} MiB; \
+         after refreshes {rss:.1} MiB; peak {peak:.1} MiB",
         build.label
     );
     mock.set_latency(Duration::ZERO);
@@ -550,7 +553,9 @@ async fn main() {
         }
     }
     if runs("floods") {
-        floods(&mock, this_build).await;
+        for build in &builds {
+            floods(&mock, build).await;
+        }
     }
     if runs("refresh") {
         let latency = Duration::from_millis(2);
@@ -564,6 +569,19 @@ async fn main() {
             true,
         )
         .await;
+        for build in &builds {
+            // A large node: its first refresh reads level-4 telemetry of about 30 MB.
+            cold_refresh(
+                &mock,
+                build,
+                5000,
+                latency,
+                "default collectors",
+                &[],
+                false,
+            )
+            .await;
+        }
         for build in &builds {
             let every_collector = build.collectors();
             let everything = [("QDRANT_EXPORTER_COLLECTORS", every_collector.as_str())];

@@ -111,6 +111,29 @@ async fn until(mut done: impl FnMut() -> bool) {
     }
 }
 
+/// The real binary against `mock`, listening on the returned port, once it
+/// accepts connections; its log goes to `log`.
+async fn exporter_process(
+    mock: &mock_qdrant::MockQdrant,
+    vars: &[(&str, &str)],
+    log: std::process::Stdio,
+) -> (std::process::Child, u16) {
+    let port = free_port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_qdrant-exporter"))
+        .env_clear()
+        .env("QDRANT_URL", mock.url())
+        .env(
+            "QDRANT_EXPORTER_LISTEN_ADDRESS",
+            format!("127.0.0.1:{port}"),
+        )
+        .envs(vars.iter().copied())
+        .stdout(log)
+        .spawn()
+        .unwrap();
+    until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+    (child, port)
+}
+
 /// SIGTERM lets a scrape in flight finish, with the health listener set (the
 /// sidecar's default) as without it; SIGHUP does not end the process.
 #[actix_web::test]
@@ -119,22 +142,12 @@ async fn sigterm_drains_the_scrapes_in_flight_and_sighup_is_ignored() {
     mock.set_latency(Duration::from_millis(600));
     for health in [true, false] {
         mock.reset_requests();
-        let port = free_port();
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qdrant-exporter"));
-        command
-            .env_clear()
-            .env("QDRANT_URL", mock.url())
-            .env(
-                "QDRANT_EXPORTER_LISTEN_ADDRESS",
-                format!("127.0.0.1:{port}"),
-            )
-            .stdout(std::process::Stdio::null());
-        if health {
-            let health_address = format!("127.0.0.1:{}", free_port());
-            command.env("QDRANT_EXPORTER_HEALTH_LISTEN_ADDRESS", health_address);
-        }
-        let mut child = command.spawn().unwrap();
-        until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+        let health_address = format!("127.0.0.1:{}", free_port());
+        let vars: &[(&str, &str)] = match health {
+            true => &[("QDRANT_EXPORTER_HEALTH_LISTEN_ADDRESS", &health_address)],
+            false => &[],
+        };
+        let (mut child, port) = exporter_process(&mock, vars, std::process::Stdio::null()).await;
         send_signal(&child, "-HUP");
         let scrape = std::thread::spawn(move || raw_get(port, "/metrics"));
         until(|| !mock.requests().is_empty() || child.try_wait().unwrap().is_some()).await;
@@ -163,19 +176,8 @@ async fn sigterm_drains_the_scrapes_in_flight_and_sighup_is_ignored() {
 async fn malformed_requests_cannot_flood_the_log() {
     let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
     let log = tempfile::NamedTempFile::new().unwrap();
-    let port = free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qdrant-exporter"))
-        .env_clear()
-        .env("QDRANT_URL", mock.url())
-        .env(
-            "QDRANT_EXPORTER_LISTEN_ADDRESS",
-            format!("127.0.0.1:{port}"),
-        )
-        .env("QDRANT_EXPORTER_LOG_LEVEL", "debug")
-        .stdout(log.reopen().unwrap())
-        .spawn()
-        .unwrap();
-    until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+    let vars = [("QDRANT_EXPORTER_LOG_LEVEL", "debug")];
+    let (mut child, port) = exporter_process(&mock, &vars, log.reopen().unwrap().into()).await;
     let malformed: [&[u8]; 3] = [
         b"GET /metrics HTTP/1.1\r\nBad Header\r\n\r\n",
         b"GARBAGE\r\n\r\n",
@@ -231,21 +233,12 @@ async fn a_qdrant_echoing_the_key_gets_it_into_no_metric_and_no_log_line() {
     let snapshots = format!("/collections/{KEY}/snapshots");
     mock.fail_path(&snapshots, mock_qdrant::Fault::Status(500));
     let log = tempfile::NamedTempFile::new().unwrap();
-    let port = free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_qdrant-exporter"))
-        .env_clear()
-        .env("QDRANT_URL", mock.url())
-        .env("QDRANT_API_KEY", KEY)
-        .env(
-            "QDRANT_EXPORTER_LISTEN_ADDRESS",
-            format!("127.0.0.1:{port}"),
-        )
-        .env("QDRANT_EXPORTER_COLLECTORS", "collections,shards,snapshots")
-        .env("QDRANT_EXPORTER_LOG_FORMAT", "json")
-        .stdout(log.reopen().unwrap())
-        .spawn()
-        .unwrap();
-    until(|| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()).await;
+    let vars = [
+        ("QDRANT_API_KEY", KEY),
+        ("QDRANT_EXPORTER_COLLECTORS", "collections,shards,snapshots"),
+        ("QDRANT_EXPORTER_LOG_FORMAT", "json"),
+    ];
+    let (mut child, port) = exporter_process(&mock, &vars, log.reopen().unwrap().into()).await;
     let answer = actix_web::rt::task::spawn_blocking(move || raw_get(port, "/metrics"))
         .await
         .unwrap();
