@@ -20,7 +20,7 @@ use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
 use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
-use crate::qdrant::models::{ClusterTelemetry, CollectionClusterInfo};
+use crate::qdrant::models::{ClusterTelemetry, CollectionClusterInfo, Counted};
 use crate::qdrant::QdrantError;
 
 /// Every replica state Qdrant defines (v1.18), in the order they are exported.
@@ -182,13 +182,12 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
             );
         }
         let labels = [("collection", name)];
-        families.transfers.push_some(
-            &labels,
-            collection.transfers.as_ref().map(|t| t.len() as u64),
-        );
+        families
+            .transfers
+            .push_some(&labels, collection.transfers.map(|t| t.len() as u64));
         families.resharding.push(
             &labels,
-            collection.resharding.as_ref().map_or(0, Vec::len) as f64,
+            collection.resharding.map_or(0, Counted::len) as f64,
         );
     }
     let mut families = families.finish();
@@ -271,7 +270,7 @@ fn cluster_info_families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<F
             .push(&collection, info.shard_transfers.len() as f64);
         families.resharding.push(
             &collection,
-            info.resharding_operations.as_ref().map_or(0, Vec::len) as f64,
+            info.resharding_operations.map_or(0, Counted::len) as f64,
         );
     }
     families.finish()
@@ -334,13 +333,10 @@ fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>
         let mut resharding = GaugeFamily::new(&RESHARDING);
         for collection in &selected.collections {
             let labels = [("collection", collection.id.as_str())];
-            transfers.push_some(
-                &labels,
-                collection.transfers.as_ref().map(|t| t.len() as u64),
-            );
+            transfers.push_some(&labels, collection.transfers.map(|t| t.len() as u64));
             resharding.push(
                 &labels,
-                collection.resharding.as_ref().map_or(0, Vec::len) as f64,
+                collection.resharding.map_or(0, Counted::len) as f64,
             );
         }
         families.extend([transfers.finish(), resharding.finish()]);

@@ -315,6 +315,41 @@ pub struct PeerDetails {
     pub consensus_thread_status: Option<ConsensusThreadStatus>,
 }
 
+/// A list of which only the length is read: its entries are skipped as they
+/// are parsed, never built (held as JSON values, a hostile answer of 30 MB
+/// would take ten times that in memory).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counted(usize);
+
+impl Counted {
+    pub fn len(self) -> usize {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Counted {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = Counted;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Counted, A::Error> {
+                let mut count = 0;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    count += 1;
+                }
+                Ok(Counted(count))
+            }
+        }
+        deserializer.deserialize_seq(Entries)
+    }
+}
+
 /// `GET /collections/{name}/cluster`: this node's view of the collection's shards.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CollectionClusterInfo {
@@ -324,10 +359,10 @@ pub struct CollectionClusterInfo {
     #[serde(default)]
     pub remote_shards: Vec<RemoteShard>,
     #[serde(default)]
-    pub shard_transfers: Vec<serde_json::Value>,
+    pub shard_transfers: Counted,
     /// Serialized only while resharding runs.
     #[serde(default)]
-    pub resharding_operations: Option<Vec<serde_json::Value>>,
+    pub resharding_operations: Option<Counted>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -404,9 +439,9 @@ pub struct CollectionTelemetry {
     pub shards: Option<Vec<ReplicaSetTelemetry>>,
     /// Shard transfers of the collection in progress (details level 3 and up).
     #[serde(default)]
-    pub transfers: Option<Vec<serde_json::Value>>,
+    pub transfers: Option<Counted>,
     #[serde(default)]
-    pub resharding: Option<Vec<serde_json::Value>>,
+    pub resharding: Option<Counted>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -734,6 +769,13 @@ mod tests {
 
     use super::*;
     use crate::test_support::{fixture_dir, HANDMADE_V1_12, HANDMADE_V1_15, RECORDED};
+
+    #[test]
+    fn a_counted_list_is_only_counted() {
+        let counted: Counted = serde_json::from_str(r#"[1, {"from": 1, "to": [2]}, "x"]"#).unwrap();
+        assert_eq!(counted.len(), 3);
+        assert!(serde_json::from_str::<Counted>(r#"{"not": "a list"}"#).is_err());
+    }
 
     fn read(dir: &Path, file: &str) -> String {
         std::fs::read_to_string(dir.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
