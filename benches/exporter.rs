@@ -339,6 +339,37 @@ async fn floods(mock: &MockQdrant, build: &Build) {
     }
 }
 
+/// Pipelining clients that never read, on every connection but one, while the
+/// last one scrapes every 0.3 s with a TTL of 1 s: each stuck answer keeps
+/// alive the exposition it was answered from, after refreshes replaced it.
+async fn pipelining_while_refreshing(mock: &MockQdrant, build: &Build) {
+    const ALLOWED: usize = qdrant_exporter::limits::DEFAULT_MAX_CONNECTIONS;
+    mock.synthesize(1000);
+    let exporter = Exporter::start(build, &mock.url(), "1", &[]).await;
+    let url = format!("{}/metrics", exporter.url);
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .finish();
+    serving::fetch_raw(&client, &url, None).await;
+    let (before, _) = exporter.rss_mib();
+    let port = exporter.port;
+    let streams = std::thread::spawn(move || serving::pipelining_flood(port, ALLOWED - 1, 2000))
+        .join()
+        .unwrap();
+    for _ in 0..20 {
+        serving::fetch_raw(&client, &url, None).await;
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    }
+    let (during, peak) = exporter.rss_mib();
+    println!(
+        "{:<10} flood: {} connections x 2,000 pipelined GET /metrics, never read, while the last \
+         of {ALLOWED} scrapes every 0.3 s (TTL 1 s): RSS before {before:.1} MiB, during {during:.1} MiB, \
+         peak {peak:.1} MiB",
+        build.label,
+        streams.len()
+    );
+}
+
 /// The collectors and settings of the exporter before the node-local refresh:
 /// every collector on every refresh, collection figures asked per collection.
 /// Telemetry answers 404 here, so the collectors take that per-collection path
@@ -555,6 +586,7 @@ async fn main() {
     if runs("floods") {
         for build in &builds {
             floods(&mock, build).await;
+            pipelining_while_refreshing(&mock, build).await;
         }
     }
     if runs("refresh") {

@@ -34,7 +34,7 @@ fn defaults() {
     assert!(config.server.target.qdrant.api_key.is_none());
     assert_eq!(config.server.target.cache_ttl, Duration::from_secs(5));
     assert_eq!(config.server.target.qdrant.concurrency, 8);
-    assert_eq!(config.server.max_connections, 100);
+    assert_eq!(config.server.max_connections, 64);
     assert!(
         config.server.target.qdrant.max_response_bytes > 2 * 1024 * 1024,
         "well above awc's 2 MiB default"
