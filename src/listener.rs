@@ -38,7 +38,7 @@ pub struct Listening {
     pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
-/// What stays in flight when the server stops gracefully, and for how long.
+/// How long the requests in flight may take to finish when a server stops.
 const SHUTDOWN_TIMEOUT_SECONDS: u64 = 5;
 
 /// A server answering on `listener` with the application `app` makes; it
