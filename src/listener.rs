@@ -74,6 +74,7 @@ where
     let builder = match listening.tls {
         None => builder.listen(name, listener, move || {
             fn_service(|io: TcpStream| {
+                no_delay(&io);
                 let peer = io.peer_addr().ok();
                 std::future::ready(Ok::<_, DispatchError>((io, peer)))
             })
@@ -94,6 +95,7 @@ where
                     request_log::connection_failed(&failed);
                 })
                 .map(|io: TlsStream<TcpStream>| {
+                    no_delay(io.get_ref().0);
                     let peer = io.get_ref().0.peer_addr().ok();
                     (io, peer)
                 })
@@ -104,6 +106,14 @@ where
         })?,
     };
     Ok(builder.run())
+}
+
+/// Small answers go out at once instead of waiting on the peer's delayed ACK
+/// (40 ms a turn: gzip cache hits at 1,000 collections ran at 0.05 times
+/// nginx's rate without it). actix-http's HTTP/1.1 service does not set it
+/// itself. Best effort: without it answers only go out later.
+fn no_delay(io: &TcpStream) {
+    let _ = io.set_nodelay(true);
 }
 
 /// What makes the HTTP/1.1 service of a connection, over TCP or TLS.
@@ -140,8 +150,6 @@ impl<F> Http1<F> {
         let service = HttpService::build()
             .keep_alive(self.idle_timeout)
             .client_request_timeout(self.idle_timeout)
-            // Small answers go out at once instead of waiting on the peer's delayed ACK.
-            .tcp_nodelay(true)
             // Idle keep-alive connections close at once when stopping.
             .graceful_shutdown_signal(move || {
                 let shutdown = shutdown.clone();
