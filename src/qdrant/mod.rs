@@ -122,6 +122,8 @@ pub enum QdrantError {
     Timeout(Duration),
     #[error("Qdrant answered 401 Unauthorized")]
     Unauthorized,
+    #[error("Qdrant answered 401 Unauthorized: it requires an API key, and none is configured")]
+    UnauthorizedWithoutKey,
     #[error("Qdrant answered 401 Unauthorized to the key read again from the key file")]
     UnauthorizedNewKey,
     #[error("Qdrant answered 403 Forbidden")]
@@ -150,6 +152,10 @@ impl QdrantError {
                 "Qdrant is slow or hung; check its load, or raise QDRANT_EXPORTER_REQUEST_TIMEOUT_SECONDS"
             }
             Self::Unauthorized => "check QDRANT_API_KEY / QDRANT_API_KEY_FILE (the read-only key is enough)",
+            Self::UnauthorizedWithoutKey => {
+                "give the exporter Qdrant's key with QDRANT_API_KEY or QDRANT_API_KEY_FILE (the read-only key is \
+                 enough; the official chart's Secret holds read-only-api-key only when readOnlyApiKey is set)"
+            }
             Self::UnauthorizedNewKey => {
                 "the key file changed and Qdrant refuses the new key: is Qdrant configured with it yet?"
             }
@@ -176,6 +182,7 @@ impl QdrantError {
             Self::Connect(_) => "unreachable".into(),
             Self::Timeout(_) => "timeout".into(),
             Self::Unauthorized => "401".into(),
+            Self::UnauthorizedWithoutKey => "401 without a key".into(),
             Self::UnauthorizedNewKey => "401 to the new key".into(),
             Self::Forbidden => "403".into(),
             Self::NotFound => "404".into(),
@@ -448,6 +455,9 @@ impl QdrantClient {
             Err(QdrantError::Unauthorized) if self.api_key.changed_since_accepted() => {
                 return Err(QdrantError::UnauthorizedNewKey)
             }
+            Err(QdrantError::Unauthorized) if self.api_key.current().is_none() => {
+                return Err(QdrantError::UnauthorizedWithoutKey)
+            }
             Err(error) => return Err(error),
         }
         Ok(body)
@@ -635,6 +645,27 @@ mod tests {
             client.request_counter().counts(),
             [(("/collections", "2xx"), 2), (("/collections", "4xx"), 2)]
         );
+    }
+
+    #[actix_web::test]
+    async fn a_401_without_any_key_says_that_none_was_given() {
+        let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
+        mock.require_api_key(Some("the-key"));
+        let config = QdrantConfig {
+            url: Url::parse(&mock.url()).unwrap(),
+            api_key: None,
+            api_key_file: None,
+            tls: TlsSettings::default(),
+            request_timeout: Duration::from_secs(5),
+            cluster_request_timeout: Duration::from_secs(15),
+            concurrency: 1,
+            max_response_bytes: 1024 * 1024,
+        };
+        let client = QdrantClient::new(&config, KeySource::new(None, None), RequestCounter::new());
+        let error = client.collection_names().await.unwrap_err();
+        assert_eq!(error, QdrantError::UnauthorizedWithoutKey);
+        assert!(error.to_string().contains("none is configured"));
+        assert!(error.hint().contains("readOnlyApiKey"), "{}", error.hint());
     }
 
     #[test]
