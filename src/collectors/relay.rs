@@ -129,12 +129,13 @@ pub fn relayable(text: &str) -> Relayed {
         if line.is_empty() {
             continue;
         }
-        let checked = check_line(line, &mut current, &mut seen, prefix.as_deref());
-        if let Some(family) = current.as_ref().filter(|family| !family.repeated) {
-            if family.relayed_as.is_none() {
-                relayed.dropped.insert(family.name.clone());
-            }
-        }
+        let checked = check_line(
+            line,
+            &mut current,
+            &mut seen,
+            &mut relayed.dropped,
+            prefix.as_deref(),
+        );
         match checked {
             Ok(Some((name, family, relayed_as))) => {
                 relayed
@@ -161,6 +162,7 @@ fn check_line<'l>(
     line: &'l str,
     current: &mut Option<Current>,
     seen: &mut HashSet<String>,
+    dropped: &mut BTreeSet<String>,
     prefix: Option<&str>,
 ) -> Result<Option<(&'l str, String, String)>, String> {
     let (name, metadata) = match line.strip_prefix('#') {
@@ -188,7 +190,10 @@ fn check_line<'l>(
         // before, it would be a family named twice.
         let relayed_as = relayed_name(name, prefix);
         let key = relayed_as.clone().unwrap_or_else(|| name.to_owned());
-        let repeated = !seen.insert(key);
+        let repeated = !seen.insert(key.clone());
+        if relayed_as.is_none() && !repeated {
+            dropped.insert(key);
+        }
         *current = Some(Current {
             name: name.to_owned(),
             relayed_as,
