@@ -21,6 +21,7 @@ mod locks;
 pub mod logging;
 mod metrics;
 mod probe;
+mod process;
 mod qdrant;
 mod redaction;
 mod refresh;

@@ -16,6 +16,8 @@ use crate::cache::{Cache, Lookup};
 use crate::collectors::CollectorConfig;
 use crate::exposition::Rendered;
 use crate::limits::MAX_PROBED_TARGETS;
+use crate::metrics::Family;
+use crate::process;
 use crate::qdrant::{KeySource, QdrantClient, QdrantConfig, RequestCounter};
 use crate::refresh::{self, RefreshState};
 
@@ -28,6 +30,9 @@ pub struct TargetConfig {
     pub cache_ttl: Duration,
     /// Upper bound of one whole refresh.
     pub refresh_timeout: Duration,
+    /// Whether the answer carries the exporter's own `process_*` figures
+    /// (`/metrics`'s does; a probed target's is about that target alone).
+    pub process_metrics: bool,
 }
 
 impl TargetConfig {
@@ -127,13 +132,14 @@ impl Target {
             // On this worker's runtime: the awc client is not Send.
             actix_web::rt::spawn(async move {
                 let deadline = Instant::now() + target.config.refresh_timeout;
-                let snapshot = refresh::refresh(
+                let mut snapshot = refresh::refresh(
                     &client,
                     &target.refresh,
                     &target.config.collectors,
                     deadline,
                 )
                 .await;
+                snapshot.families.extend(target.process_families());
                 let key = target.key.current();
                 let rendered = web::block(move || Rendered::of(snapshot, key.as_ref())).await;
                 if let Ok((rendered, left_out)) = rendered {
@@ -150,9 +156,18 @@ impl Target {
         }
         match self.cache.wait(finished, wait).await {
             Some(rendered) => rendered,
-            None => Arc::new(Rendered::nothing_yet(refresh::before_first_refresh(
-                &self.config.collectors,
-            ))),
+            None => {
+                let mut families = refresh::before_first_refresh(&self.config.collectors);
+                families.extend(self.process_families());
+                Arc::new(Rendered::nothing_yet(families))
+            }
+        }
+    }
+
+    fn process_families(&self) -> Vec<Family> {
+        match self.config.process_metrics {
+            true => process::families(),
+            false => Vec::new(),
         }
     }
 }

@@ -25,7 +25,7 @@ use crate::redaction::without_values;
 use crate::target::TargetConfig;
 
 /// Settings that belong to the exporter, not to a target.
-const NOT_PER_MODULE: [&str; 10] = [
+const NOT_PER_MODULE: [&str; 11] = [
     "listen_address",
     "health_listen_address",
     "max_connections",
@@ -36,6 +36,7 @@ const NOT_PER_MODULE: [&str; 10] = [
     "log_level",
     "log_format",
     "probe_config_file",
+    "process_metrics",
 ];
 
 /// A module's settings are checked against this placeholder; the target probed
@@ -96,6 +97,8 @@ fn module(name: &str, value: serde_yaml::Value) -> Result<TargetConfig, String> 
 fn module_config(settings: Settings) -> Result<TargetConfig, String> {
     let settings = Settings::defaults().merge(Settings {
         qdrant_url: Some(PLACEHOLDER_URL.into()),
+        // The exporter's own process is reported on /metrics, not in a target's answer.
+        process_metrics: Some(false),
         ..settings
     });
     target_config(&settings).map_err(|e| e.to_string())

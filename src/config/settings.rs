@@ -131,6 +131,10 @@ pub struct Settings {
     #[arg(long, value_name = "BOOL")]
     pub cluster_view: Option<bool>,
 
+    /// Serve the exporter's own process_* metrics (memory, CPU, file descriptors, threads, start time) on /metrics
+    #[arg(long, value_name = "BOOL")]
+    pub process_metrics: Option<bool>,
+
     /// Log filter: a level (error, warn, info, debug, trace) or tracing directives
     #[arg(long, value_name = "FILTER")]
     pub log_level: Option<String>,
@@ -172,6 +176,7 @@ impl Settings {
             collections_include: None,
             collections_exclude: None,
             cluster_view: Some(false),
+            process_metrics: Some(true),
             log_level: Some("info".into()),
             log_format: Some("text".into()),
         }
@@ -224,6 +229,7 @@ impl Settings {
             collections_include: higher.collections_include.or(self.collections_include),
             collections_exclude: higher.collections_exclude.or(self.collections_exclude),
             cluster_view: higher.cluster_view.or(self.cluster_view),
+            process_metrics: higher.process_metrics.or(self.process_metrics),
             log_level: higher.log_level.or(self.log_level),
             log_format: higher.log_format.or(self.log_format),
         }

@@ -33,6 +33,7 @@ pub fn target_config(s: &Settings) -> Result<TargetConfig, ConfigError> {
         },
         cache_ttl: seconds("cache_ttl_seconds", s.cache_ttl_seconds, 0.0)?,
         refresh_timeout: positive_seconds("refresh_timeout_seconds", s.refresh_timeout_seconds)?,
+        process_metrics: s.process_metrics.unwrap_or(true),
     })
 }
 

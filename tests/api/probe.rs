@@ -147,3 +147,29 @@ fn a_probe_configuration_that_cannot_work_is_refused_at_start() {
         assert!(!error.contains("acret"), "the key never shows: {error}");
     }
 }
+
+#[actix_web::test]
+async fn the_exporters_own_process_is_on_metrics_only_and_can_be_turned_off() {
+    let probed = MockQdrant::start(fixture_dir(RECORDED)).unwrap();
+    let (app, _config) =
+        exporter_probing(&format!("allowed_targets:\n  - {}\n", probed.url())).await;
+    let metrics = app.scrape().await;
+    assert!(value(&metrics, "process_resident_memory_bytes", "") > 1e6);
+    assert!(value(&metrics, "process_open_fds", "") >= 3.0);
+    assert!(value(&metrics, "process_max_fds", "") >= value(&metrics, "process_open_fds", ""));
+    assert!(value(&metrics, "process_threads", "") >= 1.0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let started = value(&metrics, "process_start_time_seconds", "");
+    assert!(started <= now + 1.0 && started > now - 3600.0, "{started}");
+    let probe = app.get(&probe_path(&probed.url(), None)).await;
+    assert_eq!(value(&probe.body, "qdrant_up", ""), 1.0);
+    assert!(!probe.body.contains("process_"), "{}", probe.body);
+
+    let off = spawn_app_with(RECORDED, |s| s.process_metrics = Some(false)).await;
+    let metrics = off.scrape().await;
+    assert_eq!(value(&metrics, "qdrant_up", ""), 1.0);
+    assert!(!metrics.contains("\nprocess_"), "{metrics}");
+}
