@@ -118,4 +118,25 @@ mod tests {
         flagless.sort();
         assert_eq!(flagless, WITHOUT_FLAG);
     }
+
+    #[test]
+    fn the_exporter_toolkit_flag_names_set_the_same_settings() {
+        let cli = Cli::try_parse_args([
+            "qdrant-exporter",
+            "--web.listen-address=:9187",
+            "--web.config.file",
+            "/etc/web.yml",
+            "--log.level=debug",
+            "--log.format",
+            "json",
+        ])
+        .unwrap();
+        assert_eq!(cli.settings.listen_address.as_deref(), Some(":9187"));
+        assert_eq!(
+            cli.settings.web_config_file.as_deref(),
+            Some(std::path::Path::new("/etc/web.yml"))
+        );
+        assert_eq!(cli.settings.log_level.as_deref(), Some("debug"));
+        assert_eq!(cli.settings.log_format.as_deref(), Some("json"));
+    }
 }

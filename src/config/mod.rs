@@ -18,6 +18,7 @@ mod target;
 mod web_config;
 mod yaml;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use cli::{Cli, Command, KubeCommand};
@@ -36,6 +37,17 @@ use parse::within;
 use probe_file::read_probe_file;
 use target::target_config;
 use web_config::web_serving;
+
+/// `ADDR:PORT`, or `:PORT` for every IPv4 address as exporters written in Go
+/// take it (`--web.listen-address=:9187`).
+fn socket_address(setting: &'static str, address: &str) -> Result<SocketAddr, ConfigError> {
+    let full = match address.strip_prefix(':') {
+        Some(port) => format!("0.0.0.0:{port}"),
+        None => address.to_owned(),
+    };
+    full.parse()
+        .map_err(|e| invalid(setting, format!("{address:?}: {e}")))
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -66,18 +78,14 @@ impl Config {
     /// Validates merged settings. Missing values fall back to the defaults.
     pub fn from_settings(settings: Settings) -> Result<Config, ConfigError> {
         let s = Settings::defaults().merge(settings);
-        let listen_address = s.listen_address.as_deref().unwrap_or_default();
-        let listen_address = listen_address
-            .parse()
-            .map_err(|e| invalid("listen_address", format!("{listen_address:?}: {e}")))?;
+        let listen_address = socket_address(
+            "listen_address",
+            s.listen_address.as_deref().unwrap_or_default(),
+        )?;
         let health_listen_address = s
             .health_listen_address
             .as_deref()
-            .map(|address| {
-                address
-                    .parse()
-                    .map_err(|e| invalid("health_listen_address", format!("{address:?}: {e}")))
-            })
+            .map(|address| socket_address("health_listen_address", address))
             .transpose()?;
         let target = target_config(&s)?;
         let web = web_serving(

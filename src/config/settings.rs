@@ -19,7 +19,7 @@ use crate::redaction::without_values;
 #[derive(Debug, Default, Clone, Deserialize, Serialize, clap::Args)]
 pub struct Settings {
     /// Address and port to listen on
-    #[arg(long, value_name = "ADDR:PORT")]
+    #[arg(long, visible_alias = "web.listen-address", value_name = "ADDR:PORT")]
     pub listen_address: Option<String>,
 
     /// Base URL of Qdrant's REST API (http or https)
@@ -80,7 +80,7 @@ pub struct Settings {
     pub max_response_bytes: Option<usize>,
 
     /// Web configuration file in the Prometheus exporter-toolkit format: TLS, client certificates, basic auth, headers
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, visible_alias = "web.config.file", value_name = "PATH")]
     pub web_config_file: Option<PathBuf>,
 
     /// Multi-target scraping (/probe): the allowed targets and the settings of each module
@@ -136,11 +136,11 @@ pub struct Settings {
     pub process_metrics: Option<bool>,
 
     /// Log filter: a level (error, warn, info, debug, trace) or tracing directives
-    #[arg(long, value_name = "FILTER")]
+    #[arg(long, visible_alias = "log.level", value_name = "FILTER")]
     pub log_level: Option<String>,
 
     /// Log line format: text or json
-    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    #[arg(long, visible_alias = "log.format", value_name = "FORMAT", value_parser = ["text", "json"])]
     pub log_format: Option<String>,
 }
 

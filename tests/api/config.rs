@@ -114,6 +114,14 @@ fn kubernetes_service_variables_are_ignored() {
 }
 
 #[test]
+fn a_listen_address_without_a_host_listens_on_every_ipv4_address() {
+    let config = Config::load(cli(&["--web.listen-address", ":9187"]), env(&[])).unwrap();
+    assert_eq!(config.server.listen_address.to_string(), "0.0.0.0:9187");
+    let refused = Config::load(cli(&["--listen-address", ":http"]), env(&[])).unwrap_err();
+    assert!(refused.to_string().contains("listen_address"), "{refused}");
+}
+
+#[test]
 fn api_key_from_environment_or_trimmed_file() {
     let config = Config::load(cli(&[]), env(&[("QDRANT_API_KEY", "from-env")])).unwrap();
     assert_eq!(
