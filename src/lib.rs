@@ -23,6 +23,7 @@ mod metrics;
 mod probe;
 mod process;
 mod qdrant;
+mod rate_limit;
 mod redaction;
 mod refresh;
 mod request_log;

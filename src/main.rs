@@ -58,6 +58,9 @@ async fn main() -> anyhow::Result<ExitCode> {
         }
     };
     logging::init(&config.log);
+    for warning in &config.server.web.warnings {
+        tracing::warn!("web_config_file: {warning}");
+    }
     let qdrant = config.server.target.qdrant.clone();
     let listen = config.server.listen_address;
     let application = match Application::build(config.server) {

@@ -13,6 +13,7 @@ use crate::basic_auth::{self, BasicAuth};
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
 use crate::listener::{self, Listening};
 use crate::probe::{ProbeSettings, Probes, DEFAULT_MODULE};
+use crate::rate_limit::{self, Limiter, RateLimit};
 use crate::refresh::REVISION;
 use crate::target::{Target, TargetConfig};
 use crate::{limits, request_log, response};
@@ -44,6 +45,10 @@ pub struct WebServing {
     pub users: BTreeMap<String, String>,
     /// Paths served without basic auth.
     pub open_paths: Vec<String>,
+    /// Requests the main listener serves at most, beyond which it answers 429.
+    pub rate_limit: Option<RateLimit>,
+    /// What the web configuration file asks that is honoured only in part: logged at start.
+    pub warnings: Vec<String>,
 }
 
 /// Shows the users, never their password hashes.
@@ -54,7 +59,8 @@ impl std::fmt::Debug for WebServing {
             .field("headers", &self.headers)
             .field("users", &self.users.keys().collect::<Vec<_>>())
             .field("open_paths", &self.open_paths)
-            .finish()
+            .field("rate_limit", &self.rate_limit)
+            .finish_non_exhaustive()
     }
 }
 
@@ -231,23 +237,34 @@ fn run(
     let basic_auth = web::Data::new(BasicAuth::new(web.users.clone(), web.open_paths.clone()));
     let headers = web.headers.clone();
     let (requires_credentials, adds_headers) = (!web.users.is_empty(), !headers.is_empty());
+    let limits_rate = web.rate_limit.is_some();
+    let limiter = web::Data::new(Limiter::new(web.rate_limit.unwrap_or(RateLimit {
+        interval: Duration::from_secs(1),
+        burst: 1,
+    })));
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let application = move || {
         let response_headers = headers.iter().cloned().fold(
             middleware::DefaultHeaders::new(),
             middleware::DefaultHeaders::add,
         );
-        // Neither runs on a scrape unless configured.
+        // None of the three runs on a scrape unless configured; the rate is
+        // limited before credentials are checked, as in the exporter-toolkit.
         App::new()
             .wrap(middleware::Condition::new(
                 requires_credentials,
                 middleware::from_fn(basic_auth::require_credentials),
             ))
             .wrap(middleware::Condition::new(adds_headers, response_headers))
+            .wrap(middleware::Condition::new(
+                limits_rate,
+                middleware::from_fn(rate_limit::limit_rate),
+            ))
             .wrap(middleware::from_fn(request_log::log_request))
             .wrap(middleware::from_fn(listener::wake_when_answered))
             .app_data(state.clone())
             .app_data(basic_auth.clone())
+            .app_data(limiter.clone())
             .route(METRICS_PATH, get_or_head().to(metrics))
             .route(HEALTHZ_PATH, get_or_head().to(healthz))
             .route(READYZ_PATH, get_or_head().to(readyz))

@@ -273,7 +273,7 @@ fn a_web_configuration_that_cannot_be_served_is_refused_at_start() {
     let cases = [
         (
             tls("  cipher_suites: [TLS_AES_128_GCM_SHA256]\n"),
-            "cipher_suites",
+            "no TLS 1.2 suite",
         ),
         (
             tls("  client_auth_type: RequireAnyClientCert\n"),
@@ -310,7 +310,30 @@ fn a_web_configuration_that_cannot_be_served_is_refused_at_start() {
             "not a bcrypt hash",
         ),
         ("basic_auth_excluded_paths: [/admin]\n".into(), "/admin"),
-        ("rate_limit:\n  interval: 1s\n".into(), "rate_limit"),
+        ("rate_limit:\n  interval: 1s\n".into(), "rate_limit.burst"),
+        ("rate_limit:\n  burst: 5\n  interval: soon\n".into(), "soon"),
+        (
+            tls("  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n"),
+            "unknown cipher",
+        ),
+        (
+            tls("  cipher_suites: [TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA]\n"),
+            "no TLS 1.2 suite",
+        ),
+        (tls("  curve_preferences: [CurveP224]\n"), "unknown curve"),
+        (tls("  curve_preferences: [CurveP521]\n"), "no curve"),
+        (
+            tls("  client_allowed_sans: [prometheus]\n"),
+            "client_allowed_sans needs client certificates",
+        ),
+        (
+            tls("  client_auth_type: RequireClientCert\n"),
+            "RequireClientCert",
+        ),
+        (
+            "tls_server_config:\n  cert: \"-----BEGIN CERTIFICATE-----\"\n  key_file: k\n".into(),
+            "use cert_file",
+        ),
     ];
     for (web_config, named) in cases {
         let file = pem_file(&web_config);
@@ -346,4 +369,200 @@ fn the_configuration_never_shows_password_hashes_or_keys() {
     assert!(shown.contains("admin"), "{shown}");
     assert!(!shown.contains("hNf2lSsxfm0"), "{shown}");
     assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+}
+
+/// A web configuration file beside its certificate, key and client CA,
+/// named relatively, as the exporter-toolkit reads them: from the file's directory.
+struct WebDirectory {
+    directory: tempfile::TempDir,
+    server_ca: TestCa,
+    client_ca: TestCa,
+}
+
+impl WebDirectory {
+    fn new() -> Self {
+        let directory = tempfile::tempdir().unwrap();
+        let (server_ca, client_ca) = (TestCa::new(), TestCa::new());
+        let server = server_ca.issue(&["localhost"]);
+        std::fs::write(directory.path().join("tls.crt"), &server.pem).unwrap();
+        std::fs::write(directory.path().join("tls.key"), &server.key_pem).unwrap();
+        std::fs::write(directory.path().join("ca.crt"), &client_ca.pem).unwrap();
+        Self {
+            directory,
+            server_ca,
+            client_ca,
+        }
+    }
+
+    fn write(&self, web_config: &str) -> std::path::PathBuf {
+        let path = self.directory.path().join("web.yml");
+        std::fs::write(&path, web_config).unwrap();
+        path
+    }
+}
+
+/// Every key of the exporter-toolkit's format but the inline PEM ones (which
+/// are refused with the reason, above).
+const EVERY_TOOLKIT_KEY: &str = "\
+tls_server_config:
+  cert_file: tls.crt
+  key_file: tls.key
+  client_auth_type: RequireAndVerifyClientCert
+  client_ca_file: ca.crt
+  client_allowed_sans: [prometheus.monitoring.svc]
+  min_version: TLS12
+  max_version: TLS12
+  cipher_suites: [TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TLS_AES_128_GCM_SHA256]
+  prefer_server_cipher_suites: true
+  curve_preferences: [CurveP384, CurveP521]
+http_server_config:
+  http2: true
+  headers:
+    Content-Security-Policy: default-src 'self'
+    X-Frame-Options: deny
+    X-Content-Type-Options: nosniff
+    X-XSS-Protection: 1; mode=block
+    Strict-Transport-Security: max-age=31536000
+basic_auth_users:
+  alice: ALICE_HASH
+rate_limit:
+  burst: 4
+  interval: 1h
+";
+
+/// A TLS 1.2 handshake with a client offering only `suites` and `groups`:
+/// what was negotiated, or why not.
+fn tls12_handshake(
+    port: u16,
+    trusted: &CertificateDer<'static>,
+    client: &Issued,
+    suites: &[rustls::SupportedCipherSuite],
+    groups: &[&'static dyn rustls::crypto::SupportedKxGroup],
+) -> Result<(rustls::CipherSuite, rustls::NamedGroup), String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(trusted.clone()).unwrap();
+    let provider = rustls::crypto::CryptoProvider {
+        cipher_suites: suites.to_vec(),
+        kx_groups: groups.to_vec(),
+        ..rustls::crypto::ring::default_provider()
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider.into())
+        .with_protocol_versions(&[&rustls::version::TLS12])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(vec![client.der.clone()], client.key.clone_key())
+        .unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let mut connection = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    while connection.is_handshaking() {
+        connection
+            .complete_io(&mut socket)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok((
+        connection.negotiated_cipher_suite().unwrap().suite(),
+        connection.negotiated_key_exchange_group().unwrap().name(),
+    ))
+}
+
+#[actix_web::test]
+async fn every_key_of_the_toolkit_format_is_honoured() {
+    use rustls::crypto::ring::{cipher_suite, kx_group};
+    let files = WebDirectory::new();
+    let path = files.write(&EVERY_TOOLKIT_KEY.replace("ALICE_HASH", ALICE_ALICE123));
+    let config =
+        qdrant_exporter::config::Config::from_settings(qdrant_exporter::config::Settings {
+            web_config_file: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    // What cannot be offered is said at start, and the rest is served.
+    let warnings = config.server.web.warnings.join("\n");
+    assert!(
+        warnings.contains("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("CurveP521"), "{warnings}");
+    assert_eq!(config.server.web.warnings.len(), 2, "{warnings}");
+
+    let app = spawn_app_with(RECORDED, move |s| s.web_config_file = Some(path)).await;
+    let port = port(&app);
+    let trusted = files.server_ca.der.clone();
+    let allowed = files.client_ca.issue(&["prometheus.monitoring.svc"]);
+    let other_name = files.client_ca.issue(&["intruder.monitoring.svc"]);
+    let alice = basic("alice", "alice123");
+    let outcome = actix_web::rt::task::spawn_blocking(move || {
+        let chacha = [cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256];
+        let aes = [cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256];
+        let handshakes = [
+            tls12_handshake(port, &trusted, &allowed, &chacha, &[kx_group::SECP384R1]),
+            tls12_handshake(port, &trusted, &allowed, &aes, &[kx_group::SECP384R1]),
+            tls12_handshake(port, &trusted, &allowed, &chacha, &[kx_group::X25519]),
+        ];
+        let client = |issued: &Issued| Some((vec![issued.der.clone()], issued.key.clone_key()));
+        let statuses: Vec<_> = [
+            (&allowed, "/metrics", Some(alice.as_str())),
+            (&other_name, "/metrics", Some(alice.as_str())),
+            (&allowed, "/metrics", None),
+            (&allowed, "/metrics", Some(alice.as_str())),
+            (&allowed, "/metrics", Some(alice.as_str())),
+            (&allowed, "/metrics", Some(alice.as_str())),
+            (&allowed, "/healthz", None),
+        ]
+        .into_iter()
+        .map(|(issued, path, authorization)| {
+            https_get(port, path, &trusted, client(issued), authorization)
+                .map(|(status, _)| status)
+                .map_err(|e| e.to_string())
+        })
+        .collect();
+        (handshakes, statuses)
+    })
+    .await
+    .unwrap();
+    let (handshakes, statuses) = outcome;
+    assert_eq!(
+        handshakes[0],
+        Ok((
+            rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            rustls::NamedGroup::secp384r1
+        )),
+        "the listed suite and curve"
+    );
+    assert!(
+        handshakes[1].is_err(),
+        "a suite not listed: {:?}",
+        handshakes[1]
+    );
+    assert!(
+        handshakes[2].is_err(),
+        "a curve not listed: {:?}",
+        handshakes[2]
+    );
+    let ok = "HTTP/1.1 200 OK".to_owned();
+    assert_eq!(
+        statuses[0],
+        Ok(ok.clone()),
+        "an allowed SAN, with credentials"
+    );
+    assert!(statuses[1].is_err(), "a SAN not allowed: {:?}", statuses[1]);
+    // The burst of 4: a refused handshake sends no request, so the first,
+    // third, fourth and fifth spend it, credentials or not.
+    assert_eq!(statuses[2], Ok("HTTP/1.1 401 Unauthorized".to_owned()));
+    assert_eq!(statuses[3], Ok(ok.clone()));
+    assert_eq!(statuses[4], Ok(ok.clone()));
+    assert_eq!(
+        statuses[5],
+        Ok("HTTP/1.1 429 Too Many Requests".to_owned()),
+        "beyond the burst of 4 in the hour"
+    );
+    assert_eq!(
+        statuses[6],
+        Ok("HTTP/1.1 401 Unauthorized".to_owned()),
+        "probes are not rate limited, but need credentials here"
+    );
 }
