@@ -15,6 +15,7 @@ pub mod endpoints;
 mod exposition;
 mod files;
 pub mod kube;
+mod landing;
 pub mod limits;
 mod listener;
 mod locks;

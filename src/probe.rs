@@ -104,6 +104,11 @@ struct Probed {
 }
 
 impl Probes {
+    /// The modules' names, as a request names them.
+    pub fn modules(&self) -> Vec<&str> {
+        self.settings.modules.keys().map(String::as_str).collect()
+    }
+
     pub fn new(settings: ProbeSettings) -> Self {
         Self {
             settings,

@@ -14,9 +14,8 @@ use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, REA
 use crate::listener::{self, Listening};
 use crate::probe::{ProbeSettings, Probes, DEFAULT_MODULE};
 use crate::rate_limit::{self, Limiter, RateLimit};
-use crate::refresh::REVISION;
 use crate::target::{Target, TargetConfig};
-use crate::{limits, request_log, response};
+use crate::{landing, limits, request_log, response};
 
 /// The server's settings, validated.
 #[derive(Debug, Clone)]
@@ -400,17 +399,9 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         .body("ok\n")
 }
 
-async fn landing() -> HttpResponse {
-    let version = env!("CARGO_PKG_VERSION");
-    let revision = REVISION;
-    let page = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Qdrant Exporter</title></head>\n\
-         <body>\n<h1>Qdrant Exporter</h1>\n<p>Version {version} (revision {revision})</p>\n<ul>\n\
-         <li><a href=\"{METRICS_PATH}\">{METRICS_PATH}</a>: metrics</li>\n\
-         <li><a href=\"{HEALTHZ_PATH}\">{HEALTHZ_PATH}</a>: liveness</li>\n\
-         <li><a href=\"{READYZ_PATH}\">{READYZ_PATH}</a>: readiness</li>\n</ul>\n</body>\n</html>\n"
-    );
+async fn landing(state: web::Data<AppState>) -> HttpResponse {
+    let modules = state.probes.as_ref().map(Probes::modules);
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(page)
+        .body(landing::page(modules))
 }

@@ -456,7 +456,11 @@ mod tests {
             ("300us", 0.0003),
             ("0", 0.0),
         ] {
-            assert_eq!(go_duration(text), Ok(Duration::from_secs_f64(seconds)), "{text}");
+            assert_eq!(
+                go_duration(text),
+                Ok(Duration::from_secs_f64(seconds)),
+                "{text}"
+            );
         }
         for text in ["", "1", "s", "1d", "-1s", "1s2"] {
             assert!(go_duration(text).is_err(), "{text}");

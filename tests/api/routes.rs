@@ -82,6 +82,35 @@ async fn the_landing_page_links_the_routes_and_holds_no_secret() {
         );
     }
     assert!(!response.body.contains("landing-page-secret"));
+    assert!(
+        response.body.contains("/probe: not configured"),
+        "{}",
+        response.body
+    );
+    assert!(response
+        .body
+        .contains("href=\"https://github.com/qdrant-exporter/qdrant-exporter#readme\""));
+}
+
+#[actix_web::test]
+async fn with_a_probe_configuration_the_landing_page_has_a_probe_form() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        file.path(),
+        "allowed_targets: [\"https://*.cloud.qdrant.io:6333\"]\nmodules:\n  <cloud>: {}\n",
+    )
+    .unwrap();
+    let path = file.path().to_owned();
+    let app = spawn_app_with(RECORDED, move |s| s.probe_config_file = Some(path)).await;
+    let body = app.get("/").await.body;
+    for part in [
+        "<form action=\"/probe\" method=\"get\">",
+        "name=\"target\"",
+        "<option value=\"&lt;cloud&gt;\">&lt;cloud&gt;</option>",
+        "<option value=\"default\">default</option>",
+    ] {
+        assert!(body.contains(part), "{part} missing from:\n{body}");
+    }
 }
 
 /// The raw body, not decompressed by the client.
