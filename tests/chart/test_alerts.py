@@ -1,5 +1,6 @@
 """The alert rules: promtool's own unit tests, and that they cover every alert both ways."""
 
+import re
 import subprocess
 
 import yaml
@@ -45,3 +46,26 @@ def test_every_recording_rule_is_tested_on_per_node_series():
     tested = {c["expr"] for t in yaml.safe_load(RULE_TESTS.read_text())["tests"] for c in t.get("promql_expr_test", [])}
     assert recorded, "no recording rules"
     assert recorded - tested == set(), "recording rules without a promql_expr_test"
+
+
+AGGREGATION = re.compile(r"\b(sum|min|max|avg|count|group|stddev|stdvar|topk|bottomk|quantile|count_values)\s*(by|without)?\s*\(")
+GROUPING = re.compile(r"\b(by|on)\s*\(([^)]*)\)")
+
+
+def rule_expressions():
+    return [(r.get("alert") or r["record"], r["expr"]) for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
+
+
+def test_every_aggregation_and_match_keeps_namespace_and_job():
+    """Two Qdrant clusters in one Prometheus: no rule may fold one into the other."""
+    for name, expr in rule_expressions():
+        for aggregation in AGGREGATION.finditer(expr):
+            assert aggregation.group(2) == "by", f"{name}: {aggregation.group(0)!r} drops namespace and job"
+        for grouping in GROUPING.finditer(expr):
+            labels = {label.strip() for label in grouping.group(2).split(",")}
+            assert {"namespace", "job"} <= labels, f"{name}: {grouping.group(0)!r}"
+
+
+def test_the_aggregation_check_catches_a_rule_that_drops_the_cluster():
+    assert AGGREGATION.search("max(qdrant_up)").group(2) is None
+    assert GROUPING.search("max by (collection) (x)").group(2) == "collection"
