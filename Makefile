@@ -1,7 +1,7 @@
 # The docker-compose stack (needs a container engine), the demo and the tests.
 COMPOSE := docker-compose -f docker-compose.yml
 
-.PHONY: local cloud down logs demo test
+.PHONY: local cloud down logs local-cluster demo test
 
 local: ## Qdrant, exporter, Prometheus and Grafana
 	$(COMPOSE) --profile local up -d --build
@@ -17,6 +17,9 @@ down: ## stop and remove the stack (both modes)
 
 logs: ## follow the stack's logs
 	$(COMPOSE) --profile local --profile cloud logs -f
+
+local-cluster: ## from this checkout to kind/k3d/minikube: image, official Qdrant chart with the sidecar, this chart, and Prometheus + Grafana
+	scripts/local-cluster.sh --monitoring
 
 demo: ## the exporter against the bundled mock Qdrant, no containers
 	scripts/demo.sh

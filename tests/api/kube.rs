@@ -131,6 +131,11 @@ fn the_committed_snippet_and_patch_are_what_the_subcommand_prints_today() {
         read("manifests/sidecar-container/statefulset-patch.yaml"),
         printed(&["--format", "patch"])
     );
+    // The from-a-checkout path's snippet: the image scripts/local-cluster.sh builds and loads.
+    assert_eq!(
+        read("dev/local-cluster/sidecar-values.yaml"),
+        printed(&["--image", "qdrant-exporter:dev"])
+    );
 }
 
 #[test]

@@ -15,6 +15,7 @@ from conftest import (
     CI,
     NAMESPACE,
     RELEASE,
+    ROOT,
     RENDERED,
     SCENARIOS,
     assert_builtin_objects_valid,
@@ -324,7 +325,8 @@ def test_the_chart_renders_as_a_subchart_with_global_values(tmp_path):
     assert image.startswith("mirror.example.com/qdrant-exporter/qdrant-exporter:"), image
 
 
-def test_the_sidecar_snippets_annotation_composes_with_the_official_charts_pod_annotations(tmp_path):
+@pytest.mark.parametrize("snippet_path", [CHART / "files" / "sidecar-values.yaml", ROOT / "dev" / "local-cluster" / "sidecar-values.yaml"], ids=lambda p: p.parent.name)
+def test_the_sidecar_snippets_annotation_composes_with_the_official_charts_pod_annotations(tmp_path, snippet_path):
     """A stand-in for the official chart's pod template (podAnnotations into the StatefulSet's
     pod, sidecarContainers after qdrant), rendered by Helm with the snippet over values the
     release already had: Helm merges the maps, so both annotations reach the pod."""
@@ -343,7 +345,7 @@ def test_the_sidecar_snippets_annotation_composes_with_the_official_charts_pod_a
         "        {{- toYaml . | nindent 8 }}\n        {{- end }}\n"
         "        - name: qdrant\n          image: qdrant/qdrant:v1.19.0\n"
     )
-    snippet = yaml.safe_load((CHART / "files" / "sidecar-values.yaml").read_text())
+    snippet = yaml.safe_load(snippet_path.read_text())
     rendered = objects(helm.Chart.load(chart).render(snippet, name="qdrant", namespace=NAMESPACE))
     [statefulset] = rendered
     template = statefulset["spec"]["template"]

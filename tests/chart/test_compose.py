@@ -47,6 +47,7 @@ def test_cloud_mode_reads_the_env_file():
     cloud = services["exporter-cloud"]
     assert profile(cloud) == ["cloud"]
     assert cloud["environment"]["QDRANT_URL"] == "https://your-cluster.cloud.qdrant.io:6333"
+    assert cloud["environment"]["QDRANT_EXPORTER_CLUSTER_VIEW"] == "true", "a load-balanced URL needs the cluster view"
     assert "exporter" in cloud["networks"]["default"]["aliases"], "Prometheus scrapes exporter:9999 in both modes"
 
 

@@ -1,6 +1,7 @@
 """Plain manifests (kubectl kustomize), the Dockerfile (hadolint) and the Tiltfile (executed
 with recording stubs: no cluster here)."""
 
+import re
 import subprocess
 
 import yaml
@@ -70,8 +71,9 @@ def test_hadolint_passes_clean():
 class TiltRecorder:
     """Stand-ins for Tilt's built-ins that record what the Tiltfile asks for."""
 
-    def __init__(self):
+    def __init__(self, args=None):
         self.images, self.yaml, self.resources, self.local, self.paths = [], [], {}, [], []
+        self.args, self.defined = args or {}, []
 
     def functions(self):
         return {
@@ -83,16 +85,27 @@ class TiltRecorder:
             "k8s_resource": self.k8s_resource,
             "port_forward": lambda local, remote, name=None: (local, remote, name),
             "link": lambda url, name=None: (url, name),
+            "config": self,
+            "TRIGGER_MODE_MANUAL": "manual",
         }
+
+    # Tilt's `config` module: the flags after `tilt up --`.
+    def define_bool(self, name):
+        self.defined.append(name)
+
+    def parse(self):
+        assert set(self.args) <= set(self.defined), self.args
+        return dict(self.args)
 
     def docker_build(self, ref, context, dockerfile="Dockerfile", **_):
         self.images.append(ref)
         self.paths += [context, dockerfile]
 
-    def local_resource(self, name, cmd, deps=(), **_):
+    def local_resource(self, name, cmd="", serve_cmd="", deps=(), resource_deps=(), auto_init=True, **_):
+        assert cmd or serve_cmd, name
         self.local.append(name)
-        self.paths += list(deps)
-        self.resources[name] = {"resource_deps": []}
+        self.paths += list(deps) + [word for word in cmd.split() if word.startswith("scripts/")]
+        self.resources[name] = {"resource_deps": list(resource_deps), "auto_init": auto_init}
 
     def kustomize(self, path):
         self.paths.append(path)
@@ -138,3 +151,64 @@ def test_the_tiltfile_names_only_things_that_exist():
     assert any(image.split(":")[0] == recorder.images[0] for image in images), images
     assert (9999, 9999, "exporter") in recorder.resources["qdrant"]["port_forwards"]
     assert (6333, 6333, "qdrant") in recorder.resources["qdrant"]["port_forwards"]
+    assert recorder.resources["kube-prometheus-stack"]["auto_init"] is False, "Prometheus and Grafana on request only"
+
+
+def test_tilt_up_with_monitoring_starts_prometheus_and_grafana():
+    recorder = TiltRecorder({"monitoring": True})
+    exec(compile((ROOT / "Tiltfile").read_text(), "Tiltfile", "exec"), recorder.functions())
+    assert recorder.resources["kube-prometheus-stack"]["auto_init"] is True
+    assert recorder.resources["grafana"]["auto_init"] is True
+    # The chart's monitors carry the label that kube-prometheus-stack's Prometheus selects.
+    deployed = [obj for batch in recorder.yaml for obj in batch]
+    for kind in ("ServiceMonitor", "PrometheusRule"):
+        [monitor] = [o for o in deployed if o["kind"] == kind]
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack", kind
+
+
+LOCAL_CLUSTER = ROOT / "dev" / "local-cluster"
+LOCAL_CLUSTER_SCRIPT = ROOT / "scripts" / "local-cluster.sh"
+
+
+def script_setting(name: str) -> str:
+    [value] = re.findall(rf"^{name}=(\S+)$", LOCAL_CLUSTER_SCRIPT.read_text(), re.MULTILINE)
+    return value
+
+
+def test_the_local_cluster_path_deploys_valid_objects_that_its_prometheus_and_grafana_pick_up(tmp_path):
+    import helm_python
+
+    values = yaml.safe_load((LOCAL_CLUSTER / "exporter-values.yaml").read_text())
+    rendered = helm_python.Chart.load(CHART).render(values, name="qdrant-exporter", namespace="default")
+    built = [d for p, t in sorted(rendered.items()) if p.endswith(".yaml") for d in yaml.safe_load_all(t) if d]
+    assert_builtin_objects_valid(built, tmp_path)
+    assert_monitoring_objects_valid(built)
+    kinds = {o["kind"] for o in built}
+    assert {"Service", "ServiceMonitor", "PrometheusRule", "ConfigMap"} <= kinds, kinds
+
+    # What the script's kube-prometheus-stack selects: its release label, its dashboard label.
+    monitoring = yaml.safe_load((LOCAL_CLUSTER / "monitoring-values.yaml").read_text())
+    for kind in ("ServiceMonitor", "PrometheusRule"):
+        [monitor] = [o for o in built if o["kind"] == kind]
+        assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack", kind
+    assert "helm upgrade --install kube-prometheus-stack " in LOCAL_CLUSTER_SCRIPT.read_text()
+    dashboards = monitoring["grafana"]["sidecar"]["dashboards"]
+    [dashboard] = [o for o in built if o["kind"] == "ConfigMap" and "dashboard" in o["metadata"]["name"]]
+    assert dashboard["metadata"]["labels"][dashboards["label"]] == "1"
+    assert dashboards["searchNamespace"] == "ALL"
+
+    # The official chart gets the sidecar of the image the script builds and loads.
+    snippet = yaml.safe_load((LOCAL_CLUSTER / "sidecar-values.yaml").read_text())
+    [container] = snippet["sidecarContainers"]
+    assert container["image"] == script_setting("IMAGE")
+    assert "imagePullPolicy" not in container, "a tag other than latest is not pulled when present"
+    assert values["qdrant"]["release"] == "qdrant" and "helm upgrade --install qdrant qdrant/qdrant" in LOCAL_CLUSTER_SCRIPT.read_text()
+
+
+def test_the_local_cluster_script_pins_its_charts_and_passes_shellcheck():
+    assert re.fullmatch(r"\d+\.\d+\.\d+", script_setting("QDRANT_CHART_VERSION"))
+    assert re.fullmatch(r"\d+\.\d+\.\d+", script_setting("MONITORING_CHART_VERSION"))
+    for path in re.findall(r'-f "\$VALUES/([a-z-]+\.yaml)"', LOCAL_CLUSTER_SCRIPT.read_text()):
+        assert (LOCAL_CLUSTER / path).exists(), path
+    result = subprocess.run(["shellcheck", str(LOCAL_CLUSTER_SCRIPT)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
