@@ -58,28 +58,28 @@ static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
 // Where telemetry cannot serve: the cluster-wide figures of collection info.
 static POINTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_points",
-    "Approximate number of points in the collection. Only where Qdrant's telemetry cannot serve (see the README).",
+    "Approximate number of points in the collection. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static INDEXED_VECTORS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_indexed_vectors",
-    "Approximate number of vectors in the collection's vector indexes. Only where Qdrant's telemetry cannot serve (see the README).",
+    "Approximate number of vectors in the collection's vector indexes. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_segments",
-    "Number of segments of the collection. Only where Qdrant's telemetry cannot serve (see the README).",
+    "Number of segments of the collection. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static STATUS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_status",
     "Collection status as a state set: 1 for the current status (green, yellow, grey, red); \
-     all 0 if Qdrant reported a status unknown to this exporter. Only where Qdrant's telemetry cannot serve (see the README).",
+     all 0 if Qdrant reported a status unknown to this exporter. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static OPTIMIZER_OK: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizer_ok",
-    "1 when the collection's optimizers report ok, 0 when they report an error. Only where Qdrant's telemetry cannot serve (see the README).",
+    "1 when the collection's optimizers report ok, 0 when they report an error. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static UPDATE_QUEUE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_update_queue_length",
-    "Updates waiting in the collection's update queue (Qdrant 1.16 and later). Only where Qdrant's telemetry cannot serve (see the README).",
+    "Updates waiting in the collection's update queue (Qdrant 1.16 and later). Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 
 static SHARD_NUMBER: FamilySpec = FamilySpec::cluster_gauge(

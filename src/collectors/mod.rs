@@ -1,9 +1,9 @@
 //! The collectors and their catalog. Each collector is one module that turns
 //! what Qdrant answered into metric families, over the refresh's shared
 //! [`Context`]; this file lists them with their static facts (which the
-//! settings, `--help` and the README's collector table read), dispatches to
+//! settings, `--help` and the collector table of docs/metrics.md read), dispatches to
 //! them, and holds their settings. Adding a collector: its module, its entry
-//! here (the compiler asks for its facts and its dispatch), and its README rows.
+//! here (the compiler asks for its facts and its dispatch), and its rows in docs/metrics.md.
 
 mod cluster;
 mod collections;
@@ -74,7 +74,7 @@ catalog!(
 pub struct Facts {
     /// The `collector` label value and the name in the `collectors` setting.
     pub name: &'static str,
-    /// What it asks Qdrant for, per refresh in which it runs (the README's collector table says the same).
+    /// What it asks Qdrant for, per refresh in which it runs (the collector table of docs/metrics.md says the same).
     pub reads: &'static str,
     pub on_by_default: bool,
     /// How often it runs by default; zero means on every refresh.

@@ -5,7 +5,7 @@
 //! allowed_targets:                       # URLs; a host may start with "*."
 //!   - https://*.cloud.qdrant.io:6333
 //!   - http://qdrant.team-b.svc:6333
-//! modules:                               # settings of the README, per module
+//! modules:                               # settings of docs/configuration.md, per module
 //!   default: {}
 //!   cloud:
 //!     qdrant_api_key_file: /etc/qdrant-exporter/keys/cloud
@@ -76,7 +76,7 @@ pub fn read_probe_file(path: &Path) -> Result<ProbeSettings, String> {
     Ok(ProbeSettings { allowed, modules })
 }
 
-/// A module: the README's settings, less those that belong to the exporter.
+/// A module: the settings of docs/configuration.md, less those that belong to the exporter.
 fn module(name: &str, value: serde_yaml::Value) -> Result<TargetConfig, String> {
     let problem = |why: String| format!("modules.{name}: {why}");
     let mut unknown = Vec::new();

@@ -15,11 +15,11 @@ const NODES: [(&str, &str); 3] = [
     ("cluster-v1.18.3-steady-node-c", "4606499160228025"),
 ];
 
-/// The series about Qdrant, without the exporter's own (durations, ages, request counts).
+/// The series about Qdrant, without the exporter's own (durations, ages, request counts, its process).
 fn qdrant_series(exposition: &str) -> Vec<String> {
     exposition
         .lines()
-        .filter(|line| !line.starts_with('#') && !line.starts_with("qdrant_exporter_"))
+        .filter(|line| line.starts_with("qdrant_") && !line.starts_with("qdrant_exporter_"))
         .map(str::to_owned)
         .collect()
 }

@@ -1,4 +1,4 @@
-//! Every metric the dashboard, the alert rules and the README's PromQL examples
+//! Every metric the dashboard, the alert rules and the PromQL examples of docs/metrics.md
 //! name is one the exporter emits, so a renamed metric cannot silently break a
 //! panel, an alert or the docs.
 
@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use regex::Regex;
 
 use crate::helpers::served_families;
-use crate::promql::{dashboard_expressions, readme_expressions, recorded_names, rule_expressions};
+use crate::promql::{
+    dashboard_expressions, documented_expressions, recorded_names, rule_expressions,
+};
 
 /// Metric names in PromQL: ours by prefix, any other as a selector (`name{`).
 fn metric_names(expressions: &[String]) -> BTreeSet<String> {
@@ -24,13 +26,13 @@ fn metric_names(expressions: &[String]) -> BTreeSet<String> {
 }
 
 #[actix_web::test]
-async fn the_dashboard_rules_and_readme_only_name_metrics_the_exporter_serves() {
+async fn the_dashboard_rules_and_docs_only_name_metrics_the_exporter_serves() {
     let served: BTreeSet<String> = served_families().await.into_keys().collect();
     let recorded: BTreeSet<String> = recorded_names().into_iter().collect();
     for (source, expressions) in [
         ("dashboard", dashboard_expressions()),
         ("alert rules", rule_expressions()),
-        ("README", readme_expressions()),
+        ("docs/metrics.md", documented_expressions()),
     ] {
         assert!(
             expressions.len() >= 5,

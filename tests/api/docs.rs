@@ -1,19 +1,21 @@
-//! The README's tables say what the code does: every exported family and every
+//! The tables of docs/ say what the code does: every exported family and every
 //! setting is documented, and nothing documented is missing from the code.
 
 use std::collections::BTreeMap;
 
-use qdrant_exporter::config::{env_name, flag_name, Settings};
+use qdrant_exporter::config::{env_name, flag_name, Cli, Settings};
 use qdrant_exporter::{Collector, Scope};
 
 use crate::helpers::served_families;
 use crate::promql::alerting_rules;
 
-const README: &str = include_str!("../../README.md");
+const METRICS: &str = include_str!("../../docs/metrics.md");
+const CONFIGURATION: &str = include_str!("../../docs/configuration.md");
+const ALERTS: &str = include_str!("../../docs/alerts-and-dashboard.md");
 
-/// The cells of the README table whose header row starts with `first_header`.
-fn table(first_header: &str) -> Vec<Vec<String>> {
-    let mut lines = README
+/// The cells of the table in `doc` whose header row starts with `first_header`.
+fn table(doc: &str, first_header: &str) -> Vec<Vec<String>> {
+    let mut lines = doc
         .lines()
         .skip_while(|l| !l.starts_with(&format!("| {first_header} |")));
     lines.next().expect("table header");
@@ -37,8 +39,11 @@ async fn exported_families() -> BTreeMap<String, (String, String)> {
         .await
         .into_iter()
         // Relayed native families are Qdrant's, documented by Qdrant
-        // (its `process_*` are relayed as `qdrant_process_*`).
-        .filter(|(name, _)| name.starts_with("qdrant_") && !name.starts_with("qdrant_process_"))
+        // (its `process_*` are relayed as `qdrant_process_*`; ours are the exporter's).
+        .filter(|(name, _)| {
+            (name.starts_with("qdrant_") && !name.starts_with("qdrant_process_"))
+                || name.starts_with("process_")
+        })
         .map(|(name, family)| {
             let scope = family
                 .scope
@@ -51,13 +56,13 @@ async fn exported_families() -> BTreeMap<String, (String, String)> {
 #[actix_web::test]
 async fn the_metrics_table_matches_the_exported_families() {
     let exported = exported_families().await;
-    let documented: BTreeMap<String, (String, String)> = table("metric")
+    let documented: BTreeMap<String, (String, String)> = table(METRICS, "metric")
         .into_iter()
         .map(|row| (row[0].clone(), (row[1].clone(), row[5].clone())))
         .collect();
     assert_eq!(
         exported, documented,
-        "README metrics table (name, type and scope) vs /metrics"
+        "docs/metrics.md table (name, type and scope) vs /metrics"
     );
 }
 
@@ -67,7 +72,8 @@ fn the_configuration_table_matches_the_settings() {
     let mut settings: Vec<String> = defaults.as_object().unwrap().keys().cloned().collect();
     settings.push("qdrant_api_key".into());
     settings.sort();
-    let rows = table("setting (YAML key)");
+    let rows = table(CONFIGURATION, "setting (YAML key)");
+    let command = Cli::command_with_sources();
     let mut documented: Vec<String> = rows.iter().map(|row| row[0].clone()).collect();
     documented.sort();
     assert_eq!(settings, documented);
@@ -75,7 +81,20 @@ fn the_configuration_table_matches_the_settings() {
         let setting = &row[0];
         assert_eq!(row[1], env_name(setting), "{setting}");
         if setting != "qdrant_api_key" {
-            assert_eq!(row[2], flag_name(setting), "{setting}");
+            // The flag, then the exporter-toolkit names that are its aliases.
+            let flags: Vec<&str> = row[2].split(", ").map(|f| f.trim_matches('`')).collect();
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_id().as_str() == setting)
+                .unwrap_or_else(|| panic!("{setting} has no flag"));
+            let mut expected = vec![flag_name(setting)];
+            expected.extend(
+                arg.get_visible_aliases()
+                    .into_iter()
+                    .flatten()
+                    .map(|alias| format!("--{alias}")),
+            );
+            assert_eq!(flags, expected, "{setting}");
         }
         match &defaults[setting] {
             serde_json::Value::Null => assert_eq!(row[3], "none", "{setting}"),
@@ -92,7 +111,7 @@ fn the_configuration_table_matches_the_settings() {
 
 #[test]
 fn the_collector_table_matches_the_catalog() {
-    let rows = table("collector");
+    let rows = table(METRICS, "collector");
     let documented: Vec<[String; 5]> = rows
         .iter()
         .map(|row| {
@@ -135,7 +154,7 @@ fn the_collector_table_matches_the_catalog() {
 
 #[test]
 fn the_alert_table_matches_the_rules() {
-    let documented: Vec<(String, String)> = table("alert")
+    let documented: Vec<(String, String)> = table(ALERTS, "alert")
         .into_iter()
         .map(|row| (row[0].clone(), row[1].clone()))
         .collect();
@@ -147,6 +166,6 @@ fn the_alert_table_matches_the_rules() {
     documented_sorted.sort();
     assert_eq!(
         documented_sorted, rules,
-        "README alert table (name, severity) vs alerts.yaml"
+        "docs/alerts-and-dashboard.md alert table (name, severity) vs alerts.yaml"
     );
 }

@@ -11,7 +11,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use crate::helpers::{spawn_app_with, RECORDED};
-use crate::promql::{alert_names, dashboard_expressions, readme_expressions, RULES_PATH};
+use crate::promql::{alert_names, dashboard_expressions, documented_expressions, RULES_PATH};
 
 const CONFIG: &str = include_str!("../../examples/prometheus.yml");
 /// How long any one condition may take to show up in Prometheus.
@@ -201,8 +201,11 @@ async fn a_real_prometheus_scrapes_alerts_and_sees_qdrant_go_down() {
         })
         .await;
 
-    // Every dashboard and README query parses and runs in a real Prometheus.
-    for query in dashboard_queries().into_iter().chain(readme_expressions()) {
+    // Every dashboard query and every example of docs/metrics.md parses and runs in a real Prometheus.
+    for query in dashboard_queries()
+        .into_iter()
+        .chain(documented_expressions())
+    {
         let answer = prometheus.query(&query).await;
         assert_eq!(answer["status"], "success", "{query}: {answer}");
     }

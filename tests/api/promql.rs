@@ -1,4 +1,4 @@
-//! The PromQL the project ships: the dashboard's, the alert rules' and the README's.
+//! The PromQL the project ships: the dashboard's, the alert rules' and the examples of docs/metrics.md.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ pub const RULES_PATH: &str = concat!(
     "/charts/qdrant-exporter/files/alerts.yaml"
 );
 const RULES: &str = include_str!("../../charts/qdrant-exporter/files/alerts.yaml");
-const README: &str = include_str!("../../README.md");
+const METRICS_DOC: &str = include_str!("../../docs/metrics.md");
 
 /// Every `expr` of the dashboard, variables as written (`$job`, `$__rate_interval`, ...).
 pub fn dashboard_expressions() -> Vec<String> {
@@ -77,9 +77,9 @@ pub fn recorded_names() -> Vec<String> {
     rule_field("record")
 }
 
-/// The lines of the README's ```promql blocks, comments left out.
-pub fn readme_expressions() -> Vec<String> {
-    README
+/// The lines of the ```promql blocks of docs/metrics.md, comments left out.
+pub fn documented_expressions() -> Vec<String> {
+    METRICS_DOC
         .split("```promql\n")
         .skip(1)
         .flat_map(|block| block.split("```").next().unwrap().lines())

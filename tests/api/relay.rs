@@ -48,6 +48,8 @@ async fn the_relay_appends_native_metrics_fetched_with_the_key() {
     let app = spawn_app_with(RECORDED, |s| {
         s.native_metrics_relay = Some(true);
         s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::parse("secret-ro").unwrap());
+        // The exporter's own process_* off: any left would be Qdrant's, passed off as ours.
+        s.process_metrics = Some(false);
     })
     .await;
     app.mock.require_api_key(Some("secret-ro"));

@@ -1,0 +1,143 @@
+"""The README and docs/: every link lands, every `helm install` of this chart they show renders
+valid objects with the values it gives, and every Prometheus configuration passes promtool."""
+
+import re
+import shlex
+import subprocess
+
+import helm_python as helm
+import pytest
+import yaml
+
+from conftest import CHART, ROOT, assert_builtin_objects_valid, assert_monitoring_objects_valid
+
+README = ROOT / "README.md"
+PAGES = [README, CHART / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(page) -> set[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.DOTALL)
+    return {slug(line.lstrip("#")) for line in text.splitlines() if line.startswith("#")}
+
+
+def code_blocks(page, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", page.read_text(), flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_lands_on_a_file_and_heading_that_exist(page):
+    for target in LINK.findall(page.read_text()):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        landing = (page.parent / path).resolve() if path else page
+        assert landing.exists(), f"{page.name}: {target}"
+        if anchor and landing.suffix == ".md":
+            assert anchor in anchors(landing), f"{page.name}: {target}"
+
+
+def test_the_readme_is_short_and_its_first_screen_says_what_it_is_and_how_to_run_it():
+    lines = README.read_text().splitlines()
+    assert len(lines) <= 260, len(lines)
+    first_screen = "\n".join(lines[:60])
+    assert "Prometheus exporter for the [Qdrant]" in first_screen
+    assert "## What it adds to Qdrant's own `/metrics`" in first_screen
+    assert "## Quick start" in first_screen
+
+
+def helm_commands(page) -> list[list[str]]:
+    """Each `helm install|upgrade` of this chart in the page's sh blocks, as words."""
+    commands = []
+    for block in code_blocks(page, "sh"):
+        for command in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(command, comments=True)
+            if words[:2] in (["helm", "install"], ["helm", "upgrade"]) and "qdrant-exporter" in words[2:4]:
+                commands.append(words)
+    return commands
+
+
+def values_files(page) -> dict[str, str]:
+    """Files the page writes with `cat > NAME <<'YAML'`, or shows as a yaml block opening with
+    `# NAME.yaml`, by name."""
+    files = dict(re.findall(r"cat > (\S+) <<'YAML'\n(.*?)\nYAML\n", page.read_text(), flags=re.DOTALL))
+    for block in code_blocks(page, "yaml"):
+        named = re.match(r"# ([\w.-]+\.yaml)\b", block)
+        if named:
+            files[named.group(1)] = block
+    return files
+
+
+def set_value(values: dict, assignment: str) -> None:
+    key, _, value = assignment.partition("=")
+    *parents, leaf = key.split(".")
+    for parent in parents:
+        values = values.setdefault(parent, {})
+    values[leaf] = {"true": True, "false": False}.get(value, value)
+
+
+def documented_installs():
+    for page in PAGES:
+        files = values_files(page)
+        for words in helm_commands(page):
+            values: dict = {}
+            for flag, argument in zip(words, words[1:]):
+                if flag == "--set":
+                    set_value(values, argument)
+                elif flag == "-f":
+                    values.update(yaml.safe_load(files[argument]))
+            namespace = words[words.index("-n") + 1] if "-n" in words else "default"
+            yield pytest.param(values, namespace, id=f"{page.relative_to(ROOT)}: {' '.join(words[:4])}")
+
+
+INSTALLS = list(documented_installs())
+
+
+def test_the_docs_show_the_sidecar_and_the_standalone_installs():
+    assert len(INSTALLS) >= 2, INSTALLS
+
+
+@pytest.mark.parametrize("values, namespace", INSTALLS)
+def test_each_documented_install_renders_valid_objects(values, namespace, tmp_path):
+    rendered = helm.Chart.load(CHART).render(values, name="qdrant-exporter", namespace=namespace)
+    built = [d for p, t in sorted(rendered.items()) if p.endswith(".yaml") for d in yaml.safe_load_all(t) if d]
+    assert built
+    assert_builtin_objects_valid(built, tmp_path)
+    assert_monitoring_objects_valid(built)
+
+
+def prometheus_configs():
+    for page in PAGES:
+        for block in code_blocks(page, "yaml"):
+            if block.startswith("scrape_configs:"):
+                yield pytest.param(block, id=str(page.relative_to(ROOT)))
+
+
+CONFIGS = list(prometheus_configs())
+
+
+def test_the_docs_show_scrape_configs_for_sidecars_and_for_probe():
+    assert any("kubernetes_sd_configs" in c.values[0] for c in CONFIGS)
+    assert any("metrics_path: /probe" in c.values[0] for c in CONFIGS)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_each_documented_prometheus_configuration_passes_promtool(config, tmp_path):
+    """Debian's promtool is built without Kubernetes discovery: a `role: pod` discovery is checked
+    by shape here and handed to promtool as a static target, so that the rest (relabelling
+    regexes and actions included) is checked by promtool itself."""
+    parsed = yaml.safe_load(config)
+    for job in parsed["scrape_configs"]:
+        if "kubernetes_sd_configs" in job:
+            assert job.pop("kubernetes_sd_configs") == [{"role": "pod"}], job["job_name"]
+            job["static_configs"] = [{"targets": ["pod:9999"]}]
+    path = tmp_path / "prometheus.yml"
+    path.write_text(yaml.safe_dump(parsed))
+    result = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
