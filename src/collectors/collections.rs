@@ -20,15 +20,13 @@ use super::context::{Context, Selected};
 use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
+use super::vector_label;
 use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{
     ClusterTelemetry, CollectionConfig, CollectionInfo, CollectionStatus, OptimizerStatus,
     VectorsConfig,
 };
 use crate::qdrant::QdrantError;
-
-/// Label value for the vector of a collection created with one unnamed vector.
-const UNNAMED_VECTOR: &str = "default";
 
 static SHARD_STATUS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_status",
@@ -48,6 +46,16 @@ static SHARD_VECTORS: FamilySpec = FamilySpec::gauge(
 static SHARD_UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_update_queue_length",
     "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.16 and later).",
+);
+static SHARD_OPTIMIZATIONS_FAILED: FamilySpec = FamilySpec::counter(
+    "qdrant_shard_optimizations_failed_total",
+    "Optimizations of the replica of the shard on the peer that failed since Qdrant started (Qdrant's \
+     only count of failed optimizations; the error itself is in Qdrant's log).",
+);
+static SHARD_OPTIMIZED_POINTS: FamilySpec = FamilySpec::counter(
+    "qdrant_shard_optimized_points_total",
+    "Points the optimizations of the replica of the shard on the peer rewrote since Qdrant started: \
+     its rate is the indexing throughput.",
 );
 static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shards",
@@ -120,20 +128,15 @@ fn push_status(family: &mut GaugeFamily, labels: &[(&str, &str)], status: Collec
     }
 }
 
-/// A replica's vectors by name; the unnamed vector is [`UNNAMED_VECTOR`].
+/// A replica's vectors by name.
 fn push_vectors(
     family: &mut GaugeFamily,
     labels: &[(&str, &str)],
     by_name: Option<&BTreeMap<String, u64>>,
 ) {
     for (name, count) in by_name.into_iter().flatten() {
-        let vector = if name.is_empty() {
-            UNNAMED_VECTOR
-        } else {
-            name
-        };
         let mut labels = labels.to_vec();
-        labels.push(("vector", vector));
+        labels.push(("vector", vector_label(name)));
         family.push(&labels, *count as f64);
     }
 }
@@ -158,6 +161,8 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     let mut optimizer_ok = GaugeFamily::new(&SHARD_OPTIMIZER_OK);
     let mut vectors = GaugeFamily::new(&SHARD_VECTORS);
     let mut update_queue = GaugeFamily::new(&SHARD_UPDATE_QUEUE);
+    let mut failed = Family::new(&SHARD_OPTIMIZATIONS_FAILED);
+    let mut optimized_points = Family::new(&SHARD_OPTIMIZED_POINTS);
     let mut shard_count = GaugeFamily::new(&SHARDS);
     let mut configs = Vec::new();
     for collection in &selected.collections {
@@ -183,6 +188,12 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
             }
             if let Some(optimizations) = &local.optimizations {
                 push_optimizer_ok(&mut optimizer_ok, &labels, &optimizations.status);
+                if let Some(statistics) = &optimizations.optimizations {
+                    failed.push(&labels, statistics.fail_count as f64);
+                }
+            }
+            if let Some(points) = local.total_optimized_points {
+                optimized_points.push(&labels, points as f64);
             }
             push_vectors(&mut vectors, &labels, local.num_vectors_by_name.as_ref());
             update_queue.push_some(
@@ -195,6 +206,7 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
         .into_iter()
         .map(GaugeFamily::finish)
         .collect();
+    families.extend([failed, optimized_points]);
     families.extend(config_families(&configs));
     Ok(families)
 }
@@ -268,7 +280,7 @@ fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
         replication_factor.push_some(&collection, config.params.replication_factor);
         write_consistency.push_some(&collection, config.params.write_consistency_factor);
         let vectors: Vec<(&str, &_)> = match &config.params.vectors {
-            Some(VectorsConfig::Unnamed(params)) => vec![(UNNAMED_VECTOR, params)],
+            Some(VectorsConfig::Unnamed(params)) => vec![(vector_label(""), params)],
             Some(VectorsConfig::Named(named)) => {
                 named.iter().map(|(n, p)| (n.as_str(), p)).collect()
             }
@@ -447,6 +459,30 @@ mod tests {
             ),
             2.0
         );
+    }
+
+    #[test]
+    fn failed_optimizations_and_optimized_points_per_replica() {
+        // 1.18 leaves fail_count out while it is 0.
+        let telemetry: Telemetry = result(RECORDED, "telemetry-details-level-3.json");
+        let names = every_collection(&telemetry);
+        let m = text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap());
+        let docs = format!(r#"collection="docs",shard_id="0",peer_id="{RECORDED_PEER}""#);
+        assert_eq!(
+            value(&m, "qdrant_shard_optimizations_failed_total", &docs),
+            0.0
+        );
+        assert_eq!(value(&m, "qdrant_shard_optimized_points_total", &docs), 0.0);
+        // A 1.19-shaped answer with two failed runs of three.
+        let telemetry: Telemetry = result("handmade-v1.19.0", "telemetry-details-level-3.json");
+        let names = every_collection(&telemetry);
+        let m = text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap());
+        let small = r#"collection="small",shard_id="0",peer_id="8326746331167863""#;
+        assert_eq!(
+            value(&m, "qdrant_shard_optimizations_failed_total", small),
+            2.0
+        );
+        assert!(m.contains("# TYPE qdrant_shard_optimizations_failed_total counter"));
     }
 
     #[test]

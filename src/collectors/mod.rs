@@ -22,6 +22,7 @@ mod relay;
 mod segments;
 mod shards;
 mod snapshots;
+mod system;
 mod timestamps;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,6 +37,14 @@ pub use output::Output;
 
 pub use crate::metrics::Scope;
 use crate::qdrant::TelemetryDetail;
+
+/// The `vector` label of a vector name: Qdrant names the unnamed vector `""`.
+pub(crate) fn vector_label(name: &str) -> &str {
+    match name {
+        "" => "default",
+        named => named,
+    }
+}
 
 /// Declares the collectors: the enum, and the list of every variant, from
 /// one list of names, so that no collector can be left out of the list.
@@ -67,6 +76,7 @@ catalog!(
     Quotas,
     QuotaUsage,
     Issues,
+    System,
     NativeRelay,
 );
 
@@ -203,6 +213,15 @@ impl Collector {
                 scope: Scope::Node,
                 in_cluster_view: true,
             },
+            Collector::System => Facts {
+                name: "system",
+                reads: "GET /telemetry?details_level=3 (shared: its app section)",
+                on_by_default: true,
+                default_interval: EVERY_REFRESH,
+                telemetry: Some(TelemetryDetail::Shards),
+                scope: Scope::Node,
+                in_cluster_view: false,
+            },
             Collector::NativeRelay => Facts {
                 name: "native_relay",
                 reads: "GET /metrics",
@@ -242,6 +261,7 @@ impl Collector {
             Collector::Quotas => quotas::collect(ctx),
             Collector::QuotaUsage => quota_usage::collect(ctx),
             Collector::Issues => issues::collect(ctx),
+            Collector::System => system::collect(ctx),
             Collector::NativeRelay => relay::collect(ctx),
         }
     }

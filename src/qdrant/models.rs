@@ -301,6 +301,9 @@ pub struct PeerTelemetry {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct PeerDetails {
+    /// The Qdrant version the peer runs.
+    #[serde(default)]
+    pub version: Option<String>,
     #[serde(default)]
     pub role: Option<String>,
     #[serde(default)]
@@ -400,6 +403,33 @@ pub struct Telemetry {
     /// Qdrant 1.19 and later, for a key with global access.
     #[serde(default)]
     pub quota: Option<QuotaTelemetry>,
+    #[serde(default)]
+    pub app: Option<AppTelemetry>,
+}
+
+/// Telemetry's `app`: the build, and the machine as Qdrant sees it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppTelemetry {
+    /// When the process started, RFC 3339.
+    #[serde(default)]
+    pub startup: Option<String>,
+    #[serde(default)]
+    pub system: Option<RunningEnvironment>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RunningEnvironment {
+    #[serde(default)]
+    pub cores: Option<u64>,
+    /// Qdrant 1.18 and later.
+    #[serde(default)]
+    pub cpu_cores_used: Option<f64>,
+    /// KiB.
+    #[serde(default)]
+    pub ram_size: Option<u64>,
+    /// KiB.
+    #[serde(default)]
+    pub disk_size: Option<u64>,
 }
 
 impl Telemetry {
@@ -468,6 +498,9 @@ pub struct LocalShardTelemetry {
     /// Added in Qdrant 1.15.
     #[serde(default)]
     pub num_points: Option<u64>,
+    /// Points the shard's optimizations have rewritten since Qdrant started.
+    #[serde(default)]
+    pub total_optimized_points: Option<u64>,
     /// Keyed by vector name; `""` is the unnamed vector.
     #[serde(default)]
     pub num_vectors_by_name: Option<BTreeMap<String, u64>>,
@@ -496,9 +529,19 @@ impl LocalShardTelemetry {
 pub struct OptimizerTelemetry {
     #[serde(default)]
     pub status: OptimizerStatus,
+    /// How the shard's optimizations have fared since Qdrant started.
+    #[serde(default)]
+    pub optimizations: Option<OptimizationStatistics>,
     /// The shard's latest optimizations, running or ended (details level 4).
     #[serde(default)]
     pub log: Option<Vec<OptimizerRun>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OptimizationStatistics {
+    /// Qdrant leaves it out while it is 0.
+    #[serde(default)]
+    pub fail_count: u64,
 }
 
 /// One optimization of a shard's optimizer log.
@@ -527,6 +570,64 @@ impl OptimizerRun {
 #[derive(Debug, Clone, Deserialize)]
 pub struct SegmentTelemetry {
     pub info: SegmentInfo,
+    /// The searches each vector index of the segment answered, by search path.
+    #[serde(default)]
+    pub vector_index_searches: Vec<VectorIndexSearches>,
+}
+
+/// One vector index's searches, by the path they took; Qdrant leaves out a path never taken.
+#[derive(Debug, Clone, Deserialize)]
+pub struct VectorIndexSearches {
+    /// The vector name; `""` is the unnamed vector.
+    #[serde(default)]
+    pub index_name: Option<String>,
+    #[serde(default)]
+    pub unfiltered_plain: Option<SearchCount>,
+    #[serde(default)]
+    pub unfiltered_hnsw: Option<SearchCount>,
+    #[serde(default)]
+    pub unfiltered_sparse: Option<SearchCount>,
+    #[serde(default)]
+    pub unfiltered_exact: Option<SearchCount>,
+    #[serde(default)]
+    pub filtered_plain: Option<SearchCount>,
+    #[serde(default)]
+    pub filtered_small_cardinality: Option<SearchCount>,
+    #[serde(default)]
+    pub filtered_large_cardinality: Option<SearchCount>,
+    #[serde(default)]
+    pub filtered_exact: Option<SearchCount>,
+    #[serde(default)]
+    pub filtered_sparse: Option<SearchCount>,
+}
+
+impl VectorIndexSearches {
+    /// Each path with its count, as Qdrant names the paths.
+    pub fn paths(&self) -> [(&'static str, Option<&SearchCount>); 9] {
+        [
+            ("unfiltered_plain", self.unfiltered_plain.as_ref()),
+            ("unfiltered_hnsw", self.unfiltered_hnsw.as_ref()),
+            ("unfiltered_sparse", self.unfiltered_sparse.as_ref()),
+            ("unfiltered_exact", self.unfiltered_exact.as_ref()),
+            ("filtered_plain", self.filtered_plain.as_ref()),
+            (
+                "filtered_small_cardinality",
+                self.filtered_small_cardinality.as_ref(),
+            ),
+            (
+                "filtered_large_cardinality",
+                self.filtered_large_cardinality.as_ref(),
+            ),
+            ("filtered_exact", self.filtered_exact.as_ref()),
+            ("filtered_sparse", self.filtered_sparse.as_ref()),
+        ]
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SearchCount {
+    #[serde(default)]
+    pub count: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -535,8 +636,6 @@ pub struct SegmentInfo {
     pub uuid: Option<String>,
     #[serde(default)]
     pub num_points: Option<u64>,
-    #[serde(default)]
-    pub num_indexed_vectors: u64,
     /// Deleted points not yet vacuumed, whatever its name says (Qdrant sets it
     /// from the id tracker's deleted point count).
     #[serde(default)]
@@ -544,6 +643,20 @@ pub struct SegmentInfo {
     /// Points written but not yet visible to search (Qdrant 1.18 and later).
     #[serde(default)]
     pub num_deferred_points: Option<u64>,
+    /// `plain`, `indexed` or `special`.
+    #[serde(default)]
+    pub segment_type: Option<String>,
+    #[serde(default)]
+    pub is_appendable: Option<bool>,
+    /// By vector name; `""` is the unnamed vector.
+    #[serde(default)]
+    pub vector_data: BTreeMap<String, VectorDataInfo>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct VectorDataInfo {
+    #[serde(default)]
+    pub num_indexed_vectors: u64,
 }
 
 /// `GET /collections/{name}/optimizations` (Qdrant 1.16.3 and later): the

@@ -62,7 +62,7 @@ async fn a_follower_during_a_transfer_with_a_dead_peer() {
             continue;
         }
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
-        let supported = !["segments", "optimizations", "quotas"].contains(&collector);
+        let supported = !["segments", "optimizations", "quotas", "system"].contains(&collector);
         assert_eq!(
             collector_supported(&m, collector),
             if supported { 1.0 } else { 0.0 },
@@ -527,7 +527,13 @@ async fn qdrant_1_15_and_unknown_replica_states() {
 async fn one_failing_collector_fails_alone() {
     // On the leader's recordings, where every collector runs; they hold no
     // telemetry: collections and shards ask per collection.
-    let telemetry_readers: &[&str] = &["collections", "shards", "segments", "optimizations"];
+    let telemetry_readers: &[&str] = &[
+        "collections",
+        "shards",
+        "segments",
+        "optimizations",
+        "system",
+    ];
     for (path, failing) in [
         ("/collections/orders/snapshots", &["snapshots"][..]),
         ("/collections/orders/optimizations", &["optimizer_queue"]),

@@ -402,7 +402,17 @@ async fn older_telemetry_shapes_fall_back_only_where_they_lack() {
         ),
         1.0
     );
-    assert_eq!(value(&m, "qdrant_shard_segments", legacy_0), 2.0);
+    for segment in [
+        r#"segment_type="indexed",appendable="false""#,
+        r#"segment_type="plain",appendable="true""#,
+    ] {
+        let labels = format!("{legacy_0},{segment}");
+        assert_eq!(
+            value(&m, "qdrant_shard_segments", &labels),
+            1.0,
+            "{segment}"
+        );
+    }
     assert_eq!(value(&m, "qdrant_shard_deleted_points", legacy_0), 25.0);
     assert_eq!(value(&m, "qdrant_shard_local_points", legacy_0), 1200.0);
     assert_eq!(

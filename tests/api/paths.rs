@@ -33,8 +33,13 @@ fn series(m: &str, family: &str) -> Vec<(BTreeMap<String, String>, f64)> {
 pub fn per_collection_sum(nodes: &[String], family: &str) -> BTreeMap<String, f64> {
     let mut largest: BTreeMap<(String, String), f64> = BTreeMap::new();
     for m in nodes {
+        // A replica's figure: its series summed (segments by type, vectors by name).
+        let mut replicas: BTreeMap<(String, String), f64> = BTreeMap::new();
         for (labels, value) in series(m, family) {
             let shard = (labels["collection"].clone(), labels["shard_id"].clone());
+            *replicas.entry(shard).or_insert(0.0) += value;
+        }
+        for (shard, value) in replicas {
             let entry = largest.entry(shard).or_insert(value);
             *entry = entry.max(value);
         }

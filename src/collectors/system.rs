@@ -1,0 +1,113 @@
+//! The `system` collector: what Qdrant says of the machine it runs on and of
+//! its own process, from the `app` section of the shared telemetry (no request
+//! of its own): capacity for the places without cAdvisor (standalone, Qdrant
+//! Cloud), and when the process started.
+
+use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
+
+use super::context::{Context, Selected};
+use super::output::Output;
+use super::timestamps::unix_seconds;
+use crate::metrics::{Family, FamilySpec, GaugeFamily};
+
+/// Qdrant reports memory and disk sizes in KiB.
+const KIB: f64 = 1024.0;
+
+static CPU_CORES: FamilySpec = FamilySpec::gauge(
+    "qdrant_system_cpu_cores",
+    "CPU cores Qdrant counts on (from 1.19 within its cgroup's limit; before, the host's).",
+);
+static CPU_CORES_USED: FamilySpec = FamilySpec::gauge(
+    "qdrant_system_cpu_cores_used",
+    "CPU cores Qdrant's process used, averaged over about the last two seconds (Qdrant 1.18 and later).",
+);
+static MEMORY: FamilySpec = FamilySpec::gauge(
+    "qdrant_system_memory_bytes",
+    "Memory Qdrant may use (from 1.19 its cgroup's limit; before, the host's RAM).",
+);
+static DISK: FamilySpec = FamilySpec::gauge(
+    "qdrant_system_disk_bytes",
+    "Size of the filesystem holding Qdrant's storage (from 1.19; before, the host's disk).",
+);
+static STARTED: FamilySpec = FamilySpec::gauge(
+    "qdrant_start_time_seconds",
+    "When the Qdrant process started, as a Unix timestamp.",
+);
+
+pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+    let output = ctx.telemetry_only(from_telemetry);
+    futures_util::future::ready(output).boxed_local()
+}
+
+fn from_telemetry(selected: &Selected) -> Output {
+    let Some(app) = &selected.telemetry.app else {
+        return Output::unsupported("telemetry has no app section");
+    };
+    let system = app.system.as_ref();
+    let figure = |spec: &'static FamilySpec, value: Option<f64>| -> Family {
+        let mut family = GaugeFamily::new(spec);
+        if let Some(value) = value {
+            family.push(&[], value);
+        }
+        family.finish()
+    };
+    Output::families(vec![
+        figure(&CPU_CORES, system.and_then(|s| s.cores).map(|c| c as f64)),
+        figure(&CPU_CORES_USED, system.and_then(|s| s.cpu_cores_used)),
+        figure(
+            &MEMORY,
+            system.and_then(|s| s.ram_size).map(|kib| kib as f64 * KIB),
+        ),
+        figure(
+            &DISK,
+            system.and_then(|s| s.disk_size).map(|kib| kib as f64 * KIB),
+        ),
+        figure(&STARTED, app.startup.as_deref().and_then(unix_seconds)),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::qdrant::models::Telemetry;
+    use crate::test_support::{every_collection, result, sample, text, value, RECORDED};
+
+    fn exposition(fixtures: &str, file: &str) -> String {
+        let telemetry: Telemetry = result(fixtures, file);
+        let names = every_collection(&telemetry);
+        let output = from_telemetry(&Selected::of(&telemetry, &names));
+        assert!(output.failure.is_none() && output.unsupported.is_none());
+        text(&output.families)
+    }
+
+    #[test]
+    fn capacity_and_start_from_the_recorded_telemetry() {
+        let m = exposition(RECORDED, "telemetry-details-level-3.json");
+        assert_eq!(value(&m, "qdrant_system_cpu_cores", ""), 2.0);
+        assert!((value(&m, "qdrant_system_cpu_cores_used", "") - 0.123).abs() < 0.01);
+        assert_eq!(
+            value(&m, "qdrant_system_memory_bytes", ""),
+            24_684_084.0 * 1024.0
+        );
+        assert_eq!(
+            value(&m, "qdrant_system_disk_bytes", ""),
+            270_553_174.0 * 1024.0
+        );
+        // 2026-11-21T06:47:09.390Z
+        assert_eq!(value(&m, "qdrant_start_time_seconds", ""), 1_795_243_629.39);
+    }
+
+    #[test]
+    fn a_figure_qdrant_does_not_report_is_left_out() {
+        // 1.15 had no cpu_cores_used.
+        let m = exposition("handmade-v1.15.0", "telemetry-details-level-3.json");
+        assert_eq!(value(&m, "qdrant_system_cpu_cores", ""), 8.0);
+        assert_eq!(sample(&m, "qdrant_system_cpu_cores_used", ""), None);
+        let m = exposition("handmade-v1.19.0", "telemetry-details-level-3.json");
+        assert_eq!(
+            value(&m, "qdrant_system_memory_bytes", ""),
+            4_194_304.0 * 1024.0
+        );
+    }
+}
