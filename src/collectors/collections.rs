@@ -111,6 +111,48 @@ static VECTOR_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "Configuration of each dense vector of the collection: distance function and whether it is stored on disk. Always 1.",
 );
 
+// The configuration that explains behaviour: why nothing is indexed, what
+// shard_number means, what writes strict mode will refuse.
+static INDEXING_THRESHOLD: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_indexing_threshold_bytes",
+    "Vectors a segment may hold before the optimizer indexes it (optimizer_config.indexing_threshold, \
+     set in KiB); 0: indexing is off. Absent while Qdrant's default applies.",
+);
+static HNSW_M: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_hnsw_max_edges",
+    "Edges per node of the collection's HNSW graph at most (hnsw_config.m); 0: no graph is built and every search scans.",
+);
+static PREVENT_UNOPTIMIZED: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_prevent_unoptimized",
+    "1 when writes wait for the optimizer rather than pile up unindexed (optimizer_config.prevent_unoptimized); absent while unset.",
+);
+static QUANTIZATION: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_quantization_info",
+    "The collection's quantization: its type and whether the quantized vectors stay in RAM. Always 1; absent without quantization.",
+);
+static SHARDING: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_sharding_info",
+    "How points are placed in shards, where Qdrant states it: custom (by shard key, and shard_number \
+     is then per key). Always 1; absent for auto, which Qdrant leaves unsaid.",
+);
+static VECTOR_MEMORY: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_vector_memory_info",
+    "Where each dense vector is kept (Qdrant 1.19 and later): cold (on disk), cached or pinned, as configured. Always 1.",
+);
+static STRICT_MODE: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_strict_mode_enabled",
+    "1 when strict mode applies its limits to the collection, 0 when configured but off; absent when not configured.",
+);
+static STRICT_MODE_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_strict_mode_limit",
+    "A limit of the collection's strict mode, beyond which writes are refused: max_points_count, \
+     max_collection_vector_size_bytes, max_collection_payload_size_bytes, max_payload_index_count; \
+     absent where unset.",
+);
+
+/// Qdrant's indexing threshold is set in KiB.
+const KIB: f64 = 1024.0;
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     if let Some(view) = ctx.cluster_view {
         return futures_util::future::ready(cluster_view(ctx, view)).boxed_local();
@@ -274,11 +316,13 @@ fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
     let mut write_consistency = GaugeFamily::new(&WRITE_CONSISTENCY);
     let mut dimensions = GaugeFamily::new(&VECTOR_DIMENSIONS);
     let mut vector_info = GaugeFamily::new(&VECTOR_INFO);
+    let mut behaviour = Behaviour::default();
     for (name, config) in configs {
         let collection = [("collection", *name)];
         shard_number.push_some(&collection, config.params.shard_number);
         replication_factor.push_some(&collection, config.params.replication_factor);
         write_consistency.push_some(&collection, config.params.write_consistency_factor);
+        behaviour.push(name, config);
         let vectors: Vec<(&str, &_)> = match &config.params.vectors {
             Some(VectorsConfig::Unnamed(params)) => vec![(vector_label(""), params)],
             Some(VectorsConfig::Named(named)) => {
@@ -291,6 +335,12 @@ fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
                 &[("collection", name), ("vector", vector)],
                 params.size as f64,
             );
+            if let Some(memory) = &params.memory {
+                behaviour.vector_memory.push(
+                    &[("collection", name), ("vector", vector), ("memory", memory)],
+                    1.0,
+                );
+            }
             let on_disk = if params.is_on_disk() { "true" } else { "false" };
             vector_info.push(
                 &[
@@ -311,8 +361,106 @@ fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
         vector_info,
     ]
     .into_iter()
+    .chain(behaviour.families())
     .map(GaugeFamily::finish)
     .collect()
+}
+
+/// The families of the configuration that explains behaviour.
+struct Behaviour {
+    indexing_threshold: GaugeFamily,
+    hnsw_m: GaugeFamily,
+    prevent_unoptimized: GaugeFamily,
+    quantization: GaugeFamily,
+    sharding: GaugeFamily,
+    vector_memory: GaugeFamily,
+    strict_mode: GaugeFamily,
+    strict_mode_limit: GaugeFamily,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Self {
+            indexing_threshold: GaugeFamily::new(&INDEXING_THRESHOLD),
+            hnsw_m: GaugeFamily::new(&HNSW_M),
+            prevent_unoptimized: GaugeFamily::new(&PREVENT_UNOPTIMIZED),
+            quantization: GaugeFamily::new(&QUANTIZATION),
+            sharding: GaugeFamily::new(&SHARDING),
+            vector_memory: GaugeFamily::new(&VECTOR_MEMORY),
+            strict_mode: GaugeFamily::new(&STRICT_MODE),
+            strict_mode_limit: GaugeFamily::new(&STRICT_MODE_LIMIT),
+        }
+    }
+}
+
+impl Behaviour {
+    fn push(&mut self, name: &str, config: &CollectionConfig) {
+        let collection = [("collection", name)];
+        if let Some(optimizer) = &config.optimizer_config {
+            if let Some(threshold) = optimizer.indexing_threshold {
+                self.indexing_threshold
+                    .push(&collection, threshold as f64 * KIB);
+            }
+            if let Some(prevent) = optimizer.prevent_unoptimized {
+                self.prevent_unoptimized
+                    .push(&collection, bool_value(prevent));
+            }
+        }
+        self.hnsw_m.push_some(
+            &collection,
+            config.hnsw_config.as_ref().and_then(|hnsw| hnsw.m),
+        );
+        for (kind, params) in config.quantization_config.iter().flatten() {
+            let always_ram = match params.always_ram {
+                Some(true) => "true",
+                Some(false) | None => "false",
+            };
+            self.quantization.push(
+                &[
+                    ("collection", name),
+                    ("type", kind),
+                    ("always_ram", always_ram),
+                ],
+                1.0,
+            );
+        }
+        if let Some(method) = &config.params.sharding_method {
+            self.sharding
+                .push(&[("collection", name), ("method", method)], 1.0);
+        }
+        if let Some(strict) = &config.strict_mode_config {
+            self.strict_mode
+                .push(&collection, bool_value(strict.enabled.unwrap_or(false)));
+            for (limit, value) in [
+                ("max_points_count", strict.max_points_count),
+                (
+                    "max_collection_vector_size_bytes",
+                    strict.max_collection_vector_size_bytes,
+                ),
+                (
+                    "max_collection_payload_size_bytes",
+                    strict.max_collection_payload_size_bytes,
+                ),
+                ("max_payload_index_count", strict.max_payload_index_count),
+            ] {
+                self.strict_mode_limit
+                    .push_some(&[("collection", name), ("limit", limit)], value);
+            }
+        }
+    }
+
+    fn families(self) -> [GaugeFamily; 8] {
+        [
+            self.indexing_threshold,
+            self.hnsw_m,
+            self.prevent_unoptimized,
+            self.quantization,
+            self.sharding,
+            self.vector_memory,
+            self.strict_mode,
+            self.strict_mode_limit,
+        ]
+    }
 }
 
 /// The cluster view: every replica's status and vectors, as the peer holding
@@ -483,6 +631,117 @@ mod tests {
             2.0
         );
         assert!(m.contains("# TYPE qdrant_shard_optimizations_failed_total counter"));
+    }
+
+    #[test]
+    fn the_configuration_that_explains_behaviour() {
+        let figures = |fixtures: &str| {
+            let telemetry: Telemetry = result(fixtures, "telemetry-details-level-3.json");
+            let names = every_collection(&telemetry);
+            text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap())
+        };
+        let m = figures(RECORDED);
+        let ondisk = r#"collection="ondisk_quantized""#;
+        assert_eq!(
+            value(&m, "qdrant_collection_indexing_threshold_bytes", ondisk),
+            102_400.0
+        );
+        assert_eq!(value(&m, "qdrant_collection_hnsw_max_edges", ondisk), 16.0);
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_quantization_info",
+                &format!(r#"{ondisk},type="scalar",always_ram="true""#)
+            ),
+            1.0
+        );
+        assert!(
+            !m.contains("qdrant_collection_sharding_info{"),
+            "auto is left unsaid"
+        );
+        assert_eq!(
+            sample(&m, "qdrant_collection_prevent_unoptimized", ondisk),
+            None,
+            "unset"
+        );
+        assert_eq!(
+            sample(&m, "qdrant_collection_strict_mode_enabled", ondisk),
+            None
+        );
+        assert!(
+            !m.contains("qdrant_collection_vector_memory_info{"),
+            "1.18 has no memory mode"
+        );
+
+        // 1.19: indexing off, strict mode limits, a custom-sharded pinned collection.
+        let m = figures("handmade-v1.19.0");
+        let (orders, small) = (r#"collection="orders""#, r#"collection="small""#);
+        assert_eq!(
+            value(&m, "qdrant_collection_indexing_threshold_bytes", orders),
+            0.0
+        );
+        assert_eq!(
+            value(&m, "qdrant_collection_prevent_unoptimized", orders),
+            0.0
+        );
+        assert_eq!(
+            value(&m, "qdrant_collection_strict_mode_enabled", orders),
+            1.0
+        );
+        for (limit, expected) in [
+            ("max_points_count", Some(3000.0)),
+            ("max_collection_vector_size_bytes", Some(1_073_741_824.0)),
+            ("max_collection_payload_size_bytes", None),
+            ("max_payload_index_count", Some(10.0)),
+        ] {
+            let labels = format!(r#"{orders},limit="{limit}""#);
+            assert_eq!(
+                sample(&m, "qdrant_collection_strict_mode_limit", &labels),
+                expected,
+                "{limit}"
+            );
+        }
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_vector_memory_info",
+                &format!(r#"{small},vector="default",memory="pinned""#)
+            ),
+            1.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_sharding_info",
+                &format!(r#"{small},method="custom""#)
+            ),
+            1.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_quantization_info",
+                &format!(r#"{small},type="binary",always_ram="false""#)
+            ),
+            1.0
+        );
+
+        // 1.15: no graph, strict mode configured but off.
+        let m = figures("handmade-v1.15.0");
+        let sparse = r#"collection="sparse_only""#;
+        assert_eq!(value(&m, "qdrant_collection_hnsw_max_edges", sparse), 0.0);
+        assert_eq!(
+            value(&m, "qdrant_collection_strict_mode_enabled", sparse),
+            0.0
+        );
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_collection_strict_mode_limit",
+                &format!(r#"{sparse},limit="max_points_count""#)
+            ),
+            5000.0
+        );
     }
 
     #[test]

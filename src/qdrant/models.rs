@@ -116,6 +116,52 @@ impl<'de> Deserialize<'de> for OptimizerStatus {
 pub struct CollectionConfig {
     #[serde(default)]
     pub params: CollectionParams,
+    #[serde(default)]
+    pub hnsw_config: Option<HnswConfig>,
+    #[serde(default)]
+    pub optimizer_config: Option<OptimizerConfig>,
+    /// Keyed by the quantization's type (`scalar`, `product`, `binary`, ...); absent: none.
+    #[serde(default)]
+    pub quantization_config: Option<BTreeMap<String, QuantizationParams>>,
+    #[serde(default)]
+    pub strict_mode_config: Option<StrictModeConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HnswConfig {
+    /// Edges per node of the graph; 0 builds no graph.
+    #[serde(default)]
+    pub m: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OptimizerConfig {
+    /// KiB of vectors above which a segment is indexed; 0 turns indexing off; absent: the default.
+    #[serde(default)]
+    pub indexing_threshold: Option<u64>,
+    #[serde(default)]
+    pub prevent_unoptimized: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct QuantizationParams {
+    #[serde(default)]
+    pub always_ram: Option<bool>,
+}
+
+/// The limits strict mode puts on the collection; each absent where not set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StrictModeConfig {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub max_points_count: Option<u64>,
+    #[serde(default)]
+    pub max_collection_vector_size_bytes: Option<u64>,
+    #[serde(default)]
+    pub max_collection_payload_size_bytes: Option<u64>,
+    #[serde(default)]
+    pub max_payload_index_count: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -128,6 +174,9 @@ pub struct CollectionParams {
     pub replication_factor: Option<u64>,
     #[serde(default)]
     pub write_consistency_factor: Option<u64>,
+    /// `auto` or `custom`; Qdrant leaves out `auto`.
+    #[serde(default)]
+    pub sharding_method: Option<String>,
 }
 
 /// One unnamed vector, or a map of named vectors.
