@@ -630,10 +630,18 @@ fn route(state: &State, dir: &Path, segments: &[&str], query: &str) -> HttpRespo
         }
         _ => {
             let stem = segments.join("-");
+            // `/metrics?per_collection=true` is recorded as metrics-per-collection.txt.
             let with_query = format!("{stem}-{}", query.replace(['=', '_', '&'], "-"));
-            match fixture_file(dir, &with_query) {
-                Some(_) if !query.is_empty() => fixture(dir, &with_query),
-                _ => fixture(dir, &stem),
+            let with_flag = format!(
+                "{stem}-{}",
+                query.replace("=true", "").replace(['_', '&'], "-")
+            );
+            match [with_query, with_flag]
+                .into_iter()
+                .find(|name| !query.is_empty() && fixture_file(dir, name).is_some())
+            {
+                Some(name) => fixture(dir, &name),
+                None => fixture(dir, &stem),
             }
         }
     }

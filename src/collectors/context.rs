@@ -34,6 +34,8 @@ pub struct Context<'a> {
     /// `cluster_view` on a multi-node cluster: the replicas and peers of the
     /// whole cluster, whichever node answered; `None` in the node view.
     pub cluster_view: Option<Result<&'a ClusterTelemetry, &'a QdrantError>>,
+    /// The native relay asks for Qdrant's request metrics per collection.
+    pub relay_per_collection: bool,
     pub deadline: Instant,
 }
 

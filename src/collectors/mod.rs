@@ -278,6 +278,8 @@ pub struct CollectorConfig {
     pub exclude: Option<Regex>,
     /// Report the whole cluster through whichever node answers.
     pub cluster_view: bool,
+    /// The native relay asks for Qdrant's request metrics per collection.
+    pub relay_per_collection: bool,
 }
 
 impl CollectorConfig {

@@ -38,8 +38,19 @@ static DROPPED_LINES: FamilySpec = FamilySpec::gauge(
      invalid: a bad name, label, escape or value, a second HELP or TYPE, a family met again.",
 );
 
+/// Qdrant serves its metrics per collection from 1.17.1 on.
+const PER_COLLECTION_SINCE: (u64, u64, u64) = (1, 17, 1);
+
 async fn relay(ctx: &Context<'_>) -> Output {
-    let text = match ctx.client.native_metrics().await {
+    let per_collection = ctx.relay_per_collection && ctx.may_have(PER_COLLECTION_SINCE);
+    let older = (ctx.relay_per_collection && !per_collection).then(|| Failure {
+        kind: "per-collection metrics unsupported".into(),
+        message:
+            "Qdrant serves its metrics per collection from 1.17.1 on: relaying them as a whole"
+                .into(),
+        hint: "upgrade Qdrant, or turn native_metrics_per_collection off",
+    });
+    let text = match ctx.client.native_metrics(per_collection).await {
         Ok(text) => text,
         Err(error) => {
             let message = format!("cannot read Qdrant's /metrics: {error}");
@@ -77,12 +88,15 @@ async fn relay(ctx: &Context<'_>) -> Output {
     Output {
         families: vec![dropped_lines],
         relayed: relayed.text,
-        warning: (!problems.is_empty()).then(|| Failure {
-            kind: format!("relay {:?} {}", relayed.dropped, relayed.invalid_lines > 0),
-            message: problems.join("; "),
-            hint: "the rest of Qdrant's exposition is relayed, and the exporter's own families of \
-                   colliding names are served",
-        }),
+        warning: (!problems.is_empty())
+            .then(|| Failure {
+                kind: format!("relay {:?} {}", relayed.dropped, relayed.invalid_lines > 0),
+                message: problems.join("; "),
+                hint:
+                    "the rest of Qdrant's exposition is relayed, and the exporter's own families \
+                       of colliding names are served",
+            })
+            .or(older),
         ..Output::default()
     }
 }

@@ -115,6 +115,10 @@ pub struct Settings {
     #[arg(long, value_name = "BOOL")]
     pub native_metrics_relay: Option<bool>,
 
+    /// Relay Qdrant's request metrics per collection too (GET /metrics?per_collection=true, Qdrant 1.17.1 and later): latency per collection
+    #[arg(long, value_name = "BOOL")]
+    pub native_metrics_per_collection: Option<bool>,
+
     /// Most collections exported per refresh; the rest are counted in qdrant_exporter_collections_skipped
     #[arg(long, value_name = "N")]
     pub max_collections: Option<usize>,
@@ -172,6 +176,7 @@ impl Settings {
             collectors: Some(default_collectors()),
             collector_intervals: None,
             native_metrics_relay: Some(false),
+            native_metrics_per_collection: Some(false),
             max_collections: Some(5000),
             collections_include: None,
             collections_exclude: None,
@@ -225,6 +230,9 @@ impl Settings {
             collectors: higher.collectors.or(self.collectors),
             collector_intervals: higher.collector_intervals.or(self.collector_intervals),
             native_metrics_relay: higher.native_metrics_relay.or(self.native_metrics_relay),
+            native_metrics_per_collection: higher
+                .native_metrics_per_collection
+                .or(self.native_metrics_per_collection),
             max_collections: higher.max_collections.or(self.max_collections),
             collections_include: higher.collections_include.or(self.collections_include),
             collections_exclude: higher.collections_exclude.or(self.collections_exclude),

@@ -30,11 +30,26 @@ pub fn target_config(s: &Settings) -> Result<TargetConfig, ConfigError> {
             include: parse::regex("collections_include", s.collections_include.clone())?,
             exclude: parse::regex("collections_exclude", s.collections_exclude.clone())?,
             cluster_view: s.cluster_view.unwrap_or(false),
+            relay_per_collection: relay_per_collection(s)?,
         },
         cache_ttl: seconds("cache_ttl_seconds", s.cache_ttl_seconds, 0.0)?,
         refresh_timeout: positive_seconds("refresh_timeout_seconds", s.refresh_timeout_seconds)?,
         process_metrics: s.process_metrics.unwrap_or(true),
     })
+}
+
+/// Per collection, the relay asks more of Qdrant: only with the relay on.
+fn relay_per_collection(s: &Settings) -> Result<bool, ConfigError> {
+    match (
+        s.native_metrics_per_collection.unwrap_or(false),
+        s.native_metrics_relay.unwrap_or(false),
+    ) {
+        (true, false) => Err(invalid(
+            "native_metrics_per_collection",
+            "needs native_metrics_relay: it is how the relay asks for Qdrant's metrics",
+        )),
+        (per_collection, _) => Ok(per_collection),
+    }
 }
 
 fn qdrant_config(s: &Settings) -> Result<QdrantConfig, ConfigError> {

@@ -390,9 +390,14 @@ impl QdrantClient {
         self.get_result(endpoint::ISSUES, "/issues").await
     }
 
-    /// `GET /metrics`: Qdrant's own exposition, as text.
-    pub async fn native_metrics(&self) -> Result<String, QdrantError> {
-        let body = self.get(endpoint::METRICS, "/metrics").await?;
+    /// `GET /metrics`: Qdrant's own exposition, as text; with `per_collection`
+    /// its request metrics are also broken down by collection (Qdrant 1.17.1 and later).
+    pub async fn native_metrics(&self, per_collection: bool) -> Result<String, QdrantError> {
+        let path = match per_collection {
+            true => "/metrics?per_collection=true",
+            false => "/metrics",
+        };
+        let body = self.get(endpoint::METRICS, path).await?;
         String::from_utf8(body.to_vec())
             .map_err(|e| QdrantError::InvalidResponse(format!("/metrics: {e}")))
     }

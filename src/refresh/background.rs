@@ -72,6 +72,8 @@ async fn run(collector: Collector, inputs: Inputs, running: Running, budget: Dur
         telemetry: None,
         reports_cluster: true,
         cluster_view: None,
+        // The relay is a node-scope collector, run in the refresh.
+        relay_per_collection: false,
         deadline,
     };
     let (collector, output, duration) =

@@ -184,6 +184,7 @@ pub async fn refresh(
             (Some(telemetry), Ok(ClusterInfo::Enabled(_))) => Some(telemetry.as_ref()),
             _ => None,
         },
+        relay_per_collection: config.relay_per_collection,
         deadline,
     };
     let runs = node_due.iter().map(|&collector| {

@@ -196,3 +196,37 @@ async fn each_native_line_that_would_break_the_scrape_is_dropped_and_counted() {
     assert!(!m.contains("1e999") && !m.contains("__name__") && !m.contains("\\q"));
     assert_valid_with_lint_only_in_native_families(&m);
 }
+
+#[actix_web::test]
+async fn per_collection_the_relay_carries_qdrants_request_metrics_by_collection() {
+    let relay_only = |per_collection: bool| {
+        move |s: &mut qdrant_exporter::config::Settings| {
+            s.native_metrics_relay = Some(true);
+            s.native_metrics_per_collection = Some(per_collection);
+            s.collectors = Some("cluster".into());
+        }
+    };
+    let app = spawn_app_with(RECORDED, relay_only(true)).await;
+    let m = app.scrape().await;
+    assert_eq!(collector_success(&m, "native_relay"), 1.0);
+    let by_collection = r#"rest_responses_total{method="POST",endpoint="/collections/{collection_name}/points/query",status="200",collection="sparse"} 5"#;
+    assert!(m.contains(by_collection), "{m}");
+    assert_valid_with_lint_only_in_native_families(&m);
+    // Off (the default), Qdrant's metrics come whole, with no collection label.
+    let app = spawn_app_with(RECORDED, relay_only(false)).await;
+    let m = app.scrape().await;
+    assert!(m.contains("\nrest_responses_total{"), "{m}");
+    assert!(!m.contains(r#"collection="sparse"}"#), "{m}");
+}
+
+#[test]
+fn per_collection_without_the_relay_is_refused() {
+    let error = qdrant_exporter::config::Config::from_settings(qdrant_exporter::config::Settings {
+        native_metrics_per_collection: Some(true),
+        ..Default::default()
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("native_metrics_per_collection"), "{error}");
+    assert!(error.contains("native_metrics_relay"), "{error}");
+}
