@@ -20,7 +20,7 @@ use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
 use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
-use crate::qdrant::models::{ClusterTelemetry, CollectionClusterInfo, Counted};
+use crate::qdrant::models::{ClusterTelemetry, CollectionClusterInfo, Counted, Transfers};
 use crate::qdrant::QdrantError;
 
 /// Every replica state Qdrant defines (v1.18), in the order they are exported.
@@ -57,6 +57,20 @@ static LOCAL_DATA_BYTES: FamilySpec = FamilySpec::gauge(
 static TRANSFERS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfers",
     "Shard transfers of the collection in progress.",
+);
+static TRANSFER_INFO: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collection_shard_transfer_info",
+    "Each shard transfer of the collection in progress: its shard, source and target peers and \
+     method. Always 1; at most 64 per collection are listed (all are counted).",
+);
+static TRANSFER_SENT: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_transfer_sent_records",
+    "Records a shard transfer has sent, as the node running it reports them (stream_records \
+     transfers); flat for long: the transfer is stalled.",
+);
+static TRANSFER_EXPECTED: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_transfer_expected_records",
+    "Records a shard transfer has to send in all, as the node running it reports them.",
 );
 static RESHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_resharding_operations",
@@ -102,8 +116,57 @@ fn push_replica_state(
 struct Families {
     replica_state: GaugeFamily,
     local_points: GaugeFamily,
-    transfers: GaugeFamily,
+    transfers: TransferFamilies,
     resharding: GaugeFamily,
+}
+
+/// A collection's shard transfers: their count, each one, and the progress
+/// of those whose node says it.
+struct TransferFamilies {
+    count: GaugeFamily,
+    info: GaugeFamily,
+    sent: GaugeFamily,
+    expected: GaugeFamily,
+}
+
+impl TransferFamilies {
+    fn new() -> Self {
+        Self {
+            count: GaugeFamily::new(&TRANSFERS),
+            info: GaugeFamily::new(&TRANSFER_INFO),
+            sent: GaugeFamily::new(&TRANSFER_SENT),
+            expected: GaugeFamily::new(&TRANSFER_EXPECTED),
+        }
+    }
+
+    fn push(&mut self, collection: &str, transfers: &Transfers) {
+        self.count
+            .push(&[("collection", collection)], transfers.count as f64);
+        for transfer in &transfers.listed {
+            let (shard_id, from, to) = (
+                transfer.shard_id.to_string(),
+                transfer.from.to_string(),
+                transfer.to.to_string(),
+            );
+            let peers = [
+                ("collection", collection),
+                ("shard_id", shard_id.as_str()),
+                ("from_peer_id", from.as_str()),
+                ("to_peer_id", to.as_str()),
+            ];
+            let mut labels = peers.to_vec();
+            labels.push(("method", transfer.method.as_deref().unwrap_or("unknown")));
+            self.info.push(&labels, 1.0);
+            if let Some((sent, expected)) = transfer.records() {
+                self.sent.push(&peers, sent as f64);
+                self.expected.push(&peers, expected as f64);
+            }
+        }
+    }
+
+    fn finish(self) -> [Family; 4] {
+        [self.count, self.info, self.sent, self.expected].map(GaugeFamily::finish)
+    }
 }
 
 impl Families {
@@ -111,7 +174,7 @@ impl Families {
         Self {
             replica_state: GaugeFamily::new(&REPLICA_STATE),
             local_points: GaugeFamily::new(&LOCAL_POINTS),
-            transfers: GaugeFamily::new(&TRANSFERS),
+            transfers: TransferFamilies::new(),
             resharding: GaugeFamily::new(&RESHARDING),
         }
     }
@@ -127,15 +190,12 @@ impl Families {
     }
 
     fn finish(self) -> Vec<Family> {
-        [
-            self.replica_state,
-            self.local_points,
-            self.transfers,
-            self.resharding,
-        ]
-        .into_iter()
-        .map(GaugeFamily::finish)
-        .collect()
+        let mut families: Vec<Family> = [self.replica_state, self.local_points, self.resharding]
+            .into_iter()
+            .map(GaugeFamily::finish)
+            .collect();
+        families.extend(self.transfers.finish());
+        families
     }
 }
 
@@ -182,9 +242,9 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
             );
         }
         let labels = [("collection", name)];
-        families
-            .transfers
-            .push_some(&labels, collection.transfers.map(|t| t.len() as u64));
+        if let Some(transfers) = &collection.transfers {
+            families.transfers.push(name, transfers);
+        }
         families.resharding.push(
             &labels,
             collection.resharding.map_or(0, Counted::len) as f64,
@@ -264,10 +324,8 @@ fn cluster_info_families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<F
                 shard.points_count,
             );
         }
+        families.transfers.push(collection, &info.shard_transfers);
         let collection = [("collection", *collection)];
-        families
-            .transfers
-            .push(&collection, info.shard_transfers.len() as f64);
         families.resharding.push(
             &collection,
             info.resharding_operations.map_or(0, Counted::len) as f64,
@@ -329,17 +387,22 @@ fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>
     ];
     // Transfers and resharding are consensus state: every node knows all of them.
     if let Some(Ok(selected)) = &ctx.telemetry {
-        let mut transfers = GaugeFamily::new(&TRANSFERS);
+        let mut transfers = TransferFamilies::new();
         let mut resharding = GaugeFamily::new(&RESHARDING);
         for collection in &selected.collections {
             let labels = [("collection", collection.id.as_str())];
-            transfers.push_some(&labels, collection.transfers.map(|t| t.len() as u64));
+            if let Some(listed) = &collection.transfers {
+                transfers.push(&collection.id, listed);
+            }
             resharding.push(
                 &labels,
                 collection.resharding.map_or(0, Counted::len) as f64,
             );
         }
-        families.extend([transfers.finish(), resharding.finish()]);
+        // The progress is the answering node's own (the one running the
+        // transfer, or not): not the cluster's.
+        let [count, info, _sent, _expected] = transfers.finish();
+        families.extend([count, info, resharding.finish()]);
     }
     Output::families(families)
 }
@@ -348,7 +411,7 @@ fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>
 mod tests {
     use super::*;
     use crate::qdrant::models::Telemetry;
-    use crate::test_support::{every_collection, result, text, value, HANDMADE_V1_12};
+    use crate::test_support::{every_collection, result, sample, text, value, HANDMADE_V1_12};
 
     fn families(directory: &str) -> Result<Vec<Family>, &'static str> {
         let telemetry: Telemetry = result(directory, "telemetry-details-level-3.json");
@@ -395,6 +458,42 @@ mod tests {
             ),
             0.0
         );
+    }
+
+    #[test]
+    fn each_transfer_with_its_peers_and_method_and_the_progress_its_node_reports() {
+        let (from, to) = ("1833886028127767", "6184556614098737");
+        let peers =
+            format!(r#"collection="solo",shard_id="0",from_peer_id="{from}",to_peer_id="{to}""#);
+        let info = format!(r#"{peers},method="stream_records""#);
+        // The source runs the transfer and writes its progress.
+        let m = text(&families("transitions-v1.18.3-transfer-source-node-c").unwrap());
+        assert_eq!(
+            value(&m, "qdrant_collection_shard_transfer_info", &info),
+            1.0
+        );
+        assert_eq!(
+            value(&m, "qdrant_shard_transfer_sent_records", &peers),
+            100.0
+        );
+        assert_eq!(
+            value(&m, "qdrant_shard_transfer_expected_records", &peers),
+            40000.0
+        );
+        // The target knows of the transfer, not how far it got.
+        let m = text(&families("transitions-v1.18.3-transfer-target-node-a").unwrap());
+        assert_eq!(
+            value(&m, "qdrant_collection_shard_transfer_info", &info),
+            1.0
+        );
+        assert_eq!(
+            sample(&m, "qdrant_shard_transfer_sent_records", &peers),
+            None
+        );
+        // A snapshot transfer says what it does, not in records.
+        let m = text(&families("cluster-v1.18.3-transfer-node-a").unwrap());
+        assert!(m.contains(r#"method="snapshot"} 1"#), "{m}");
+        assert!(!m.contains("qdrant_shard_transfer_sent_records{"), "{m}");
     }
 
     #[test]

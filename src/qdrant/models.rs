@@ -402,6 +402,82 @@ impl<'de> Deserialize<'de> for Counted {
     }
 }
 
+/// How many of its shard transfers a collection lists in full: the rest are
+/// counted, not built, so that a hostile answer cannot make a large list.
+pub const LISTED_TRANSFERS: usize = 64;
+
+/// The shard transfers of a collection in progress: how many, and the first
+/// [`LISTED_TRANSFERS`] of them (an entry of a shape this exporter does not
+/// know is counted, not listed).
+#[derive(Debug, Clone, Default)]
+pub struct Transfers {
+    pub count: usize,
+    pub listed: Vec<ShardTransfer>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ShardTransfer {
+    pub shard_id: u32,
+    pub from: u64,
+    pub to: u64,
+    /// `stream_records`, `snapshot`, `wal_delta`, `resharding_stream_records`.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// What the transfer is doing, as the node running it writes it:
+    /// `transferring (0.01s) | Transferring records (100/40000), ETA: 10.61s`.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+impl ShardTransfer {
+    /// Records sent and records to send, where the comment says them.
+    pub fn records(&self) -> Option<(u64, u64)> {
+        let comment = self.comment.as_deref()?;
+        let (_, progress) = comment.split_once("Transferring records (")?;
+        let (done, rest) = progress.split_once('/')?;
+        let (total, _) = rest.split_once(')')?;
+        Some((done.trim().parse().ok()?, total.trim().parse().ok()?))
+    }
+}
+
+impl<'de> Deserialize<'de> for Transfers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Entry {
+            Known(ShardTransfer),
+            Other(serde::de::IgnoredAny),
+        }
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = Transfers;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of shard transfers")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Transfers, A::Error> {
+                let mut transfers = Transfers::default();
+                loop {
+                    if transfers.listed.len() < LISTED_TRANSFERS {
+                        match seq.next_element::<Entry>()? {
+                            Some(Entry::Known(transfer)) => transfers.listed.push(transfer),
+                            Some(Entry::Other(_)) => {}
+                            None => break,
+                        }
+                    } else if seq.next_element::<serde::de::IgnoredAny>()?.is_none() {
+                        break;
+                    }
+                    transfers.count += 1;
+                }
+                Ok(transfers)
+            }
+        }
+        deserializer.deserialize_seq(Entries)
+    }
+}
+
 /// `GET /collections/{name}/cluster`: this node's view of the collection's shards.
 #[derive(Debug, Clone, Deserialize)]
 pub struct CollectionClusterInfo {
@@ -411,7 +487,7 @@ pub struct CollectionClusterInfo {
     #[serde(default)]
     pub remote_shards: Vec<RemoteShard>,
     #[serde(default)]
-    pub shard_transfers: Counted,
+    pub shard_transfers: Transfers,
     /// Serialized only while resharding runs.
     #[serde(default)]
     pub resharding_operations: Option<Counted>,
@@ -518,7 +594,7 @@ pub struct CollectionTelemetry {
     pub shards: Option<Vec<ReplicaSetTelemetry>>,
     /// Shard transfers of the collection in progress (details level 3 and up).
     #[serde(default)]
-    pub transfers: Option<Counted>,
+    pub transfers: Option<Transfers>,
     #[serde(default)]
     pub resharding: Option<Counted>,
 }
@@ -1071,5 +1147,37 @@ mod tests {
                 Some(VectorsConfig::Unnamed(_) | VectorsConfig::Named(_))
             ));
         }
+    }
+
+    #[test]
+    fn transfers_are_all_counted_and_the_first_listed() {
+        let entry = |shard: usize| {
+            format!(r#"{{"shard_id": {shard}, "from": 1, "to": 2, "method": "stream_records"}}"#)
+        };
+        let mut entries: Vec<String> = (0..LISTED_TRANSFERS + 10).map(entry).collect();
+        entries[3] = r#"{"a shape": "from a later Qdrant"}"#.into();
+        let transfers: Transfers =
+            serde_json::from_str(&format!("[{}]", entries.join(","))).unwrap();
+        assert_eq!(transfers.count, LISTED_TRANSFERS + 10);
+        assert_eq!(transfers.listed.len(), LISTED_TRANSFERS);
+        assert_eq!(
+            transfers.listed[3].shard_id, 4,
+            "the unknown entry is counted, not listed"
+        );
+    }
+
+    #[test]
+    fn the_records_a_transfer_sent_are_read_from_its_comment() {
+        let transfer = |comment: &str| ShardTransfer {
+            shard_id: 0,
+            from: 1,
+            to: 2,
+            method: None,
+            comment: Some(comment.into()),
+        };
+        let recorded = "transferring (0.01s) | Transferring records (100/40000), ETA: 10.61s";
+        assert_eq!(transfer(recorded).records(), Some((100, 40000)));
+        assert_eq!(transfer("downloading (0.09s)").records(), None);
+        assert_eq!(transfer("Transferring records (x/40000)").records(), None);
     }
 }

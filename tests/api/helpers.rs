@@ -171,6 +171,8 @@ pub async fn served_families() -> std::collections::BTreeMap<String, ServedFamil
         "cluster-v1.18.3-steady-node-a",
         "cluster-v1.18.3-node-a",
         "cluster-v1.18.3-node-b",
+        "transitions-v1.18.3-transfer-source-node-c",
+        "cluster-v1.18.3-transfer-node-a",
         HANDMADE_V1_19,
         optimizing.path().to_str().unwrap(),
     ] {
