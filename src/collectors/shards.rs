@@ -72,6 +72,15 @@ static TRANSFER_EXPECTED: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_transfer_expected_records",
     "Records a shard transfer has to send in all, as the node running it reports them.",
 );
+static CLEAN_TASK: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_clean_task_status",
+    "The cleanup of this node's replica of the shard after resharding, as a state set over \
+     started, progress, done, cancelled, failed; absent for a shard no cleanup ran on.",
+);
+
+/// The states of a shard's cleanup, in the order they are exported.
+const CLEAN_STATES: [&str; 5] = ["started", "progress", "done", "cancelled", "failed"];
+
 static RESHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_resharding_operations",
     "Resharding operations of the collection in progress.",
@@ -252,7 +261,32 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     }
     let mut families = families.finish();
     families.push(local_data_bytes(selected));
+    families.push(clean_tasks(selected, &own_peer));
     Ok(families)
+}
+
+/// The cleanups after resharding this node ran or runs, each as a state set.
+fn clean_tasks(selected: &Selected, own_peer: &str) -> Family {
+    let mut family = GaugeFamily::new(&CLEAN_TASK);
+    for collection in &selected.collections {
+        for (shard_id, status) in collection.shard_clean_tasks.iter().flatten() {
+            let Some(status) = status.label() else {
+                continue;
+            };
+            for state in CLEAN_STATES {
+                family.push(
+                    &[
+                        ("collection", collection.id.as_str()),
+                        ("shard_id", shard_id),
+                        ("peer_id", own_peer),
+                        ("status", state),
+                    ],
+                    bool_value(state == status),
+                );
+            }
+        }
+    }
+    family.finish()
 }
 
 /// Bytes of vectors and payloads in this node's shards, per collection: free
@@ -411,7 +445,9 @@ fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>
 mod tests {
     use super::*;
     use crate::qdrant::models::Telemetry;
-    use crate::test_support::{every_collection, result, sample, text, value, HANDMADE_V1_12};
+    use crate::test_support::{
+        every_collection, result, sample, text, value, HANDMADE_V1_12, HANDMADE_V1_19,
+    };
 
     fn families(directory: &str) -> Result<Vec<Family>, &'static str> {
         let telemetry: Telemetry = result(directory, "telemetry-details-level-3.json");
@@ -494,6 +530,24 @@ mod tests {
         let m = text(&families("cluster-v1.18.3-transfer-node-a").unwrap());
         assert!(m.contains(r#"method="snapshot"} 1"#), "{m}");
         assert!(!m.contains("qdrant_shard_transfer_sent_records{"), "{m}");
+    }
+
+    #[test]
+    fn a_failed_cleanup_after_resharding_is_a_state_of_its_shard() {
+        let m = text(&families(HANDMADE_V1_19).unwrap());
+        let shard = |id: &str, status: &str| {
+            sample(
+                &m,
+                "qdrant_shard_clean_task_status",
+                &format!(
+                    r#"collection="orders",shard_id="{id}",peer_id="8326746331167863",status="{status}""#
+                ),
+            )
+        };
+        assert_eq!(shard("1", "failed"), Some(1.0));
+        assert_eq!(shard("1", "done"), Some(0.0));
+        assert_eq!(shard("2", "done"), Some(1.0));
+        assert_eq!(shard("0", "done"), None, "no cleanup ran on shard 0");
     }
 
     #[test]

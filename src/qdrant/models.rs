@@ -597,6 +597,37 @@ pub struct CollectionTelemetry {
     pub transfers: Option<Transfers>,
     #[serde(default)]
     pub resharding: Option<Counted>,
+    /// The cleanups of shards after resharding, by shard id (Qdrant 1.15 and later).
+    #[serde(default)]
+    pub shard_clean_tasks: Option<BTreeMap<String, ShardCleanStatus>>,
+}
+
+/// `"started"`, `"done"`, `"cancelled"`, `{"progress": ..}` or `{"failed": {"reason": ..}}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ShardCleanStatus {
+    Named(String),
+    Progress {
+        #[serde(rename = "progress")]
+        _progress: serde::de::IgnoredAny,
+    },
+    Failed {
+        #[serde(rename = "failed")]
+        _failed: serde::de::IgnoredAny,
+    },
+    Other(serde::de::IgnoredAny),
+}
+
+impl ShardCleanStatus {
+    /// As the `status` label writes it; `None` for a shape this exporter does not know.
+    pub fn label(&self) -> Option<&str> {
+        match self {
+            ShardCleanStatus::Named(name) => Some(name),
+            ShardCleanStatus::Progress { .. } => Some("progress"),
+            ShardCleanStatus::Failed { .. } => Some("failed"),
+            ShardCleanStatus::Other(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
