@@ -150,6 +150,12 @@ static STRICT_MODE_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
      absent where unset.",
 );
 
+static COLLECTIONS_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collections_limit",
+    "The most collections Qdrant allows (service.max_collections), beside qdrant_collections; \
+     absent when there is no limit.",
+);
+
 /// Qdrant's indexing threshold is set in KiB.
 const KIB: f64 = 1024.0;
 
@@ -249,6 +255,9 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
         .map(GaugeFamily::finish)
         .collect();
     families.extend([failed, optimized_points]);
+    let mut limit = GaugeFamily::new(&COLLECTIONS_LIMIT);
+    limit.push_some(&[], selected.telemetry.collections.max_collections);
+    families.push(limit.finish());
     families.extend(config_families(&configs));
     Ok(families)
 }
@@ -672,6 +681,7 @@ mod tests {
             !m.contains("qdrant_collection_vector_memory_info{"),
             "1.18 has no memory mode"
         );
+        assert!(!m.contains("\nqdrant_collections_limit "), "no limit set");
 
         // 1.19: indexing off, strict mode limits, a custom-sharded pinned collection.
         let m = figures("handmade-v1.19.0");
@@ -726,6 +736,7 @@ mod tests {
             1.0
         );
 
+        assert_eq!(value(&m, "qdrant_collections_limit", ""), 3.0);
         // 1.15: no graph, strict mode configured but off.
         let m = figures("handmade-v1.15.0");
         let sparse = r#"collection="sparse_only""#;

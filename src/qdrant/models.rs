@@ -579,6 +579,9 @@ pub struct TelemetryClusterStatus {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct TelemetryCollections {
+    /// The most collections Qdrant allows (`service.max_collections`); absent: no limit.
+    #[serde(default)]
+    pub max_collections: Option<u64>,
     #[serde(default)]
     pub collections: Vec<CollectionTelemetry>,
 }
