@@ -268,6 +268,50 @@ mod tests {
     }
 
     #[test]
+    fn a_v1_19_shaped_answer_has_the_same_figures() {
+        let telemetry: Telemetry = result("handmade-v1.19.0", "telemetry-details-level-4.json");
+        let names = every_collection(&telemetry);
+        let m = text(&from_telemetry(&Selected::of(&telemetry, &names)).families);
+        let small = r#"collection="small",shard_id="0",peer_id="8326746331167863""#;
+        for (segment, count) in [
+            (r#"segment_type="indexed",appendable="false""#, 1.0),
+            (r#"segment_type="plain",appendable="true""#, 1.0),
+        ] {
+            let labels = format!("{small},{segment}");
+            assert_eq!(
+                value(&m, "qdrant_shard_segments", &labels),
+                count,
+                "{segment}"
+            );
+        }
+        let vector = format!(r#"{small},vector="default""#);
+        assert_eq!(value(&m, "qdrant_shard_indexed_vectors", &vector), 60.0);
+        for (path, count) in [
+            ("unfiltered_hnsw", 7.0),
+            ("filtered_large_cardinality", 2.0),
+            ("unfiltered_plain", 1.0),
+        ] {
+            let labels = format!(r#"{vector},path="{path}""#);
+            assert_eq!(
+                value(&m, "qdrant_shard_vector_index_searches_total", &labels),
+                count,
+                "{path}"
+            );
+        }
+        // Indexing off: only full scans.
+        let orders =
+            r#"collection="orders",shard_id="1",peer_id="8326746331167863",vector="default""#;
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_vector_index_searches_total",
+                &format!(r#"{orders},path="filtered_plain""#)
+            ),
+            4.0
+        );
+    }
+
+    #[test]
     fn level_3_lists_no_segments_unsupported_not_zero() {
         assert!(output("telemetry-details-level-3.json")
             .unsupported

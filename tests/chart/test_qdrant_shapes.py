@@ -55,6 +55,9 @@ OFF_SPEC = {
     # Real Qdrant leaves zero search statistics out (`filtered_exact`) where its spec requires them.
     "qdrant-v1.18.3/telemetry-details-level-4": "Qdrant's answer is looser than its spec",
     "qdrant-v1.18.3/telemetry-details-level-10": "Qdrant's answer is looser than its spec",
+    # Made from the recording in the v1.19 shape, paths never taken left out as Qdrant does; with
+    # them filled in it passes its spec (checked when it was made).
+    "handmade-v1.19.0/telemetry-details-level-4": "Qdrant's answer is looser than its spec",
 }
 
 
