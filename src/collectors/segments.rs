@@ -14,7 +14,7 @@ use super::context::{Context, Selected};
 use super::output::Output;
 use super::vector_label;
 use crate::metrics::{Family, FamilySpec, GaugeFamily};
-use crate::qdrant::models::SegmentTelemetry;
+use crate::qdrant::models::{SegmentTelemetry, SegmentType};
 
 static SEGMENTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_segments",
@@ -113,7 +113,7 @@ fn from_telemetry(selected: &Selected) -> Output {
 }
 
 /// Segments counted by type and whether they take writes.
-fn by_type(segments: &[SegmentTelemetry]) -> BTreeMap<(&str, &'static str), usize> {
+fn by_type(segments: &[SegmentTelemetry]) -> BTreeMap<(&'static str, &'static str), usize> {
     let mut counts = BTreeMap::new();
     for info in segments.iter().map(|segment| &segment.info) {
         let appendable = match info.is_appendable {
@@ -121,7 +121,7 @@ fn by_type(segments: &[SegmentTelemetry]) -> BTreeMap<(&str, &'static str), usiz
             Some(false) => "false",
             None => "unknown",
         };
-        let segment_type = info.segment_type.as_deref().unwrap_or("unknown");
+        let segment_type = info.segment_type.map_or("unknown", SegmentType::label);
         *counts.entry((segment_type, appendable)).or_default() += 1;
     }
     counts

@@ -802,14 +802,63 @@ pub struct SegmentInfo {
     /// Points written but not yet visible to search (Qdrant 1.18 and later).
     #[serde(default)]
     pub num_deferred_points: Option<u64>,
-    /// `plain`, `indexed` or `special`.
     #[serde(default)]
-    pub segment_type: Option<String>,
+    pub segment_type: Option<SegmentType>,
     #[serde(default)]
     pub is_appendable: Option<bool>,
-    /// By vector name; `""` is the unnamed vector.
-    #[serde(default)]
-    pub vector_data: BTreeMap<String, VectorDataInfo>,
+    /// By vector name; `""` is the unnamed vector. A list, not a map: a
+    /// segment usually has one vector, and telemetry lists thousands of segments.
+    #[serde(default, deserialize_with = "map_as_list")]
+    pub vector_data: Vec<(String, VectorDataInfo)>,
+}
+
+/// Read without a string of its own per segment: telemetry lists thousands.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SegmentType {
+    Plain,
+    Indexed,
+    Special,
+    /// A type added in a later Qdrant.
+    #[serde(other)]
+    Other,
+}
+
+impl SegmentType {
+    pub fn label(self) -> &'static str {
+        match self {
+            SegmentType::Plain => "plain",
+            SegmentType::Indexed => "indexed",
+            SegmentType::Special => "special",
+            SegmentType::Other => "unknown",
+        }
+    }
+}
+
+/// A JSON object read as the list of its entries, in their order.
+fn map_as_list<'de, D, V>(deserializer: D) -> Result<Vec<(String, V)>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Entries<V>(std::marker::PhantomData<V>);
+    impl<'de, V: Deserialize<'de>> serde::de::Visitor<'de> for Entries<V> {
+        type Value = Vec<(String, V)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(1).min(16));
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+    }
+    deserializer.deserialize_map(Entries(std::marker::PhantomData))
 }
 
 #[derive(Debug, Clone, Deserialize)]
