@@ -13,7 +13,7 @@ use crate::basic_auth::{self, BasicAuth};
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
 use crate::listener::{self, Listening};
 use crate::probe::{ProbeSettings, Probes, DEFAULT_MODULE};
-use crate::rate_limit::{self, Limiter, RateLimit};
+use crate::rate_limit::{self, Limiter};
 use crate::target::{Target, TargetConfig};
 use crate::{landing, limits, request_log, response};
 
@@ -45,7 +45,7 @@ pub struct WebServing {
     /// Paths served without basic auth.
     pub open_paths: Vec<String>,
     /// Requests the main listener serves at most, beyond which it answers 429.
-    pub rate_limit: Option<RateLimit>,
+    pub rate_limit: Option<rate_limit::RateLimit>,
     /// What the web configuration file asks that is honoured only in part: logged at start.
     pub warnings: Vec<String>,
 }
@@ -237,10 +237,7 @@ fn run(
     let headers = web.headers.clone();
     let (requires_credentials, adds_headers) = (!web.users.is_empty(), !headers.is_empty());
     let limits_rate = web.rate_limit.is_some();
-    let limiter = web::Data::new(Limiter::new(web.rate_limit.unwrap_or(RateLimit {
-        interval: Duration::from_secs(1),
-        burst: 1,
-    })));
+    let limiter = web::Data::new(web.rate_limit.map(Limiter::new));
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let application = move || {
         let response_headers = headers.iter().cloned().fold(
