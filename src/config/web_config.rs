@@ -1,5 +1,5 @@
-//! The exporter's own endpoint: TLS, client certificates, basic auth and
-//! response headers, from a web configuration file in the format of the
+//! The exporter's own endpoint: TLS, client certificates, basic auth, response
+//! headers and a rate limit, from a web configuration file in the format of the
 //! Prometheus exporter-toolkit (`--web.config.file` of node_exporter and
 //! friends), so operators reuse the files they have. Every key of the format
 //! is read: honoured, or refused by name with the reason. Checked whole at
