@@ -113,6 +113,16 @@ impl Family {
         }
     }
 
+    /// A family of one unlabelled sample where the value is known, else empty
+    /// (and so not written).
+    pub fn of_value(spec: &'static FamilySpec, value: Option<f64>) -> Self {
+        let mut family = Self::new(spec);
+        if let Some(value) = value {
+            family.push(&[], value);
+        }
+        family
+    }
+
     pub fn is_empty(&self) -> bool {
         self.body.lines.is_empty()
     }

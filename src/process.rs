@@ -104,25 +104,18 @@ pub fn families() -> Vec<Family> {
     let boot_time = fs::read_to_string("/proc/stat")
         .ok()
         .and_then(|text| parse_boot_time(&text));
-    let single = |spec: &'static FamilySpec, value: Option<f64>| {
-        let mut family = Family::new(spec);
-        if let Some(value) = value {
-            family.push(&[], value);
-        }
-        family
-    };
     let started = stat
         .as_ref()
         .zip(boot_time)
         .map(|(stat, boot)| boot + stat.started_after_boot);
     vec![
-        single(&CPU_SECONDS, stat.as_ref().map(|s| s.cpu_seconds)),
-        single(&RESIDENT_MEMORY, stat.as_ref().map(|s| s.resident_bytes)),
-        single(&VIRTUAL_MEMORY, stat.as_ref().map(|s| s.virtual_bytes)),
-        single(&OPEN_FDS, open_fds()),
-        single(&MAX_FDS, open_file_limit()),
-        single(&START_TIME, started),
-        single(&THREADS, stat.as_ref().map(|s| s.threads)),
+        Family::of_value(&CPU_SECONDS, stat.as_ref().map(|s| s.cpu_seconds)),
+        Family::of_value(&RESIDENT_MEMORY, stat.as_ref().map(|s| s.resident_bytes)),
+        Family::of_value(&VIRTUAL_MEMORY, stat.as_ref().map(|s| s.virtual_bytes)),
+        Family::of_value(&OPEN_FDS, open_fds()),
+        Family::of_value(&MAX_FDS, open_file_limit()),
+        Family::of_value(&START_TIME, started),
+        Family::of_value(&THREADS, stat.as_ref().map(|s| s.threads)),
     ]
 }
 

@@ -9,7 +9,7 @@ use futures_util::FutureExt;
 use super::context::{Context, Selected};
 use super::output::Output;
 use super::timestamps::unix_seconds;
-use crate::metrics::{Family, FamilySpec, GaugeFamily};
+use crate::metrics::{Family, FamilySpec};
 
 /// Qdrant reports memory and disk sizes in KiB.
 const KIB: f64 = 1024.0;
@@ -45,25 +45,18 @@ fn from_telemetry(selected: &Selected) -> Output {
         return Output::unsupported("telemetry has no app section");
     };
     let system = app.system.as_ref();
-    let figure = |spec: &'static FamilySpec, value: Option<f64>| -> Family {
-        let mut family = GaugeFamily::new(spec);
-        if let Some(value) = value {
-            family.push(&[], value);
-        }
-        family.finish()
-    };
     Output::families(vec![
-        figure(&CPU_CORES, system.and_then(|s| s.cores).map(|c| c as f64)),
-        figure(&CPU_CORES_USED, system.and_then(|s| s.cpu_cores_used)),
-        figure(
+        Family::of_value(&CPU_CORES, system.and_then(|s| s.cores).map(|c| c as f64)),
+        Family::of_value(&CPU_CORES_USED, system.and_then(|s| s.cpu_cores_used)),
+        Family::of_value(
             &MEMORY,
             system.and_then(|s| s.ram_size).map(|kib| kib as f64 * KIB),
         ),
-        figure(
+        Family::of_value(
             &DISK,
             system.and_then(|s| s.disk_size).map(|kib| kib as f64 * KIB),
         ),
-        figure(&STARTED, app.startup.as_deref().and_then(unix_seconds)),
+        Family::of_value(&STARTED, app.startup.as_deref().and_then(unix_seconds)),
     ])
 }
 
