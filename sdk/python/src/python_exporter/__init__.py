@@ -74,11 +74,16 @@ class Metrics:
         return {s.labels["collection"]: s.value for s in self._samples(family) or ()}
 
     def _shard_sum(self, family: str) -> dict[str, float]:
-        """Per collection, as the recording rules derive it: each shard once, its fullest replica."""
-        largest: dict[tuple[str, str], float] = {}
+        """Per collection, as the recording rules derive it: each shard once, its fullest replica,
+        a replica's series (segments by type, vectors by name) summed first."""
+        replicas: dict[tuple[str, str, str], float] = {}
         for s in self._samples(family) or ():
-            key = (s.labels["collection"], s.labels["shard_id"])
-            largest[key] = max(largest.get(key, s.value), s.value)
+            replica = (s.labels["collection"], s.labels["shard_id"], s.labels.get("peer_id", ""))
+            replicas[replica] = replicas.get(replica, 0.0) + s.value
+        largest: dict[tuple[str, str], float] = {}
+        for (collection, shard_id, _), value in replicas.items():
+            key = (collection, shard_id)
+            largest[key] = max(largest.get(key, value), value)
         sums: dict[str, float] = {}
         for (collection, _), value in largest.items():
             sums[collection] = sums.get(collection, 0.0) + value
