@@ -7,17 +7,21 @@
 /// connections to Qdrant, the log, the allocator's and runtime's own.
 const RESERVED: u64 = 128;
 
-/// Raises the soft limit on open files to the hard limit, and returns the
-/// soft limit in force (`None` where it cannot be read).
-pub fn raise_open_file_limit() -> Option<u64> {
+/// The limits on open files, soft and hard; `None` where they cannot be read.
+pub fn open_file_limits() -> Option<libc::rlimit> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes into the struct it is given, nothing else.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return None;
-    }
+    let read = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    read.then_some(limit)
+}
+
+/// Raises the soft limit on open files to the hard limit, and returns the
+/// soft limit in force (`None` where it cannot be read).
+pub fn raise_open_file_limit() -> Option<u64> {
+    let mut limit = open_file_limits()?;
     if limit.rlim_cur < limit.rlim_max {
         let raised = libc::rlimit {
             rlim_cur: limit.rlim_max,

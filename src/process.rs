@@ -6,6 +6,7 @@
 
 use std::fs;
 
+use crate::limits;
 use crate::metrics::{Family, FamilySpec};
 
 static CPU_SECONDS: FamilySpec = FamilySpec::counter(
@@ -79,13 +80,8 @@ fn sysconf(name: libc::c_int) -> Option<f64> {
 }
 
 fn open_file_limit() -> Option<f64> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct it is given, nothing else.
-    let read = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
-    (read && limit.rlim_cur != libc::RLIM_INFINITY).then_some(limit.rlim_cur as f64)
+    let soft = limits::open_file_limits()?.rlim_cur;
+    (soft != libc::RLIM_INFINITY).then_some(soft as f64)
 }
 
 fn open_fds() -> Option<f64> {
