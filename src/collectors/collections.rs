@@ -11,8 +11,6 @@
 //! cluster's and keep their `qdrant_collection_*` names. In the cluster view,
 //! every replica of the cluster, from `GET /cluster/telemetry`.
 
-use std::collections::BTreeMap;
-
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
@@ -180,7 +178,7 @@ fn push_status(family: &mut GaugeFamily, labels: &[(&str, &str)], status: Collec
 fn push_vectors(
     family: &mut GaugeFamily,
     labels: &[(&str, &str)],
-    by_name: Option<&BTreeMap<String, u64>>,
+    by_name: Option<&[(String, u64)]>,
 ) {
     for (name, count) in by_name.into_iter().flatten() {
         let mut labels = labels.to_vec();
@@ -243,7 +241,7 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
             if let Some(points) = local.total_optimized_points {
                 optimized_points.push(&labels, points as f64);
             }
-            push_vectors(&mut vectors, &labels, local.num_vectors_by_name.as_ref());
+            push_vectors(&mut vectors, &labels, local.num_vectors_by_name.as_deref());
             update_queue.push_some(
                 &labels,
                 local.update_queue.as_ref().and_then(|queue| queue.length),
@@ -494,7 +492,11 @@ fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>
                 if let Some(replica_status) = replica.status {
                     push_status(&mut status, &labels, replica_status);
                 }
-                push_vectors(&mut vectors, &labels, replica.num_vectors_by_name.as_ref());
+                push_vectors(
+                    &mut vectors,
+                    &labels,
+                    replica.num_vectors_by_name.as_deref(),
+                );
             }
         }
     }

@@ -81,12 +81,10 @@ impl<'a> Selected<'a> {
             .iter()
             .flat_map(|collection| collection.shards.iter().flatten())
             .filter(|shard| shard.local.is_some())
-            .find_map(
-                |shard| match shard.replicate_states.as_ref()?.keys().collect::<Vec<_>>()[..] {
-                    [only] => only.parse().ok(),
-                    _ => None,
-                },
-            )
+            .find_map(|shard| match shard.replicate_states.as_deref()? {
+                [(only, _)] => only.parse().ok(),
+                _ => None,
+            })
     }
 }
 

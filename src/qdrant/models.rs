@@ -121,8 +121,8 @@ pub struct CollectionConfig {
     #[serde(default)]
     pub optimizer_config: Option<OptimizerConfig>,
     /// Keyed by the quantization's type (`scalar`, `product`, `binary`, ...); absent: none.
-    #[serde(default)]
-    pub quantization_config: Option<BTreeMap<String, QuantizationParams>>,
+    #[serde(default, deserialize_with = "optional_entries")]
+    pub quantization_config: Option<Vec<(String, QuantizationParams)>>,
     #[serde(default)]
     pub strict_mode_config: Option<StrictModeConfig>,
 }
@@ -306,14 +306,14 @@ pub struct ClusterTelemetry {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClusterCollectionTelemetry {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_list")]
     pub shards: Vec<ClusterShardTelemetry>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ClusterShardTelemetry {
     pub id: u32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_list")]
     pub replicas: Vec<ReplicaTelemetry>,
 }
 
@@ -326,8 +326,8 @@ pub struct ReplicaTelemetry {
     pub status: Option<CollectionStatus>,
     #[serde(default)]
     pub num_points: Option<u64>,
-    #[serde(default)]
-    pub num_vectors_by_name: Option<BTreeMap<String, u64>>,
+    #[serde(default, deserialize_with = "optional_entries")]
+    pub num_vectors_by_name: Option<Vec<(String, u64)>>,
     #[serde(default)]
     pub vectors_size_bytes: Option<u64>,
     #[serde(default)]
@@ -582,7 +582,7 @@ pub struct TelemetryCollections {
     /// The most collections Qdrant allows (`service.max_collections`); absent: no limit.
     #[serde(default)]
     pub max_collections: Option<u64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_list")]
     pub collections: Vec<CollectionTelemetry>,
 }
 
@@ -593,7 +593,7 @@ pub struct CollectionTelemetry {
     #[serde(default)]
     pub config: Option<CollectionConfig>,
     /// One replica set per shard of the collection, local replica or not.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_optional_list")]
     pub shards: Option<Vec<ReplicaSetTelemetry>>,
     /// Shard transfers of the collection in progress (details level 3 and up).
     #[serde(default)]
@@ -601,8 +601,8 @@ pub struct CollectionTelemetry {
     #[serde(default)]
     pub resharding: Option<Counted>,
     /// The cleanups of shards after resharding, by shard id (Qdrant 1.15 and later).
-    #[serde(default)]
-    pub shard_clean_tasks: Option<BTreeMap<String, ShardCleanStatus>>,
+    #[serde(default, deserialize_with = "optional_entries")]
+    pub shard_clean_tasks: Option<Vec<(String, ShardCleanStatus)>>,
 }
 
 /// `"started"`, `"done"`, `"cancelled"`, `{"progress": ..}` or `{"failed": {"reason": ..}}`.
@@ -640,8 +640,8 @@ pub struct ReplicaSetTelemetry {
     #[serde(default)]
     pub local: Option<LocalShardTelemetry>,
     /// The state of every replica of the shard, keyed by peer id (details level 3 and up).
-    #[serde(default)]
-    pub replicate_states: Option<BTreeMap<String, String>>,
+    #[serde(default, deserialize_with = "optional_entries")]
+    pub replicate_states: Option<Vec<(String, String)>>,
 }
 
 /// Qdrant's placeholder for a replica being recovered: it holds no data yet
@@ -661,8 +661,8 @@ pub struct LocalShardTelemetry {
     #[serde(default)]
     pub total_optimized_points: Option<u64>,
     /// Keyed by vector name; `""` is the unnamed vector.
-    #[serde(default)]
-    pub num_vectors_by_name: Option<BTreeMap<String, u64>>,
+    #[serde(default, deserialize_with = "optional_entries")]
+    pub num_vectors_by_name: Option<Vec<(String, u64)>>,
     /// Sizes appeared in Qdrant 1.15.
     #[serde(default)]
     pub vectors_size_bytes: Option<u64>,
@@ -674,7 +674,7 @@ pub struct LocalShardTelemetry {
     #[serde(default)]
     pub update_queue: Option<UpdateQueue>,
     /// Details level 4 only.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_optional_list")]
     pub segments: Option<Vec<SegmentTelemetry>>,
 }
 
@@ -692,7 +692,7 @@ pub struct OptimizerTelemetry {
     #[serde(default)]
     pub optimizations: Option<OptimizationStatistics>,
     /// The shard's latest optimizations, running or ended (details level 4).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_optional_list")]
     pub log: Option<Vec<OptimizerRun>>,
 }
 
@@ -715,7 +715,7 @@ pub struct OptimizerRun {
     #[serde(default)]
     pub start_at: Option<String>,
     /// The segments it rewrites (as `info.uuid` of the shard's segments).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_list")]
     pub segment_uuids: Vec<String>,
 }
 
@@ -730,7 +730,7 @@ impl OptimizerRun {
 pub struct SegmentTelemetry {
     pub info: SegmentInfo,
     /// The searches each vector index of the segment answered, by search path.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "exact_list")]
     pub vector_index_searches: Vec<VectorIndexSearches>,
 }
 
@@ -855,10 +855,56 @@ where
             while let Some(entry) = map.next_entry()? {
                 entries.push(entry);
             }
+            entries.shrink_to_fit();
             Ok(entries)
         }
     }
     deserializer.deserialize_map(Entries(std::marker::PhantomData))
+}
+
+/// A list read to its length: serde grows a list as it reads (to room for
+/// four at the first entry), and telemetry holds thousands of one-entry
+/// lists of large entries.
+fn exact_list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut list = Vec::<T>::deserialize(deserializer)?;
+    list.shrink_to_fit();
+    Ok(list)
+}
+
+/// [`exact_list`], where the list may be absent or null.
+fn exact_optional_list<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(bound = "T: Deserialize<'de>")]
+    struct Exact<T>(#[serde(deserialize_with = "exact_list")] Vec<T>);
+    Ok(Option::<Exact<T>>::deserialize(deserializer)?.map(|exact| exact.0))
+}
+
+/// A JSON object, where it may be absent or null, as its entries sorted by
+/// key, each key once: a map's order and uniqueness at a list's size (a
+/// map's node holds room for eleven entries, and these usually have one).
+fn optional_entries<'de, D, V>(deserializer: D) -> Result<Option<Vec<(String, V)>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(bound = "V: Deserialize<'de>")]
+    struct Entries<V>(#[serde(deserialize_with = "map_as_list")] Vec<(String, V)>);
+    Ok(
+        Option::<Entries<V>>::deserialize(deserializer)?.map(|Entries(mut entries)| {
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            entries.dedup_by(|later, earlier| later.0 == earlier.0);
+            entries
+        }),
+    )
 }
 
 #[derive(Debug, Clone, Deserialize)]
