@@ -2,18 +2,16 @@
 //! encodings, each made once, so that a cache hit hands out bytes and
 //! neither copies nor compresses.
 
-use std::io::Write;
-
 use bytes::Bytes;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use crate::metrics::{render, Family};
+use crate::metrics::{render, Family, Text};
 use crate::qdrant::ApiKey;
 use crate::refresh::Snapshot;
 
 pub struct Rendered {
-    pub text: Bytes,
+    pub text: Text,
     pub gzip: Bytes,
     pub zstd: Bytes,
     pub up: bool,
@@ -30,40 +28,38 @@ impl Rendered {
     /// Lines holding the API key (a server echoing it back) are left out:
     /// returns how many were.
     pub fn of(snapshot: Snapshot, key: Option<&ApiKey>) -> (Rendered, usize) {
-        let text = Self::text(snapshot.families, &snapshot.relayed);
-        let (text, left_out) = match key {
-            Some(key) => key.lines_without(text),
-            None => (text, 0),
-        };
+        let mut text = render(snapshot.families, snapshot.relayed);
+        let mut left_out = 0;
+        if let Some(key) = key {
+            text.map_pieces(|piece| {
+                let (kept, count) = key.lines_without(piece)?;
+                left_out += count;
+                Some(kept)
+            });
+        }
         (Self::compressed(text, snapshot.up), left_out)
     }
 
     /// What a scrape gets before any refresh has finished: Qdrant has not answered yet.
     pub fn nothing_yet(families: Vec<Family>) -> Rendered {
-        Self::compressed(Self::text(families, ""), false)
+        Self::compressed(render(families, String::new()), false)
     }
 
-    fn text(families: Vec<Family>, relayed: &str) -> Vec<u8> {
-        let mut text = Vec::with_capacity(relayed.len());
-        render(families, &mut text);
-        text.extend_from_slice(relayed.as_bytes());
-        text
-    }
-
-    fn compressed(text: Vec<u8>, up: bool) -> Rendered {
+    fn compressed(text: Text, up: bool) -> Rendered {
         // The fast levels: exposition text compresses about twentyfold with
-        // gzip even so, about seventyfold with zstd.
-        let mut gzip = GzEncoder::new(Vec::with_capacity(text.len() / 8), Compression::fast());
-        let gzip = gzip
-            .write_all(&text)
-            .and_then(|()| gzip.finish())
-            .expect("compressing into a Vec cannot fail");
-        // Streamed: the one-shot API allocates its worst case, the text's whole size.
-        let mut zstd = Vec::with_capacity(text.len() / 32);
-        zstd::stream::copy_encode(&text[..], &mut zstd, ZSTD_LEVEL)
-            .expect("compressing into a Vec cannot fail");
+        // gzip even so, about seventyfold with zstd. Both are streamed: the
+        // one-shot zstd API allocates its worst case, the text's whole size.
+        let compress = || -> std::io::Result<(Vec<u8>, Vec<u8>)> {
+            let mut gzip = GzEncoder::new(Vec::with_capacity(text.len() / 8), Compression::fast());
+            text.write_to(&mut gzip)?;
+            let mut zstd =
+                zstd::stream::write::Encoder::new(Vec::with_capacity(text.len() / 32), ZSTD_LEVEL)?;
+            text.write_to(&mut zstd)?;
+            Ok((gzip.finish()?, zstd.finish()?))
+        };
+        let (gzip, zstd) = compress().expect("compressing into a Vec cannot fail");
         Rendered {
-            text: Bytes::from(text),
+            text,
             gzip: Bytes::from(gzip),
             zstd: Bytes::from(zstd),
             up,
@@ -78,6 +74,12 @@ mod tests {
 
     static UP: FamilySpec = FamilySpec::gauge("qdrant_up", "up");
 
+    fn whole(text: &Text) -> Vec<u8> {
+        let mut out = Vec::new();
+        text.write_to(&mut out).unwrap();
+        out
+    }
+
     fn rendered() -> Rendered {
         Rendered::nothing_yet(vec![GaugeFamily::single(&UP, 1.0)])
     }
@@ -91,7 +93,7 @@ mod tests {
             &mut text,
         )
         .unwrap();
-        assert_eq!(text.as_bytes(), &rendered.text[..]);
+        assert_eq!(text.as_bytes(), whole(&rendered.text));
         assert!(text.contains("qdrant_up 1\n"));
     }
 
@@ -99,6 +101,6 @@ mod tests {
     fn the_zstd_body_is_the_text_compressed() {
         let rendered = rendered();
         let text = zstd::stream::decode_all(&rendered.zstd[..]).unwrap();
-        assert_eq!(text, &rendered.text[..]);
+        assert_eq!(text, whole(&rendered.text));
     }
 }

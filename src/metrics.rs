@@ -10,6 +10,8 @@
 use std::fmt::Write;
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 /// Content type of the text exposition format.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -84,32 +86,20 @@ impl FamilySpec {
 }
 
 /// One family: its header and its sample lines. Cloning shares the lines
-/// (a collector's figures are kept between its runs and served again).
+/// (a collector's figures are kept between its runs and served again, and
+/// the exposition holds them without a copy: see [`render`]).
 #[derive(Debug, Clone)]
 pub struct Family {
     spec: &'static FamilySpec,
-    body: Arc<Body>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Body {
     /// The sample lines, each ending in a newline.
-    samples: String,
-    /// Per sample: where its line ends in `samples`, and its `collection` label as written.
-    lines: Vec<Line>,
-}
-
-#[derive(Debug, Clone)]
-struct Line {
-    end: usize,
-    collection: Option<(usize, usize)>,
+    samples: Arc<String>,
 }
 
 impl Family {
     pub fn new(spec: &'static FamilySpec) -> Self {
         Self {
             spec,
-            body: Arc::default(),
+            samples: Arc::default(),
         }
     }
 
@@ -124,7 +114,7 @@ impl Family {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.body.lines.is_empty()
+        self.samples.is_empty()
     }
 
     pub fn scope(&self) -> Scope {
@@ -132,93 +122,50 @@ impl Family {
     }
 
     pub fn push(&mut self, labels: &[(&str, &str)], value: f64) {
-        let body = Arc::make_mut(&mut self.body);
-        let mut collection = None;
-        body.samples.push_str(self.spec.name);
+        let samples = Arc::make_mut(&mut self.samples);
+        samples.push_str(self.spec.name);
         if !labels.is_empty() {
-            body.samples.push('{');
+            samples.push('{');
             for (index, (name, value)) in labels.iter().enumerate() {
                 if index > 0 {
-                    body.samples.push(',');
+                    samples.push(',');
                 }
-                body.samples.push_str(name);
-                body.samples.push_str("=\"");
-                let start = body.samples.len();
-                escape_label_value(value, &mut body.samples);
-                if *name == COLLECTION_LABEL {
-                    collection = Some((start, body.samples.len()));
-                }
-                body.samples.push('"');
+                samples.push_str(name);
+                samples.push_str("=\"");
+                escape_label_value(value, samples);
+                samples.push('"');
             }
-            body.samples.push('}');
+            samples.push('}');
         }
-        body.samples.push(' ');
-        write_value(value, &mut body.samples);
-        body.samples.push('\n');
-        body.lines.push(Line {
-            end: body.samples.len(),
-            collection,
-        });
+        samples.push(' ');
+        write_value(value, samples);
+        samples.push('\n');
     }
 
     /// Gives back what the lines' growth left unused: at 5,000 collections a
     /// family holds megabytes, and up to half of it would be slack.
     fn shrink(&mut self) {
-        let body = Arc::make_mut(&mut self.body);
-        body.samples.shrink_to_fit();
-        body.lines.shrink_to_fit();
+        Arc::make_mut(&mut self.samples).shrink_to_fit();
     }
 
     /// Keeps the samples whose `collection` label (as written, escaped) passes
     /// `keep`; samples without one stay. When all stay, the lines are still
     /// shared, not copied.
     pub fn retain_collections(&mut self, keep: impl Fn(&str) -> bool) {
-        let old = &self.body;
-        let kept = |line: &Line| {
-            line.collection
-                .is_none_or(|(from, to)| keep(&old.samples[from..to]))
-        };
-        if old.lines.iter().all(kept) {
+        let kept = |line: &str| collection_of(line).is_none_or(&keep);
+        if self.samples.split_inclusive('\n').all(kept) {
             return;
         }
-        let mut samples = String::with_capacity(old.samples.len());
-        let mut lines = Vec::with_capacity(old.lines.len());
-        let mut start = 0;
-        for line in &old.lines {
-            if kept(line) {
-                let offset = samples.len() as isize - start as isize;
-                samples.push_str(&old.samples[start..line.end]);
-                lines.push(Line {
-                    end: samples.len(),
-                    collection: line.collection.map(|(from, to)| {
-                        (
-                            (from as isize + offset) as usize,
-                            (to as isize + offset) as usize,
-                        )
-                    }),
-                });
-            }
-            start = line.end;
-        }
-        self.body = Arc::new(Body { samples, lines });
+        let samples: String = self
+            .samples
+            .split_inclusive('\n')
+            .filter(|line| kept(line))
+            .collect();
+        self.samples = Arc::new(samples);
     }
 
-    /// At least the bytes [`Family::write_to`] writes (the help text escaped
-    /// at most doubles).
-    fn text_len_bound(&self) -> usize {
-        let spec = self.spec;
-        self.body.samples.len()
-            + 2 * spec.name.len()
-            + 2 * spec.help.len()
-            + spec.scope.sentence().len()
-            + 32
-    }
-
-    /// Appends the family as exposition text; a family without samples writes nothing.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        if self.is_empty() {
-            return;
-        }
+    /// The `# HELP` and `# TYPE` lines.
+    fn header(&self) -> String {
         let spec = self.spec;
         let scope = spec.scope.sentence();
         let mut header =
@@ -235,8 +182,25 @@ impl Family {
             Kind::Gauge => " gauge\n",
             Kind::Counter => " counter\n",
         });
-        out.extend_from_slice(header.as_bytes());
-        out.extend_from_slice(self.body.samples.as_bytes());
+        header
+    }
+}
+
+/// The value of a sample line's `collection` label, as written (escaped).
+fn collection_of(line: &str) -> Option<&str> {
+    let mut rest = &line[line.find('{')? + 1..];
+    loop {
+        let (name, after) = rest.split_once("=\"")?;
+        let mut escaped = false;
+        let end = after.find(|c| {
+            let closes = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            closes
+        })?;
+        if name == COLLECTION_LABEL {
+            return Some(&after[..end]);
+        }
+        rest = after[end + 1..].strip_prefix(',')?;
     }
 }
 
@@ -285,15 +249,106 @@ pub fn bool_value(value: bool) -> f64 {
     }
 }
 
-/// Writes families as exposition text; families without samples are left out.
-/// The room is made once (doubling a buffer of megabytes as it fills would
-/// hold the old and the new copy at once), and each family is freed once
-/// written: the families and the text never both weigh their whole.
-pub fn render(families: Vec<Family>, out: &mut Vec<u8>) {
-    out.reserve(families.iter().map(Family::text_len_bound).sum());
-    for family in families {
-        family.write_to(out);
+/// Exposition text, as pieces that each end a line: the lines of the large
+/// families are the families' own (shared, not copied), the rest is copied
+/// together. At 5,000 collections the text is some 23 MB: a copy of it would
+/// be held beside the families it is made of, and beside the kept families
+/// for as long as it is served.
+#[derive(Debug, Clone, Default)]
+pub struct Text {
+    pieces: Vec<Bytes>,
+    len: usize,
+}
+
+/// Sample lines shorter than this are copied into the piece being filled
+/// instead of being a piece of their own: a piece costs a write when served.
+const SHARED_FROM: usize = 16 * 1024;
+
+impl Text {
+    pub fn pieces(&self) -> &[Bytes] {
+        &self.pieces
     }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The pieces one after the other: the whole text.
+    pub fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.pieces
+            .iter()
+            .try_for_each(|piece| out.write_all(piece))
+    }
+
+    /// Each piece becomes what `change` makes of it, where it makes something.
+    pub fn map_pieces(&mut self, mut change: impl FnMut(&[u8]) -> Option<Vec<u8>>) {
+        for piece in &mut self.pieces {
+            if let Some(changed) = change(piece) {
+                self.len = self.len - piece.len() + changed.len();
+                *piece = Bytes::from(changed);
+            }
+        }
+    }
+}
+
+/// Builds a [`Text`]: small parts are gathered into one piece, large ones
+/// are kept as they are.
+#[derive(Default)]
+struct TextBuilder {
+    text: Text,
+    filling: Vec<u8>,
+}
+
+impl TextBuilder {
+    fn copy(&mut self, part: &[u8]) {
+        self.filling.extend_from_slice(part);
+    }
+
+    fn share(&mut self, part: Bytes) {
+        if part.len() < SHARED_FROM {
+            return self.copy(&part);
+        }
+        self.flush();
+        self.push(part);
+    }
+
+    fn flush(&mut self) {
+        if !self.filling.is_empty() {
+            let filled = std::mem::take(&mut self.filling);
+            self.push(Bytes::from(filled));
+        }
+    }
+
+    fn push(&mut self, piece: Bytes) {
+        self.text.len += piece.len();
+        self.text.pieces.push(piece);
+    }
+
+    fn finish(mut self) -> Text {
+        self.flush();
+        self.text
+    }
+}
+
+/// Makes an `Arc<String>` the owner of a [`Bytes`].
+struct SharedSamples(Arc<String>);
+
+impl AsRef<[u8]> for SharedSamples {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// The families as exposition text, then `after` (Qdrant's own, relayed);
+/// families without samples are left out.
+pub fn render(families: Vec<Family>, after: String) -> Text {
+    let mut text = TextBuilder::default();
+    for family in families.into_iter().filter(|family| !family.is_empty()) {
+        text.copy(family.header().as_bytes());
+        text.share(Bytes::from_owner(SharedSamples(family.samples)));
+    }
+    text.share(Bytes::from(after));
+    text.finish()
 }
 
 /// A label value as the text format writes it: `\`, `"` and newline escaped.
@@ -336,8 +391,10 @@ mod tests {
 
     fn text(families: &[Family]) -> String {
         let mut out = Vec::new();
-        render(families.to_vec(), &mut out);
-        String::from_utf8(out).unwrap()
+        render(families.to_vec(), String::new())
+            .write_to(&mut out)
+            .expect("writing into a Vec cannot fail");
+        String::from_utf8(out).expect("the exposition is UTF-8")
     }
 
     static X: FamilySpec = FamilySpec::gauge("qdrant_x", "X.");
@@ -375,11 +432,52 @@ mod tests {
             "# HELP qdrant_x X. Node scope: each node's own figure, reported by its own exporter.\n# TYPE qdrant_x gauge\n\
              qdrant_x{collection=\"kept\",shard_id=\"0\"} 2\nqdrant_x 3\nqdrant_x{collection=\"kept\"} 5\n"
         );
-        // The positions stay right for a second filtering.
         family.retain_collections(|_| false);
         assert_eq!(
             text(&[family]),
             "# HELP qdrant_x X. Node scope: each node's own figure, reported by its own exporter.\n# TYPE qdrant_x gauge\nqdrant_x 3\n"
         );
+    }
+
+    #[test]
+    fn the_collection_label_is_found_after_any_escaped_value() {
+        for (line, collection) in [
+            ("x{collection=\"a\"} 1\n", Some("a")),
+            ("x{vector=\"v\\\\\",collection=\"c\"} 1\n", Some("c")),
+            ("x{vector=\"say \\\",collection=\\\"no\\\"\"} 1\n", None),
+            (
+                "x{collection=\"q\\\"uoted\",shard_id=\"0\"} 1\n",
+                Some("q\\\"uoted"),
+            ),
+            ("x 1\n", None),
+        ] {
+            assert_eq!(collection_of(line), collection, "{line}");
+        }
+    }
+
+    #[test]
+    fn large_families_are_pieces_of_the_text_without_a_copy() {
+        static SMALL: FamilySpec = FamilySpec::gauge("qdrant_small", "Small.");
+        let mut large = GaugeFamily::new(&X);
+        for index in 0..2000 {
+            large.push(&[("collection", &format!("c{index}"))], 1.0);
+        }
+        let large = large.finish();
+        let small = GaugeFamily::single(&SMALL, 1.0);
+        let shared = large.samples.as_ptr();
+        let rendered = render(
+            vec![small.clone(), large.clone(), small],
+            "relayed 1\n".into(),
+        );
+        // The small parts around the large family are gathered: header, lines, header.
+        assert_eq!(rendered.pieces().len(), 3);
+        assert_eq!(rendered.pieces()[1].as_ptr(), shared);
+        let mut whole = Vec::new();
+        rendered.write_to(&mut whole).unwrap();
+        assert_eq!(whole.len(), rendered.len());
+        let whole = String::from_utf8(whole).unwrap();
+        assert!(whole.starts_with("# HELP qdrant_small "));
+        assert!(whole.contains("qdrant_x{collection=\"c1999\"} 1\n# HELP qdrant_small "));
+        assert!(whole.ends_with("qdrant_small 1\nrelayed 1\n"));
     }
 }

@@ -148,7 +148,9 @@ mod tests {
     #[test]
     fn this_process_is_measured() {
         let mut text = Vec::new();
-        crate::metrics::render(families(), &mut text);
+        crate::metrics::render(families(), String::new())
+            .write_to(&mut text)
+            .unwrap();
         let text = String::from_utf8(text).unwrap();
         for name in [
             "process_cpu_seconds_total ",

@@ -79,7 +79,7 @@ pub fn exposition(rendered: &Rendered, encoding: Encoding) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((header::VARY, HeaderValue::from_static("accept-encoding")));
     let body = match encoding {
-        Encoding::Identity => &rendered.text,
+        Encoding::Identity => return response.body(sliced(rendered.text.pieces().to_vec())),
         Encoding::Gzip => {
             response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
             &rendered.gzip
@@ -89,18 +89,23 @@ pub fn exposition(rendered: &Rendered, encoding: Encoding) -> HttpResponse {
             &rendered.zstd
         }
     };
-    response.body(sliced(body.clone()))
+    response.body(sliced(vec![body.clone()]))
 }
 
-/// The bytes as a body of known length, handed out a slice at a time.
-fn sliced(body: Bytes) -> BoxBody {
-    if body.len() <= SLICE {
-        return BoxBody::new(body);
+/// The pieces, one after the other, as a body of known length, handed out a
+/// slice at a time.
+fn sliced(pieces: Vec<Bytes>) -> BoxBody {
+    if let [piece] = &pieces[..] {
+        if piece.len() <= SLICE {
+            return BoxBody::new(piece.clone());
+        }
     }
-    let length = body.len() as u64;
-    let slices = (0..body.len())
-        .step_by(SLICE)
-        .map(move |start| Ok::<_, Infallible>(body.slice(start..(start + SLICE).min(body.len()))));
+    let length = pieces.iter().map(|piece| piece.len() as u64).sum();
+    let slices = pieces.into_iter().flat_map(|piece| {
+        (0..piece.len()).step_by(SLICE).map(move |start| {
+            Ok::<_, Infallible>(piece.slice(start..(start + SLICE).min(piece.len())))
+        })
+    });
     BoxBody::new(SizedStream::new(length, stream::iter(slices)))
 }
 

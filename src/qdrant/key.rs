@@ -56,18 +56,19 @@ impl ApiKey {
         }
     }
 
-    /// The exposition without the lines that hold the key, as it is or
-    /// escaped as a label value, and how many were left out. Whole lines go,
-    /// so that what stays is valid exposition.
-    pub fn lines_without(&self, text: Vec<u8>) -> (Vec<u8>, usize) {
+    /// A piece of exposition (whole lines) without the lines that hold the
+    /// key, as it is or escaped as a label value, and how many were left out;
+    /// `None` when no line holds it. Whole lines go, so that what stays is
+    /// valid exposition.
+    pub fn lines_without(&self, text: &[u8]) -> Option<(Vec<u8>, usize)> {
         let escaped = self.0.replace('\\', "\\\\").replace('"', "\\\"");
         let finders = [
             memchr::memmem::Finder::new(self.0.as_bytes()),
             memchr::memmem::Finder::new(escaped.as_bytes()),
         ];
         let holds_key = |bytes: &[u8]| finders.iter().any(|finder| finder.find(bytes).is_some());
-        if !self.findable() || !holds_key(&text) {
-            return (text, 0);
+        if !self.findable() || !holds_key(text) {
+            return None;
         }
         let mut kept = Vec::with_capacity(text.len());
         let mut left_out = 0;
@@ -77,7 +78,7 @@ impl ApiKey {
                 false => kept.extend_from_slice(line),
             }
         }
-        (kept, left_out)
+        Some((kept, left_out))
     }
 }
 
@@ -195,13 +196,10 @@ mod tests {
             key.conceal("collection k\"ey-4f1c9a not found"),
             "collection (the API key) not found"
         );
-        let exposition = b"a{v=\"k\\\"ey-4f1c9a\"} 1\nb 1\nk\"ey-4f1c9a\n".to_vec();
-        assert_eq!(key.lines_without(exposition), (b"b 1\n".to_vec(), 2));
+        let exposition = b"a{v=\"k\\\"ey-4f1c9a\"} 1\nb 1\nk\"ey-4f1c9a\n";
+        assert_eq!(key.lines_without(exposition), Some((b"b 1\n".to_vec(), 2)));
+        assert_eq!(key.lines_without(b"b 1\n"), None, "no line holds it");
         let short = ApiKey::parse("b").unwrap();
-        assert_eq!(
-            short.lines_without(b"b 1\n".to_vec()).1,
-            0,
-            "too short to tell"
-        );
+        assert_eq!(short.lines_without(b"b 1\n"), None, "too short to tell");
     }
 }

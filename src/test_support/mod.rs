@@ -27,7 +27,9 @@ pub fn result<T: DeserializeOwned>(directory: &str, file: &str) -> T {
 /// The families as exposition text.
 pub fn text(families: &[Family]) -> String {
     let mut out = Vec::new();
-    render(families.to_vec(), &mut out);
+    render(families.to_vec(), String::new())
+        .write_to(&mut out)
+        .expect("writing into a Vec cannot fail");
     String::from_utf8(out).expect("the exposition is UTF-8")
 }
 
