@@ -1,5 +1,6 @@
 //! How a cached exposition goes out: the encoding the scraper prefers, and the
-//! cached bytes themselves as the body, in slices.
+//! cached bytes themselves as the body, in slices (a text held compressed
+//! only is decompressed a slice at a time).
 //!
 //! actix copies a body into the connection's write buffer, polling for more
 //! only while that buffer is below its size (set to one slice). Handing it the
@@ -8,11 +9,13 @@
 //! reads.
 
 use std::convert::Infallible;
+use std::io::Read;
 
 use actix_web::body::{BoxBody, SizedStream};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::HttpResponse;
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
+use flate2::read::GzDecoder;
 use futures_util::stream;
 
 use crate::exposition::Rendered;
@@ -79,7 +82,12 @@ pub fn exposition(rendered: &Rendered, encoding: Encoding) -> HttpResponse {
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((header::VARY, HeaderValue::from_static("accept-encoding")));
     let body = match encoding {
-        Encoding::Identity => return response.body(sliced(rendered.text.pieces().to_vec())),
+        Encoding::Identity => {
+            return response.body(match &rendered.text {
+                Some(text) => sliced(text.pieces().to_vec()),
+                None => decompressed(rendered.gzip.clone(), rendered.text_len),
+            })
+        }
         Encoding::Gzip => {
             response.insert_header((header::CONTENT_ENCODING, HeaderValue::from_static("gzip")));
             &rendered.gzip
@@ -107,6 +115,21 @@ fn sliced(pieces: Vec<Bytes>) -> BoxBody {
         })
     });
     BoxBody::new(SizedStream::new(length, stream::iter(slices)))
+}
+
+/// The text of a gzip body, decompressed a slice at a time as it is sent: a
+/// sender holds the decoder (about 43 KB) and one slice.
+fn decompressed(gzip: Bytes, length: usize) -> BoxBody {
+    let decoder = GzDecoder::new(gzip.reader());
+    let slices = stream::unfold(decoder, |mut decoder| async move {
+        let mut slice = Vec::with_capacity(SLICE);
+        match (&mut decoder).take(SLICE as u64).read_to_end(&mut slice) {
+            Ok(0) => None,
+            Ok(_) => Some((Ok(Bytes::from(slice)), decoder)),
+            Err(error) => Some((Err(error), decoder)),
+        }
+    });
+    BoxBody::new(SizedStream::new(length as u64, slices))
 }
 
 #[cfg(test)]
@@ -152,5 +175,28 @@ mod tests {
         ] {
             assert_eq!(encoding(&headers(accepted)), expected, "{accepted:?}");
         }
+    }
+
+    #[actix_web::test]
+    async fn a_text_held_compressed_only_is_sent_whole() {
+        let text: String = (0..20_000)
+            .map(|n| format!("qdrant_x{{n=\"{n}\"}} 1\n"))
+            .collect();
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gzip, text.as_bytes()).unwrap();
+        let rendered = Rendered {
+            text: None,
+            text_len: text.len(),
+            gzip: Bytes::from(gzip.finish().unwrap()),
+            zstd: Bytes::new(),
+            up: true,
+        };
+        let response = exposition(&rendered, Encoding::Identity);
+        assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        assert!(text.len() > 10 * SLICE);
+        assert_eq!(body, text.as_bytes());
     }
 }
