@@ -255,6 +255,41 @@ async fn a_response_over_the_size_limit_fails_that_request_only() {
     );
 }
 
+/// What an answer takes once read is bounded like its bytes: a telemetry
+/// within `max_response_bytes` whose thousands of entries would take more
+/// once read fails the collectors it feeds, and nothing else.
+#[actix_web::test]
+async fn an_answer_that_would_take_too_much_once_read_fails_that_request_only() {
+    let sized = mock_qdrant::MockQdrant::start(crate::helpers::fixture_dir(RECORDED)).unwrap();
+    sized.synthesize(1000);
+    let body = awc::Client::default()
+        .get(format!("{}/telemetry?details_level=3", sized.url()))
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .limit(64 << 20)
+        .await
+        .unwrap();
+    // The 1.4 MB answer of 1,000 collections takes about 2.2 MiB once read.
+    for (limit, read) in [(body.len() * 5 / 4, false), (body.len() * 2, true)] {
+        let app = spawn_app_with(RECORDED, |s| {
+            s.collectors = Some("collections".into());
+            s.max_response_bytes = Some(limit);
+        })
+        .await;
+        app.mock.synthesize(1000);
+        let m = app.scrape().await;
+        assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+        assert_eq!(value(&m, "qdrant_collections", ""), 1000.0);
+        assert_eq!(
+            collector_success(&m, "collections"),
+            f64::from(u8::from(read)),
+            "limit {limit}"
+        );
+    }
+}
+
 /// A redirect would take the API key wherever it points: it is not followed.
 #[actix_web::test]
 async fn a_redirect_is_not_followed_and_the_key_stays_home() {
