@@ -254,9 +254,10 @@ pub fn bool_value(value: bool) -> f64 {
 /// together. At 5,000 collections the text is some 23 MB: a copy of it would
 /// be held beside the families it is made of, and beside the kept families
 /// for as long as it is served.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Text {
-    pieces: Vec<Bytes>,
+    /// Shared, so that a response holds the pieces for one reference count.
+    pieces: Arc<[Bytes]>,
     len: usize,
 }
 
@@ -265,7 +266,7 @@ pub struct Text {
 const SHARED_FROM: usize = 16 * 1024;
 
 impl Text {
-    pub fn pieces(&self) -> &[Bytes] {
+    pub fn pieces(&self) -> &Arc<[Bytes]> {
         &self.pieces
     }
 
@@ -282,12 +283,17 @@ impl Text {
 
     /// Each piece becomes what `change` makes of it, where it makes something.
     pub fn map_pieces(&mut self, mut change: impl FnMut(&[u8]) -> Option<Vec<u8>>) {
-        for piece in &mut self.pieces {
-            if let Some(changed) = change(piece) {
-                self.len = self.len - piece.len() + changed.len();
-                *piece = Bytes::from(changed);
-            }
-        }
+        self.pieces = self
+            .pieces
+            .iter()
+            .map(|piece| match change(piece) {
+                Some(changed) => {
+                    self.len = self.len - piece.len() + changed.len();
+                    Bytes::from(changed)
+                }
+                None => piece.clone(),
+            })
+            .collect();
     }
 }
 
@@ -295,7 +301,8 @@ impl Text {
 /// are kept as they are.
 #[derive(Default)]
 struct TextBuilder {
-    text: Text,
+    pieces: Vec<Bytes>,
+    len: usize,
     filling: Vec<u8>,
 }
 
@@ -320,13 +327,16 @@ impl TextBuilder {
     }
 
     fn push(&mut self, piece: Bytes) {
-        self.text.len += piece.len();
-        self.text.pieces.push(piece);
+        self.len += piece.len();
+        self.pieces.push(piece);
     }
 
     fn finish(mut self) -> Text {
         self.flush();
-        self.text
+        Text {
+            pieces: self.pieces.into(),
+            len: self.len,
+        }
     }
 }
 

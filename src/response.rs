@@ -84,7 +84,7 @@ pub fn exposition(rendered: &Rendered, encoding: Encoding) -> HttpResponse {
     let body = match encoding {
         Encoding::Identity => {
             return response.body(match &rendered.text {
-                Some(text) => sliced(text.pieces().to_vec()),
+                Some(text) => sliced(text.pieces().clone()),
                 None => decompressed(rendered.gzip.clone(), rendered.text_len),
             })
         }
@@ -97,19 +97,21 @@ pub fn exposition(rendered: &Rendered, encoding: Encoding) -> HttpResponse {
             &rendered.zstd
         }
     };
-    response.body(sliced(vec![body.clone()]))
+    response.body(sliced([body.clone()]))
 }
 
 /// The pieces, one after the other, as a body of known length, handed out a
-/// slice at a time.
-fn sliced(pieces: Vec<Bytes>) -> BoxBody {
-    if let [piece] = &pieces[..] {
+/// slice at a time: a hit takes a reference to the cached pieces, no copy.
+fn sliced(pieces: impl AsRef<[Bytes]> + 'static) -> BoxBody {
+    if let [piece] = pieces.as_ref() {
         if piece.len() <= SLICE {
             return BoxBody::new(piece.clone());
         }
     }
-    let length = pieces.iter().map(|piece| piece.len() as u64).sum();
-    let slices = pieces.into_iter().flat_map(|piece| {
+    let length = pieces.as_ref().iter().map(|piece| piece.len() as u64).sum();
+    let count = pieces.as_ref().len();
+    let slices = (0..count).flat_map(move |index| {
+        let piece = pieces.as_ref()[index].clone();
         (0..piece.len()).step_by(SLICE).map(move |start| {
             Ok::<_, Infallible>(piece.slice(start..(start + SLICE).min(piece.len())))
         })
