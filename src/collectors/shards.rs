@@ -37,14 +37,11 @@ const REPLICA_STATES: [&str; 11] = [
     "ActiveRead",
     "ManualRecovery",
 ];
-/// The state-set member that is 1 when Qdrant reports a state not in [`REPLICA_STATES`].
-const UNKNOWN_STATE: &str = "Unknown";
-
 static REPLICA_STATE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_replica_state",
-    "State of each replica of the shard, as a state set over Qdrant's replica states; \
-     state=\"Unknown\" is 1 for a state this exporter does not know. \
-     Each node's view of every replica of the shards it holds a replica of.",
+    "State of each replica of the shard, as a state set over Qdrant's replica states; all 0 for \
+     a state this exporter does not know. Each node's view of every replica of the shards it \
+     holds a replica of.",
 );
 static LOCAL_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_local_points",
@@ -94,7 +91,8 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
         .boxed_local()
 }
 
-/// One replica's state as a state set over [`REPLICA_STATES`] and [`UNKNOWN_STATE`].
+/// One replica's state as a state set over [`REPLICA_STATES`]: every member 0
+/// for a state this exporter does not know, as `qdrant_shard_status` does.
 fn push_replica_state(
     family: &mut GaugeFamily,
     collection: &str,
@@ -102,13 +100,7 @@ fn push_replica_state(
     peer_id: &str,
     state: &str,
 ) {
-    let known = REPLICA_STATES.contains(&state);
-    for member in REPLICA_STATES.iter().chain([&UNKNOWN_STATE]) {
-        let value = if known {
-            *member == state
-        } else {
-            *member == UNKNOWN_STATE
-        };
+    for member in REPLICA_STATES {
         family.push(
             &[
                 ("collection", collection),
@@ -116,7 +108,7 @@ fn push_replica_state(
                 ("peer_id", peer_id),
                 ("state", member),
             ],
-            bool_value(value),
+            bool_value(member == state),
         );
     }
 }

@@ -168,13 +168,18 @@ class Metrics:
             (s.labels["collection"], s.labels["shard_id"], s.labels["peer_id"]): s.value
             for s in self._samples("qdrant_shard_local_points") or ()
         }
-        replicas = []
+        # A state set whose every member is 0 is a state the exporter does not know.
+        current: dict[tuple[str, str, str], str] = {}
         for s in states:
-            if s.value != 1:
-                continue
             key = (s.labels["collection"], s.labels["shard_id"], s.labels["peer_id"])
-            state = s.labels["state"] if s.labels["state"] in REPLICA_STATES else UNKNOWN_REPLICA_STATE
-            replicas.append(Replica(key[0], int(key[1]), int(key[2]), state, _int(local.get(key))))
+            if s.value == 1 and s.labels["state"] in REPLICA_STATES:
+                current[key] = s.labels["state"]
+            else:
+                current.setdefault(key, UNKNOWN_REPLICA_STATE)
+        replicas = [
+            Replica(key[0], int(key[1]), int(key[2]), state, _int(local.get(key)))
+            for key, state in current.items()
+        ]
         return sorted(replicas, key=lambda r: (r.collection, r.shard_id, r.peer_id))
 
     def snapshots(self) -> list[Snapshots] | None:
