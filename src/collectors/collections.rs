@@ -43,7 +43,13 @@ static SHARD_VECTORS: FamilySpec = FamilySpec::gauge(
 );
 static SHARD_UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_update_queue_length",
-    "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.16 and later).",
+    "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.17 and later).",
+);
+static SHARD_APPLIED_OPERATIONS: FamilySpec = FamilySpec::counter(
+    "qdrant_shard_applied_operations_total",
+    "Sequence number of the last operation the replica of the shard on the peer applied (its update \
+     queue's op_num, Qdrant 1.17 and later): its rate is the replica's write rate. A transfer that \
+     rebuilds the replica can restart it, which rate() takes for a reset.",
 );
 static SHARD_OPTIMIZATIONS_FAILED: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimizations_failed_total",
@@ -85,7 +91,7 @@ static OPTIMIZER_OK: FamilySpec = FamilySpec::cluster_gauge(
 );
 static UPDATE_QUEUE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_update_queue_length",
-    "Updates waiting in the collection's update queue (Qdrant 1.16 and later). Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
+    "Updates waiting in the collection's update queue (Qdrant 1.17 and later). Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 
 static SHARD_NUMBER: FamilySpec = FamilySpec::cluster_gauge(
@@ -207,6 +213,7 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     let mut optimizer_ok = GaugeFamily::new(&SHARD_OPTIMIZER_OK);
     let mut vectors = GaugeFamily::new(&SHARD_VECTORS);
     let mut update_queue = GaugeFamily::new(&SHARD_UPDATE_QUEUE);
+    let mut applied_operations = Family::new(&SHARD_APPLIED_OPERATIONS);
     let mut failed = Family::new(&SHARD_OPTIMIZATIONS_FAILED);
     let mut optimized_points = Family::new(&SHARD_OPTIMIZED_POINTS);
     let mut shard_count = GaugeFamily::new(&SHARDS);
@@ -242,17 +249,19 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
                 optimized_points.push(&labels, points as f64);
             }
             push_vectors(&mut vectors, &labels, local.num_vectors_by_name.as_deref());
-            update_queue.push_some(
-                &labels,
-                local.update_queue.as_ref().and_then(|queue| queue.length),
-            );
+            if let Some(queue) = &local.update_queue {
+                update_queue.push_some(&labels, queue.length);
+                if let Some(op_num) = queue.op_num {
+                    applied_operations.push(&labels, op_num as f64);
+                }
+            }
         }
     }
     let mut families: Vec<Family> = [status, optimizer_ok, vectors, update_queue, shard_count]
         .into_iter()
         .map(GaugeFamily::finish)
         .collect();
-    families.extend([failed, optimized_points]);
+    families.extend([applied_operations, failed, optimized_points]);
     let mut limit = GaugeFamily::new(&COLLECTIONS_LIMIT);
     limit.push_some(&[], selected.telemetry.collections.max_collections);
     families.push(limit.finish());
@@ -642,6 +651,38 @@ mod tests {
             2.0
         );
         assert!(m.contains("# TYPE qdrant_shard_optimizations_failed_total counter"));
+    }
+
+    #[test]
+    fn applied_operations_per_replica_from_the_update_queue() {
+        let figures = |fixtures: &str| {
+            let telemetry: Telemetry = result(fixtures, "telemetry-details-level-3.json");
+            let names = every_collection(&telemetry);
+            text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap())
+        };
+        let m = figures(RECORDED);
+        let docs = format!(r#"collection="docs",shard_id="0",peer_id="{RECORDED_PEER}""#);
+        assert_eq!(
+            value(&m, "qdrant_shard_applied_operations_total", &docs),
+            30.0
+        );
+        assert!(m.contains("# TYPE qdrant_shard_applied_operations_total counter"));
+        // 1.19: a shard with no replica on this node has no series, its neighbour has.
+        let m = figures("handmade-v1.19.0");
+        let orders = |shard: u32| {
+            format!(r#"collection="orders",shard_id="{shard}",peer_id="8326746331167863""#)
+        };
+        assert_eq!(
+            sample(&m, "qdrant_shard_applied_operations_total", &orders(0)),
+            None
+        );
+        assert_eq!(
+            value(&m, "qdrant_shard_applied_operations_total", &orders(1)),
+            6.0
+        );
+        // 1.15 has no update queue in telemetry.
+        let m = figures("handmade-v1.15.0");
+        assert!(!m.contains("qdrant_shard_applied_operations_total{"), "{m}");
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub struct CollectionInfo {
     pub segments_count: Option<u64>,
     #[serde(default)]
     pub config: Option<CollectionConfig>,
-    /// Present since Qdrant 1.16.
+    /// Present since Qdrant 1.17.
     #[serde(default)]
     pub update_queue: Option<UpdateQueue>,
 }
@@ -216,6 +216,10 @@ impl VectorParams {
 pub struct UpdateQueue {
     #[serde(default)]
     pub length: Option<u64>,
+    /// The sequence number of the last operation the replica applied;
+    /// absent where Qdrant does not track it (shard telemetry only).
+    #[serde(default)]
+    pub op_num: Option<u64>,
 }
 
 /// `GET /cluster`: `{"status": "disabled"}` in single-node mode.
@@ -670,7 +674,7 @@ pub struct LocalShardTelemetry {
     pub payloads_size_bytes: Option<u64>,
     #[serde(default)]
     pub optimizations: Option<OptimizerTelemetry>,
-    /// Present since Qdrant 1.16.
+    /// Present since Qdrant 1.17.
     #[serde(default)]
     pub update_queue: Option<UpdateQueue>,
     /// Details level 4 only.
