@@ -20,7 +20,10 @@ use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
 use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
-use crate::qdrant::models::{ClusterTelemetry, CollectionClusterInfo, Counted, Transfers};
+use crate::qdrant::models::{
+    ClusterTelemetry, CollectionClusterInfo, CollectionTelemetry, Counted, LocalShardTelemetry,
+    Transfers,
+};
 use crate::qdrant::QdrantError;
 
 /// Every replica state Qdrant defines (v1.18), in the order they are exported.
@@ -50,6 +53,15 @@ static LOCAL_POINTS: FamilySpec = FamilySpec::gauge(
 static LOCAL_DATA_BYTES: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_local_data_bytes",
     "Bytes of vectors and payloads in the node's replicas of the collection, by kind.",
+);
+static STRICT_MODE_USAGE: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_strict_mode_usage_ratio",
+    "The collection's size as this node estimates it for strict mode, over the limit it is \
+     checked against (limit: max_points_count, max_collection_vector_size_bytes, \
+     max_collection_payload_size_bytes); at 1 the writes this node takes are refused. Qdrant \
+     estimates a collection with replicas on other nodes as one local replica times the shards; \
+     this takes the largest, so it is never below Qdrant's figure. Absent where the limit is not \
+     set (or 0) or the node holds no replica.",
 );
 static TRANSFERS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfers",
@@ -253,6 +265,7 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     }
     let mut families = families.finish();
     families.push(local_data_bytes(selected));
+    families.push(strict_mode_usage(selected, &own_peer));
     families.push(clean_tasks(selected, &own_peer));
     Ok(families)
 }
@@ -305,6 +318,92 @@ fn local_data_bytes(selected: &Selected) -> Family {
         }
     }
     bytes.finish()
+}
+
+/// A collection's size as Qdrant estimates it for strict mode
+/// (`ShardHolder::estimate_collection_size_stats`): points, vector bytes,
+/// payload bytes.
+#[derive(Clone, Copy, Default)]
+struct SizeEstimate([u64; 3]);
+
+impl SizeEstimate {
+    fn of(local: &LocalShardTelemetry) -> Self {
+        let [points, vectors, payloads] = [
+            local.num_points,
+            local.vectors_size_bytes,
+            local.payloads_size_bytes,
+        ]
+        .map(|figure| figure.unwrap_or(0));
+        Self([points, vectors, payloads])
+    }
+
+    /// Qdrant projects one local replica of a collection with replicas
+    /// elsewhere to the whole by its shard count, and sums them otherwise.
+    fn of_collection(collection: &CollectionTelemetry, own_peer: &str) -> Option<Self> {
+        let shards = collection.shards.as_deref()?;
+        let locals = shards
+            .iter()
+            .filter_map(|shard| shard.local.as_ref())
+            .filter(|local| local.is_plain_local())
+            .map(Self::of);
+        let distributed = shards.iter().any(|shard| {
+            shard
+                .replicate_states
+                .iter()
+                .flatten()
+                .any(|(peer, _)| peer != own_peer)
+        });
+        let combine = |a: Self, b: Self| {
+            Self(std::array::from_fn(|i| {
+                if distributed {
+                    a.0[i].max(b.0[i])
+                } else {
+                    a.0[i] + b.0[i]
+                }
+            }))
+        };
+        let estimate = locals.reduce(combine)?;
+        let times = if distributed { shards.len() as u64 } else { 1 };
+        Some(Self(estimate.0.map(|figure| figure.saturating_mul(times))))
+    }
+}
+
+/// Each strict-mode size limit set on a collection, with how near this
+/// node's estimate is to it: the writes it takes are refused at 1.
+fn strict_mode_usage(selected: &Selected, own_peer: &str) -> Family {
+    let mut usage = GaugeFamily::new(&STRICT_MODE_USAGE);
+    for collection in &selected.collections {
+        let Some(strict) = collection
+            .config
+            .as_ref()
+            .and_then(|config| config.strict_mode_config.as_ref())
+        else {
+            continue;
+        };
+        let limits = [
+            ("max_points_count", strict.max_points_count),
+            (
+                "max_collection_vector_size_bytes",
+                strict.max_collection_vector_size_bytes,
+            ),
+            (
+                "max_collection_payload_size_bytes",
+                strict.max_collection_payload_size_bytes,
+            ),
+        ];
+        let Some(estimate) = SizeEstimate::of_collection(collection, own_peer) else {
+            continue;
+        };
+        for ((name, limit), size) in limits.into_iter().zip(estimate.0) {
+            if let Some(limit) = limit.filter(|&limit| limit > 0) {
+                usage.push(
+                    &[("collection", &collection.id), ("limit", name)],
+                    size as f64 / limit as f64,
+                );
+            }
+        }
+    }
+    usage.finish()
 }
 
 /// The fallback: `GET /collections/{name}/cluster` for every collection.
@@ -438,7 +537,7 @@ mod tests {
     use super::*;
     use crate::qdrant::models::Telemetry;
     use crate::test_support::{
-        every_collection, result, sample, text, value, HANDMADE_V1_12, HANDMADE_V1_19,
+        every_collection, result, sample, text, value, HANDMADE_V1_12, HANDMADE_V1_19, RECORDED,
     };
 
     fn families(directory: &str) -> Result<Vec<Family>, &'static str> {
@@ -540,6 +639,87 @@ mod tests {
         assert_eq!(shard("1", "done"), Some(0.0));
         assert_eq!(shard("2", "done"), Some(1.0));
         assert_eq!(shard("0", "done"), None, "no cleanup ran on shard 0");
+    }
+
+    /// The recorded telemetry of `directory`, with `limits` set on the
+    /// strict mode of `collection`.
+    fn with_strict_mode(directory: &str, collection: &str, limits: serde_json::Value) -> String {
+        let mut telemetry: Telemetry = result(directory, "telemetry-details-level-3.json");
+        let target = telemetry
+            .collections
+            .collections
+            .iter_mut()
+            .find(|c| c.id == collection)
+            .unwrap();
+        target.config.as_mut().unwrap().strict_mode_config =
+            Some(serde_json::from_value(limits).unwrap());
+        let names = every_collection(&telemetry);
+        text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap())
+    }
+
+    fn usage(m: &str, collection: &str, limit: &str) -> Option<f64> {
+        sample(
+            m,
+            "qdrant_collection_strict_mode_usage_ratio",
+            &format!(r#"collection="{collection}",limit="{limit}""#),
+        )
+    }
+
+    #[test]
+    fn strict_mode_usage_is_qdrants_estimate_over_each_limit_set() {
+        // 1.19, distributed: the largest local replica (shard 1: 1,104 points,
+        // 565,248 vector bytes) times 3 shards; Qdrant already refuses writes
+        // though the cluster holds fewer points than the limit.
+        let m = text(&families(HANDMADE_V1_19).unwrap());
+        assert_eq!(
+            usage(&m, "orders", "max_points_count"),
+            Some(3.0 * 1104.0 / 3000.0)
+        );
+        assert_eq!(
+            usage(&m, "orders", "max_collection_vector_size_bytes"),
+            Some(3.0 * 565_248.0 / 1_073_741_824.0)
+        );
+        assert_eq!(
+            usage(&m, "orders", "max_collection_payload_size_bytes"),
+            None
+        );
+        assert_eq!(
+            usage(&m, "small", "max_points_count"),
+            None,
+            "no strict mode"
+        );
+        // 1.15, on one node: the local replicas summed (300 + 300 points).
+        let m = text(&families("handmade-v1.15.0").unwrap());
+        assert_eq!(usage(&m, "sparse_only", "max_points_count"), Some(0.12));
+        // 1.18, one node: 67,456 + 60,544 payload bytes of 256,000.
+        let limit =
+            serde_json::json!({"enabled": true, "max_collection_payload_size_bytes": 256_000});
+        let m = with_strict_mode(RECORDED, "ondisk_quantized", limit);
+        assert_eq!(
+            usage(&m, "ondisk_quantized", "max_collection_payload_size_bytes"),
+            Some(0.5)
+        );
+        assert!(m.contains("# TYPE qdrant_collection_strict_mode_usage_ratio gauge"));
+    }
+
+    #[test]
+    fn a_replica_in_transfer_is_left_out_of_the_strict_mode_estimate_as_qdrant_does() {
+        // Node c, the source of solo's transfer: its one replica is a proxy,
+        // which Qdrant does not count, so no estimate; a limit of 0 has none.
+        let source = "transitions-v1.18.3-transfer-source-node-c";
+        let limit =
+            serde_json::json!({"max_points_count": 50_000, "max_collection_payload_size_bytes": 0});
+        let m = with_strict_mode(source, "solo", limit);
+        assert_eq!(usage(&m, "solo", "max_points_count"), None);
+        // orders: the larger of its local replicas (923 and 1,104 points) times 3.
+        let limit =
+            serde_json::json!({"max_points_count": 6624, "max_collection_payload_size_bytes": 0});
+        let m = with_strict_mode(source, "orders", limit);
+        assert_eq!(usage(&m, "orders", "max_points_count"), Some(0.5));
+        assert_eq!(
+            usage(&m, "orders", "max_collection_payload_size_bytes"),
+            None
+        );
     }
 
     #[test]

@@ -651,6 +651,8 @@ pub struct ReplicaSetTelemetry {
 /// Qdrant's placeholder for a replica being recovered: it holds no data yet
 /// and reports no counts.
 pub const DUMMY_SHARD: &str = "dummy shard";
+/// What Qdrant calls a replica that is neither a proxy nor a placeholder.
+const PLAIN_LOCAL_SHARD: &str = "local shard";
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct LocalShardTelemetry {
@@ -685,6 +687,15 @@ pub struct LocalShardTelemetry {
 impl LocalShardTelemetry {
     pub fn is_dummy(&self) -> bool {
         self.variant_name.as_deref() == Some(DUMMY_SHARD)
+    }
+
+    /// A plain local shard: not a proxy of a transfer, nor a placeholder.
+    /// Only these count in Qdrant's estimate of a collection's size
+    /// (`ShardReplicaSet::calculate_local_shard_stats`).
+    pub fn is_plain_local(&self) -> bool {
+        self.variant_name
+            .as_deref()
+            .is_none_or(|variant| variant == PLAIN_LOCAL_SHARD)
     }
 }
 
