@@ -34,6 +34,13 @@ static OLDEST_START: FamilySpec = FamilySpec::gauge(
     "Start of the longest-running optimization on this node's replicas of the collection, as a Unix timestamp; absent while none runs.",
 );
 
+static LATEST_END: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_optimization_latest_end_timestamp_seconds",
+    "End of the latest optimization on this node's replicas of the collection that ended with \
+     the status (done, cancelled, error), as a Unix timestamp, from Qdrant's log of them (the \
+     latest 16 ended, and every failed one since start); absent for a status it does not hold.",
+);
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     let output = ctx.telemetry_only(from_telemetry);
     futures_util::future::ready(output).boxed_local()
@@ -43,6 +50,7 @@ fn from_telemetry(selected: &Selected) -> Output {
     let mut running = GaugeFamily::new(&RUNNING);
     let mut running_points = GaugeFamily::new(&RUNNING_POINTS);
     let mut oldest = GaugeFamily::new(&OLDEST_START);
+    let mut latest_end = GaugeFamily::new(&LATEST_END);
     let mut logged = false;
     for collection in &selected.collections {
         let locals: Vec<_> = collection
@@ -59,11 +67,19 @@ fn from_telemetry(selected: &Selected) -> Output {
             OPTIMIZERS.iter().map(|name| (*name, 0)).collect();
         // Qdrant before 1.17 names no segment uuids: the points are unknown there.
         let (mut points, mut started) = (Some(0), None::<f64>);
+        let mut ended: BTreeMap<&str, f64> = BTreeMap::new();
         for local in locals {
             let Some(log) = local.optimizations.as_ref().and_then(|o| o.log.as_ref()) else {
                 continue;
             };
             logged = true;
+            for run in log {
+                let end = run.end_at.as_deref().and_then(unix_seconds);
+                if let (Some(status), Some(end)) = (run.ended(), end) {
+                    let latest = ended.entry(status).or_insert(end);
+                    *latest = latest.max(end);
+                }
+            }
             for run in log.iter().filter(|run| run.is_running()) {
                 *by_optimizer.entry(&run.name).or_default() += 1;
                 if let Some(start) = run.start_at.as_deref().and_then(unix_seconds) {
@@ -101,12 +117,15 @@ fn from_telemetry(selected: &Selected) -> Output {
         if let Some(started) = started {
             oldest.push(&[("collection", name)], started);
         }
+        for (status, end) in ended {
+            latest_end.push(&[("collection", name), ("status", status)], end);
+        }
     }
     if !logged && !selected.collections.is_empty() {
         return Output::unsupported("telemetry carries no optimizer log (details level below 4)");
     }
     Output::families(
-        [running, running_points, oldest]
+        [running, running_points, oldest, latest_end]
             .into_iter()
             .map(GaugeFamily::finish)
             .collect(),
@@ -146,6 +165,75 @@ mod tests {
         assert!(!m.contains("qdrant_collection_optimization_oldest_start_timestamp_seconds{"));
         let level_3: Telemetry = result(RECORDED, "telemetry-details-level-3.json");
         assert!(output(&level_3).unsupported.is_some());
+    }
+
+    fn latest_end(m: &str, status: &str) -> Option<f64> {
+        sample(
+            m,
+            "qdrant_collection_optimization_latest_end_timestamp_seconds",
+            &format!(r#"collection="ondisk_quantized",status="{status}""#),
+        )
+    }
+
+    /// The recorded log: six runs done on two replicas, the latest the merge
+    /// of shard 0 (2026-11-21T06:47:13.841175863Z).
+    #[test]
+    fn the_latest_end_of_the_logged_optimizations_by_status() {
+        let telemetry: Telemetry = result(RECORDED, "telemetry-details-level-4.json");
+        let m = text(&output(&telemetry).families);
+        let done = latest_end(&m, "done").unwrap();
+        assert!((done - 1_795_243_633.841_176).abs() < 1e-3, "{done}");
+        assert_eq!(latest_end(&m, "cancelled"), None);
+        assert_eq!(latest_end(&m, "error"), None);
+        assert_eq!(
+            sample(
+                &m,
+                "qdrant_collection_optimization_latest_end_timestamp_seconds",
+                r#"collection="docs",status="done""#
+            ),
+            None,
+            "nothing logged there"
+        );
+    }
+
+    /// Shard 1's runs cancelled and failed, in the shape of Qdrant 1.15
+    /// (no uuids) and of 1.18–1.19; a running one has no end.
+    #[test]
+    fn cancelled_and_failed_runs_are_their_own_series() {
+        for uuids in [false, true] {
+            let mut recorded = telemetry_with_running_optimizations();
+            let collection = recorded["result"]["collections"]["collections"]
+                .as_array_mut()
+                .unwrap()
+                .iter_mut()
+                .find(|c| c["id"] == "ondisk_quantized")
+                .unwrap();
+            let log = collection["shards"][1]["local"]["optimizations"]["log"]
+                .as_array_mut()
+                .unwrap();
+            log[0]["status"] =
+                serde_json::json!({"cancelled": "optimization cancelled by service"});
+            log[2]["status"] = serde_json::json!({"error": "No space left on device"});
+            if !uuids {
+                for run in log.iter_mut() {
+                    let run = run.as_object_mut().unwrap();
+                    run.remove("uuid");
+                    run.remove("segment_uuids");
+                }
+            }
+            let telemetry: Telemetry = serde_json::from_value(recorded["result"].clone()).unwrap();
+            let m = text(&output(&telemetry).families);
+            // Shard 0's latest done runs (its merge and an indexing) are running now.
+            let ended = [
+                ("done", 1_795_243_633.736_164),
+                ("cancelled", 1_795_243_633.803_872),
+                ("error", 1_795_243_633.675_078),
+            ];
+            for (status, expected) in ended {
+                let end = latest_end(&m, status).unwrap();
+                assert!((end - expected).abs() < 1e-3, "{status}: {end}");
+            }
+        }
     }
 
     /// Two optimizations running, one of them the config mismatch

@@ -729,6 +729,9 @@ pub struct OptimizerRun {
     /// RFC 3339.
     #[serde(default)]
     pub start_at: Option<String>,
+    /// RFC 3339; absent while it runs.
+    #[serde(default)]
+    pub end_at: Option<String>,
     /// The segments it rewrites (as `info.uuid` of the shard's segments).
     #[serde(default, deserialize_with = "exact_list")]
     pub segment_uuids: Vec<String>,
@@ -738,6 +741,20 @@ impl OptimizerRun {
     /// Still optimizing: not done, cancelled or failed.
     pub fn is_running(&self) -> bool {
         self.status.as_str() == Some("optimizing")
+    }
+
+    /// How it ended, as Qdrant's `TrackerStatus` names it: `done`,
+    /// `cancelled` or `error`; `None` while it runs (or for a status this
+    /// exporter does not know).
+    pub fn ended(&self) -> Option<&'static str> {
+        let name = match &self.status {
+            serde_json::Value::String(status) => status.as_str(),
+            serde_json::Value::Object(status) => status.keys().next()?.as_str(),
+            _ => return None,
+        };
+        ["done", "cancelled", "error"]
+            .into_iter()
+            .find(|ended| *ended == name)
     }
 }
 
