@@ -542,6 +542,13 @@ mod tests {
 
     const NODE_C: &str = "1833886028127767";
 
+    /// The collector's text for the level-3 telemetry recorded in `fixtures`.
+    fn figures(fixtures: &str) -> String {
+        let telemetry: Telemetry = result(fixtures, "telemetry-details-level-3.json");
+        let names = every_collection(&telemetry);
+        text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap())
+    }
+
     /// The source of a shard transfer is a proxy with `status: null`: that
     /// series alone is left out; the collector neither fails nor falls back.
     #[test]
@@ -632,9 +639,7 @@ mod tests {
     #[test]
     fn failed_optimizations_and_optimized_points_per_replica() {
         // 1.18 leaves fail_count out while it is 0.
-        let telemetry: Telemetry = result(RECORDED, "telemetry-details-level-3.json");
-        let names = every_collection(&telemetry);
-        let m = text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap());
+        let m = figures(RECORDED);
         let docs = format!(r#"collection="docs",shard_id="0",peer_id="{RECORDED_PEER}""#);
         assert_eq!(
             value(&m, "qdrant_shard_optimizations_failed_total", &docs),
@@ -642,9 +647,7 @@ mod tests {
         );
         assert_eq!(value(&m, "qdrant_shard_optimized_points_total", &docs), 0.0);
         // A 1.19-shaped answer with two failed runs of three.
-        let telemetry: Telemetry = result("handmade-v1.19.0", "telemetry-details-level-3.json");
-        let names = every_collection(&telemetry);
-        let m = text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap());
+        let m = figures("handmade-v1.19.0");
         let small = r#"collection="small",shard_id="0",peer_id="8326746331167863""#;
         assert_eq!(
             value(&m, "qdrant_shard_optimizations_failed_total", small),
@@ -655,11 +658,6 @@ mod tests {
 
     #[test]
     fn applied_operations_per_replica_from_the_update_queue() {
-        let figures = |fixtures: &str| {
-            let telemetry: Telemetry = result(fixtures, "telemetry-details-level-3.json");
-            let names = every_collection(&telemetry);
-            text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap())
-        };
         let m = figures(RECORDED);
         let docs = format!(r#"collection="docs",shard_id="0",peer_id="{RECORDED_PEER}""#);
         assert_eq!(
@@ -687,11 +685,6 @@ mod tests {
 
     #[test]
     fn the_configuration_that_explains_behaviour() {
-        let figures = |fixtures: &str| {
-            let telemetry: Telemetry = result(fixtures, "telemetry-details-level-3.json");
-            let names = every_collection(&telemetry);
-            text(&from_telemetry(&Selected::of(&telemetry, &names)).unwrap())
-        };
         let m = figures(RECORDED);
         let ondisk = r#"collection="ondisk_quantized""#;
         assert_eq!(

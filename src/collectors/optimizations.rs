@@ -137,8 +137,8 @@ mod tests {
     use super::*;
     use crate::qdrant::models::Telemetry;
     use crate::test_support::{
-        every_collection, result, sample, telemetry_with_running_optimizations, text, value,
-        RECORDED,
+        collection_json, every_collection, result, sample, telemetry_with_running_optimizations,
+        text, value, RECORDED,
     };
 
     fn output(telemetry: &Telemetry) -> Output {
@@ -202,12 +202,7 @@ mod tests {
     fn cancelled_and_failed_runs_are_their_own_series() {
         for uuids in [false, true] {
             let mut recorded = telemetry_with_running_optimizations();
-            let collection = recorded["result"]["collections"]["collections"]
-                .as_array_mut()
-                .unwrap()
-                .iter_mut()
-                .find(|c| c["id"] == "ondisk_quantized")
-                .unwrap();
+            let collection = collection_json(&mut recorded, "ondisk_quantized");
             let log = collection["shards"][1]["local"]["optimizations"]["log"]
                 .as_array_mut()
                 .unwrap();

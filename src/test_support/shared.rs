@@ -51,13 +51,7 @@ pub fn telemetry_with_running_optimizations() -> serde_json::Value {
     let path = fixture_dir(RECORDED).join("telemetry-details-level-4.json");
     let mut telemetry: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let collection = telemetry["result"]["collections"]["collections"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|c| c["id"] == "ondisk_quantized")
-        .unwrap();
-    let shard = &mut collection["shards"][0]["local"];
+    let shard = &mut collection_json(&mut telemetry, "ondisk_quantized")["shards"][0]["local"];
     let rewritten = shard["segments"][1]["info"]["uuid"].clone();
     let log = shard["optimizations"]["log"].as_array_mut().unwrap();
     log[0]["status"] = "optimizing".into();
@@ -67,6 +61,19 @@ pub fn telemetry_with_running_optimizations() -> serde_json::Value {
     log[1]["status"] = "optimizing".into();
     log[1]["end_at"] = serde_json::Value::Null;
     telemetry
+}
+
+/// The collection `id` of a telemetry answer, to change it in place.
+pub fn collection_json<'a>(
+    telemetry: &'a mut serde_json::Value,
+    id: &str,
+) -> &'a mut serde_json::Value {
+    telemetry["result"]["collections"]["collections"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["id"] == id)
+        .unwrap()
 }
 
 /// Replaces the key file as Kubernetes updates a mounted Secret: a new file
