@@ -61,7 +61,7 @@ static STRICT_MODE_USAGE: FamilySpec = FamilySpec::gauge(
      max_collection_payload_size_bytes); at 1 the writes this node takes are refused. Qdrant \
      estimates a collection with replicas on other nodes as one local replica times the shards; \
      this takes the largest, so it is never below Qdrant's figure. Absent where the limit is not \
-     set (or 0) or the node holds no replica.",
+     set (or 0), or where the node holds no replica outside a transfer.",
 );
 static TRANSFERS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfers",
