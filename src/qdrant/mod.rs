@@ -48,6 +48,24 @@ impl TelemetryDetail {
 }
 
 /// Everything but RFC 3986 "unreserved" characters is escaped in a path segment.
+/// Answers this large are parsed on the blocking pool, not on the event
+/// loop: a large node's telemetry (30 MB at 5,000 collections) takes tens of
+/// milliseconds to read, which every request this worker serves would wait.
+const PARSED_OFF_THE_LOOP_FROM: usize = 1024 * 1024;
+
+/// An answer's JSON. What it takes once read is bounded like its bytes: by
+/// `max_response_bytes` (Qdrant's own telemetry of 5,000 collections, 30 MB
+/// of text, takes 17 MiB).
+fn parse<T: DeserializeOwned>(body: &[u8], allowance: usize) -> serde_json::Result<T> {
+    match std::str::from_utf8(body) {
+        Ok(text) => bounded::from_str(text, allowance),
+        // A collection named in bytes that are not UTF-8 would fail the whole
+        // answer: each bad sequence becomes U+FFFD instead, and the refresh
+        // skips the names holding one (see `refresh::selection`).
+        Err(_) => bounded::from_str(&String::from_utf8_lossy(body), allowance),
+    }
+}
+
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
@@ -404,7 +422,7 @@ impl QdrantClient {
     }
 
     /// The `result` of Qdrant's JSON envelope.
-    async fn get_result<T: DeserializeOwned>(
+    async fn get_result<T: DeserializeOwned + Send + 'static>(
         &self,
         endpoint: Endpoint,
         path: &str,
@@ -413,22 +431,19 @@ impl QdrantClient {
         Ok(response.result)
     }
 
-    async fn get_json<T: DeserializeOwned>(
+    async fn get_json<T: DeserializeOwned + Send + 'static>(
         &self,
         endpoint: Endpoint,
         path: &str,
     ) -> Result<T, QdrantError> {
         let body = self.get(endpoint, path).await?;
-        // What an answer takes once read is bounded like its bytes: by
-        // `max_response_bytes` (Qdrant's own telemetry of 5,000 collections,
-        // 30 MB of text, takes 17 MiB).
         let allowance = self.max_response_bytes;
-        let parsed = match std::str::from_utf8(&body) {
-            Ok(text) => bounded::from_str(text, allowance),
-            // A collection named in bytes that are not UTF-8 would fail the
-            // whole answer: each bad sequence becomes U+FFFD instead, and the
-            // refresh skips the names holding one (see `refresh::selection`).
-            Err(_) => bounded::from_str(&String::from_utf8_lossy(&body), allowance),
+        let parsed = if body.len() < PARSED_OFF_THE_LOOP_FROM {
+            parse(&body, allowance)
+        } else {
+            tokio::task::spawn_blocking(move || parse(&body, allowance))
+                .await
+                .map_err(|_| QdrantError::InvalidResponse(format!("{path}: parsing was stopped")))?
         };
         parsed.map_err(|e| QdrantError::InvalidResponse(format!("{path}: {e}")))
     }
