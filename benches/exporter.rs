@@ -1,8 +1,8 @@
 //! Benchmark: prints figures, asserts nothing. Run with `scripts/bench.sh`
 //! (installs nginx, the ceiling the cache hits are compared with, then runs
 //! `cargo bench --bench exporter`). With `QDRANT_EXPORTER_BENCH_BASELINE` set
-//! to another build's binary (an earlier commit's, say), every section but the
-//! floods measures it too, side by side in the same run.
+//! to another build's binary (an earlier commit's, say), every section
+//! measures it too, side by side in the same run.
 //!
 //! The exporter runs as its own process (the release binary), so that its
 //! memory is measured alone; the mock Qdrant and the load generator run here.
@@ -370,6 +370,59 @@ async fn pipelining_while_refreshing(mock: &MockQdrant, build: &Build) {
     );
 }
 
+/// The landing page, which needs no refresh, loaded by wrk while a client
+/// scrapes a large node (5,000 collections, its level-4 telemetry of about
+/// 30 MB read on every refresh) in a loop with a TTL of 0: how long the
+/// refreshes' work keeps the other requests of a worker waiting.
+async fn landing_page_while_refreshing(mock: &MockQdrant, build: &Build) {
+    const LOADED_FOR: Duration = Duration::from_secs(10);
+    mock.synthesize(5000);
+    mock.set_latency(Duration::from_millis(2));
+    let telemetry_only = [
+        (
+            "QDRANT_EXPORTER_COLLECTORS",
+            "collections,shards,segments,optimizations",
+        ),
+        (
+            "QDRANT_EXPORTER_COLLECTOR_INTERVALS",
+            "segments=0,optimizations=0",
+        ),
+    ];
+    let exporter = Exporter::start(build, &mock.url(), "0", &telemetry_only).await;
+    let port = exporter.port;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scraping = stop.clone();
+    let scraper = std::thread::spawn(move || {
+        let mut refreshes = 0;
+        while !scraping.load(std::sync::atomic::Ordering::Relaxed) {
+            refreshes +=
+                usize::from(serving::get(port, "/metrics", Duration::from_secs(60)).is_some());
+        }
+        refreshes
+    });
+    let load = serving::wrk(
+        &format!("{}/", exporter.url),
+        None,
+        4,
+        LOADED_FOR,
+        &[exporter.child.id()],
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let refreshes = scraper.join().expect("the scraper ends");
+    if let Some(load) = load {
+        println!(
+            "{:<10} landing page while refreshing 5000 collections ({refreshes} refreshes in {} s): \
+             p50 {:.2} ms, p99 {:.2} ms, {:.0} answers/s",
+            build.label,
+            LOADED_FOR.as_secs(),
+            load.p50.as_secs_f64() * 1e3,
+            load.p99.as_secs_f64() * 1e3,
+            load.per_second
+        );
+    }
+    mock.set_latency(Duration::ZERO);
+}
+
 /// The collectors and settings of the exporter before the node-local refresh:
 /// every collector on every refresh, collection figures asked per collection.
 /// Telemetry answers 404 here, so the collectors take that per-collection path
@@ -580,6 +633,11 @@ async fn main() {
         for collections in [100, 1000] {
             for build in &builds {
                 cache_hits_against_nginx(&mock, collections, build).await;
+            }
+        }
+        for _ in 0..2 {
+            for build in &builds {
+                landing_page_while_refreshing(&mock, build).await;
             }
         }
     }
