@@ -45,8 +45,8 @@ impl Room {
                 Ok(())
             }
             None => Err(E::custom(format_args!(
-                "its lists and maps would take more than {} MiB once read",
-                self.allowance >> 20
+                "its lists and maps would take more than {} bytes once read",
+                self.allowance
             ))),
         }
     }
@@ -342,7 +342,7 @@ mod tests {
         assert!(
             error
                 .to_string()
-                .contains("would take more than 0 MiB once read"),
+                .contains("would take more than 65536 bytes once read"),
             "{error}"
         );
         assert_eq!(
