@@ -1,5 +1,5 @@
 //! The `optimizations` collector: what the optimizers run on this node's
-//! shards, from the optimizer log each local shard carries in telemetry at
+//! shards and how the latest runs ended, from the optimizer log each local shard carries in telemetry at
 //! details level 4 (node-local: Qdrant asks no other peer for it). By
 //! default it runs once a minute, as `segments`, whose refresh asks level 4
 //! anyway. The queue, which only the cluster-wide endpoint has, is
@@ -38,7 +38,8 @@ static LATEST_END: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimization_latest_end_timestamp_seconds",
     "End of the latest optimization on this node's replicas of the collection that ended with \
      the status (done, cancelled, error), as a Unix timestamp, from Qdrant's log of them (the \
-     latest 16 ended, and every failed one since start); absent for a status it does not hold.",
+     latest 16 optimizations of each replica, and every failed one since start); absent for a \
+     status it does not hold.",
 );
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {

@@ -2,7 +2,9 @@
 //! each shard this node holds a replica of: the state of every replica (this
 //! node's view), and this node's point count and bytes (node scope). Per
 //! collection: transfers and resharding in progress (cluster scope: every
-//! node knows all of them).
+//! node knows all of them), and how near this node's estimate of its size is
+//! to each limit of its strict mode (node scope: each node checks the writes
+//! it takes against its own).
 //!
 //! From the shared telemetry; series grow with this node's local replicas: a
 //! shard with no replica here is reported by the nodes that hold one. Where
@@ -323,7 +325,6 @@ fn local_data_bytes(selected: &Selected) -> Family {
 /// A collection's size as Qdrant estimates it for strict mode
 /// (`ShardHolder::estimate_collection_size_stats`): points, vector bytes,
 /// payload bytes.
-#[derive(Clone, Copy, Default)]
 struct SizeEstimate([u64; 3]);
 
 impl SizeEstimate {
