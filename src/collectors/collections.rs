@@ -48,8 +48,8 @@ static SHARD_UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
 static SHARD_APPLIED_OPERATIONS: FamilySpec = FamilySpec::counter(
     "qdrant_shard_applied_operations_total",
     "Sequence number of the last operation the replica of the shard on the peer applied (its update \
-     queue's op_num, Qdrant 1.17 and later): its rate is the replica's write rate. A transfer that \
-     rebuilds the replica can restart it, which rate() takes for a reset.",
+     queue's op_num, Qdrant 1.17 and later): its rate is the replica's write rate. A replica a \
+     transfer fills starts again from 0 and counts the transfer's batches too.",
 );
 static SHARD_OPTIMIZATIONS_FAILED: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimizations_failed_total",
@@ -677,6 +677,26 @@ mod tests {
         assert_eq!(
             value(&m, "qdrant_shard_applied_operations_total", &orders(1)),
             6.0
+        );
+        // The target of a stream_records transfer counts its own batches: 3
+        // of them (300 points), while the source's replica stands at 40.
+        let m = figures("transitions-v1.18.3-transfer-target-node-a");
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_applied_operations_total",
+                r#"collection="solo",shard_id="0",peer_id="6184556614098737""#
+            ),
+            3.0
+        );
+        let m = figures("transitions-v1.18.3-transfer-source-node-c");
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_applied_operations_total",
+                r#"collection="solo",shard_id="0",peer_id="1833886028127767""#
+            ),
+            40.0
         );
         // 1.15 has no update queue in telemetry.
         let m = figures("handmade-v1.15.0");
