@@ -47,10 +47,9 @@ impl TelemetryDetail {
     }
 }
 
-/// Everything but RFC 3986 "unreserved" characters is escaped in a path segment.
 /// Answers this large are parsed on the blocking pool, not on the event
 /// loop: a large node's telemetry (30 MB at 5,000 collections) takes tens of
-/// milliseconds to read, which every request this worker serves would wait.
+/// milliseconds to read, and every request this worker serves would wait.
 const PARSED_OFF_THE_LOOP_FROM: usize = 1024 * 1024;
 
 /// An answer's JSON. What it takes once read is bounded like its bytes: by
@@ -66,6 +65,7 @@ fn parse<T: DeserializeOwned>(body: &[u8], allowance: usize) -> serde_json::Resu
     }
 }
 
+/// Everything but RFC 3986 "unreserved" characters is escaped in a path segment.
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
