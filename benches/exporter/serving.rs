@@ -333,17 +333,26 @@ fn open(port: u16, connections: usize, receive_buffer: Option<libc::c_int>) -> V
 /// A kubelet-style probe: a new connection, `GET /healthz`, the whole answer
 /// within the kubelet's default timeout of 1 s.
 pub fn probe(port: u16) -> Option<Duration> {
-    get(port, "/healthz", Duration::from_secs(1))
+    get(port, "/healthz", None, Duration::from_secs(1))
 }
 
 /// `GET path` on a new connection, the whole answer within `timeout`: how
 /// long it took, if it was a 200.
-pub fn get(port: u16, path: &str, timeout: Duration) -> Option<Duration> {
+pub fn get(
+    port: u16,
+    path: &str,
+    accept_encoding: Option<&str>,
+    timeout: Duration,
+) -> Option<Duration> {
     let started = Instant::now();
     let mut stream =
         TcpStream::connect_timeout(&(std::net::Ipv4Addr::LOCALHOST, port).into(), timeout).ok()?;
     stream.set_read_timeout(Some(timeout)).ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: exporter\r\nConnection: close\r\n\r\n");
+    let encoding = accept_encoding
+        .map(|codings| format!("Accept-Encoding: {codings}\r\n"))
+        .unwrap_or_default();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: exporter\r\n{encoding}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).ok()?;
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).ok()?;
