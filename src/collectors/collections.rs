@@ -680,24 +680,26 @@ mod tests {
         );
         // The target of a stream_records transfer counts its own batches: 3
         // of them (300 points), while the source's replica stands at 40.
-        let m = figures("transitions-v1.18.3-transfer-target-node-a");
-        assert_eq!(
-            value(
-                &m,
-                "qdrant_shard_applied_operations_total",
-                r#"collection="solo",shard_id="0",peer_id="6184556614098737""#
+        for (fixtures, peer, applied) in [
+            (
+                "transitions-v1.18.3-transfer-target-node-a",
+                "6184556614098737",
+                3.0,
             ),
-            3.0
-        );
-        let m = figures("transitions-v1.18.3-transfer-source-node-c");
-        assert_eq!(
-            value(
-                &m,
-                "qdrant_shard_applied_operations_total",
-                r#"collection="solo",shard_id="0",peer_id="1833886028127767""#
+            (
+                "transitions-v1.18.3-transfer-source-node-c",
+                "1833886028127767",
+                40.0,
             ),
-            40.0
-        );
+        ] {
+            let solo = format!(r#"collection="solo",shard_id="0",peer_id="{peer}""#);
+            let m = figures(fixtures);
+            assert_eq!(
+                value(&m, "qdrant_shard_applied_operations_total", &solo),
+                applied,
+                "{fixtures}"
+            );
+        }
         // 1.15 has no update queue in telemetry.
         let m = figures("handmade-v1.15.0");
         assert!(!m.contains("qdrant_shard_applied_operations_total{"), "{m}");
