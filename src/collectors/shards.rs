@@ -23,8 +23,7 @@ use super::fan_out::fan_out;
 use super::output::Output;
 use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{
-    ClusterTelemetry, CollectionClusterInfo, CollectionTelemetry, Counted, LocalShardTelemetry,
-    Transfers,
+    ClusterTelemetry, CollectionClusterInfo, CollectionTelemetry, Counted, Transfers,
 };
 use crate::qdrant::QdrantError;
 
@@ -324,49 +323,41 @@ fn local_data_bytes(selected: &Selected) -> Family {
 
 /// A collection's size as Qdrant estimates it for strict mode
 /// (`ShardHolder::estimate_collection_size_stats`): points, vector bytes,
-/// payload bytes.
-struct SizeEstimate([u64; 3]);
-
-impl SizeEstimate {
-    fn of(local: &LocalShardTelemetry) -> Self {
-        let [points, vectors, payloads] = [
-            local.num_points,
-            local.vectors_size_bytes,
-            local.payloads_size_bytes,
-        ]
-        .map(|figure| figure.unwrap_or(0));
-        Self([points, vectors, payloads])
+/// payload bytes. One plain local replica times the shard count when the
+/// collection has replicas elsewhere (Qdrant takes the first it meets; the
+/// largest here), the local replicas summed otherwise; `None` without one.
+fn estimated_size(collection: &CollectionTelemetry, own_peer: &str) -> Option<[u64; 3]> {
+    let shards = collection.shards.as_deref()?;
+    let sizes: Vec<[u64; 3]> = shards
+        .iter()
+        .filter_map(|shard| shard.local.as_ref())
+        .filter(|local| local.is_plain_local())
+        .map(|local| {
+            [
+                local.num_points,
+                local.vectors_size_bytes,
+                local.payloads_size_bytes,
+            ]
+            .map(|figure| figure.unwrap_or(0))
+        })
+        .collect();
+    if sizes.is_empty() {
+        return None;
     }
-
-    /// Qdrant projects one local replica of a collection with replicas
-    /// elsewhere to the whole by its shard count, and sums them otherwise.
-    fn of_collection(collection: &CollectionTelemetry, own_peer: &str) -> Option<Self> {
-        let shards = collection.shards.as_deref()?;
-        let locals = shards
+    let distributed = shards.iter().any(|shard| {
+        shard
+            .replicate_states
             .iter()
-            .filter_map(|shard| shard.local.as_ref())
-            .filter(|local| local.is_plain_local())
-            .map(Self::of);
-        let distributed = shards.iter().any(|shard| {
-            shard
-                .replicate_states
-                .iter()
-                .flatten()
-                .any(|(peer, _)| peer != own_peer)
-        });
-        let combine = |a: Self, b: Self| {
-            Self(std::array::from_fn(|i| {
-                if distributed {
-                    a.0[i].max(b.0[i])
-                } else {
-                    a.0[i] + b.0[i]
-                }
-            }))
-        };
-        let estimate = locals.reduce(combine)?;
-        let times = if distributed { shards.len() as u64 } else { 1 };
-        Some(Self(estimate.0.map(|figure| figure.saturating_mul(times))))
-    }
+            .flatten()
+            .any(|(peer, _)| peer != own_peer)
+    });
+    Some(std::array::from_fn(|figure| {
+        let each = sizes.iter().map(|size| size[figure]);
+        match distributed {
+            true => each.max().unwrap_or(0).saturating_mul(shards.len() as u64),
+            false => each.sum(),
+        }
+    }))
 }
 
 /// Each strict-mode size limit set on a collection, with how near this
@@ -392,10 +383,10 @@ fn strict_mode_usage(selected: &Selected, own_peer: &str) -> Family {
                 strict.max_collection_payload_size_bytes,
             ),
         ];
-        let Some(estimate) = SizeEstimate::of_collection(collection, own_peer) else {
+        let Some(estimate) = estimated_size(collection, own_peer) else {
             continue;
         };
-        for ((name, limit), size) in limits.into_iter().zip(estimate.0) {
+        for ((name, limit), size) in limits.into_iter().zip(estimate) {
             if let Some(limit) = limit.filter(|&limit| limit > 0) {
                 usage.push(
                     &[("collection", &collection.id), ("limit", name)],
