@@ -447,18 +447,8 @@ impl Behaviour {
         if let Some(strict) = &config.strict_mode_config {
             self.strict_mode
                 .push(&collection, bool_value(strict.enabled.unwrap_or(false)));
-            for (limit, value) in [
-                ("max_points_count", strict.max_points_count),
-                (
-                    "max_collection_vector_size_bytes",
-                    strict.max_collection_vector_size_bytes,
-                ),
-                (
-                    "max_collection_payload_size_bytes",
-                    strict.max_collection_payload_size_bytes,
-                ),
-                ("max_payload_index_count", strict.max_payload_index_count),
-            ] {
+            let index_limit = ("max_payload_index_count", strict.max_payload_index_count);
+            for (limit, value) in strict.size_limits().into_iter().chain([index_limit]) {
                 self.strict_mode_limit
                     .push_some(&[("collection", name), ("limit", limit)], value);
             }

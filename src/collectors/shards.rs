@@ -372,21 +372,10 @@ fn strict_mode_usage(selected: &Selected, own_peer: &str) -> Family {
         else {
             continue;
         };
-        let limits = [
-            ("max_points_count", strict.max_points_count),
-            (
-                "max_collection_vector_size_bytes",
-                strict.max_collection_vector_size_bytes,
-            ),
-            (
-                "max_collection_payload_size_bytes",
-                strict.max_collection_payload_size_bytes,
-            ),
-        ];
         let Some(estimate) = estimated_size(collection, own_peer) else {
             continue;
         };
-        for ((name, limit), size) in limits.into_iter().zip(estimate) {
+        for ((name, limit), size) in strict.size_limits().into_iter().zip(estimate) {
             if let Some(limit) = limit.filter(|&limit| limit > 0) {
                 usage.push(
                     &[("collection", &collection.id), ("limit", name)],

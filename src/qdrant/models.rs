@@ -164,6 +164,24 @@ pub struct StrictModeConfig {
     pub max_payload_index_count: Option<u64>,
 }
 
+impl StrictModeConfig {
+    /// The limits on the collection's size, each by Qdrant's name for it:
+    /// points, vector bytes, payload bytes (the order of its size estimate).
+    pub fn size_limits(&self) -> [(&'static str, Option<u64>); 3] {
+        [
+            ("max_points_count", self.max_points_count),
+            (
+                "max_collection_vector_size_bytes",
+                self.max_collection_vector_size_bytes,
+            ),
+            (
+                "max_collection_payload_size_bytes",
+                self.max_collection_payload_size_bytes,
+            ),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct CollectionParams {
     #[serde(default)]
