@@ -102,6 +102,17 @@ pub struct Facts {
 
 const EVERY_REFRESH: Duration = Duration::ZERO;
 
+/// How often the collectors reading the level-3 telemetry run. That telemetry
+/// is most of what a sidecar costs its node (about half of Qdrant's own
+/// `/metrics`), so 15 s scrapes read it every other time (BENCHMARKS.md has
+/// the cost); 25 s, not 30, so that a scrape arriving a little early still
+/// finds it due.
+const TELEMETRY_INTERVAL: Duration = Duration::from_secs(25);
+
+/// How often a level-4 read (every segment, the optimizer log) takes the place
+/// of a level-3 one: it costs Qdrant up to twice as much.
+const SEGMENTS_INTERVAL: Duration = Duration::from_secs(120);
+
 impl Collector {
     pub const fn facts(self) -> Facts {
         match self {
@@ -109,7 +120,7 @@ impl Collector {
                 name: "collections",
                 reads: "GET /telemetry?details_level=3 (shared); GET /collections/{name} per collection, on the reporter, only as the fallback",
                 on_by_default: true,
-                default_interval: EVERY_REFRESH,
+                default_interval: TELEMETRY_INTERVAL,
                 telemetry: Some(TelemetryDetail::Shards),
                 scope: Scope::Node,
                 in_cluster_view: true,
@@ -118,7 +129,7 @@ impl Collector {
                 name: "shards",
                 reads: "GET /telemetry?details_level=3 (shared); GET /collections/{name}/cluster per collection only as the fallback",
                 on_by_default: true,
-                default_interval: EVERY_REFRESH,
+                default_interval: TELEMETRY_INTERVAL,
                 telemetry: Some(TelemetryDetail::Shards),
                 scope: Scope::Node,
                 in_cluster_view: true,
@@ -127,7 +138,7 @@ impl Collector {
                 name: "segments",
                 reads: "GET /telemetry?details_level=4 (shared: that refresh asks level 4 instead of 3)",
                 on_by_default: true,
-                default_interval: Duration::from_secs(60),
+                default_interval: SEGMENTS_INTERVAL,
                 telemetry: Some(TelemetryDetail::Segments),
                 scope: Scope::Node,
                 in_cluster_view: false,
@@ -136,7 +147,7 @@ impl Collector {
                 name: "optimizations",
                 reads: "GET /telemetry?details_level=4 (shared: the optimizer log of this node's shards)",
                 on_by_default: true,
-                default_interval: Duration::from_secs(60),
+                default_interval: SEGMENTS_INTERVAL,
                 telemetry: Some(TelemetryDetail::Segments),
                 scope: Scope::Node,
                 in_cluster_view: false,
@@ -190,7 +201,7 @@ impl Collector {
                 name: "quotas",
                 reads: "GET /telemetry?details_level=3 (shared: its quota, Qdrant ≥ 1.19)",
                 on_by_default: true,
-                default_interval: EVERY_REFRESH,
+                default_interval: TELEMETRY_INTERVAL,
                 telemetry: Some(TelemetryDetail::Shards),
                 scope: Scope::Node,
                 in_cluster_view: true,
@@ -217,7 +228,7 @@ impl Collector {
                 name: "system",
                 reads: "GET /telemetry?details_level=3 (shared: its app section)",
                 on_by_default: true,
-                default_interval: EVERY_REFRESH,
+                default_interval: TELEMETRY_INTERVAL,
                 telemetry: Some(TelemetryDetail::Shards),
                 scope: Scope::Node,
                 in_cluster_view: false,

@@ -15,7 +15,7 @@ mod problem_log;
 mod schedule;
 mod selection;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -120,6 +120,7 @@ pub async fn refresh(
                 .is_due(collector, config.interval(collector), started)
         })
         .partition(|collector| collector.facts().scope == Scope::Cluster);
+    let node_due = with_telemetry_readers(node_due, &config.enabled);
     let reached = reach(client, config, &node_due, deadline).await;
     let mut families: Vec<Family> = reached
         .version
@@ -269,6 +270,31 @@ pub async fn refresh(
         families,
         relayed,
     }
+}
+
+/// The collectors due, and every other one that reads the telemetry they
+/// have fetched: it costs Qdrant nothing more, and the telemetry's collectors
+/// keep one pace, so a level-4 read due on its own resets the level-3 ones
+/// rather than coming as one more read between two of theirs.
+fn with_telemetry_readers(
+    mut due: Vec<Collector>,
+    enabled: &BTreeSet<Collector>,
+) -> Vec<Collector> {
+    let Some(fetched) = due
+        .iter()
+        .filter_map(|collector| collector.facts().telemetry)
+        .max()
+    else {
+        return due;
+    };
+    for &collector in enabled {
+        let facts = collector.facts();
+        let reads_it = facts.telemetry.is_some_and(|detail| detail <= fetched);
+        if reads_it && facts.scope == Scope::Node && !due.contains(&collector) {
+            due.push(collector);
+        }
+    }
+    due
 }
 
 /// Whether this node's exporter reports the cluster: it is the raft leader

@@ -292,7 +292,7 @@ fn collector_intervals_override_the_registrys_defaults() {
     // Not named: the registry's default.
     assert_eq!(
         intervals.interval(Collector::Segments),
-        std::time::Duration::from_secs(60)
+        Collector::Segments.facts().default_interval
     );
 }
 

@@ -32,7 +32,9 @@ async fn requests_of_a_later_refresh(collections: usize) -> Vec<String> {
 #[actix_web::test]
 async fn the_requests_of_a_refresh_do_not_depend_on_the_number_of_collections() {
     let few = requests_of_a_later_refresh(10).await;
-    assert_eq!(few, ["/", "/cluster", "/collections", "/telemetry"]);
+    // The telemetry's collectors have an interval (25 s): within it, a later
+    // refresh serves their figures again and asks only these.
+    assert_eq!(few, ["/", "/cluster", "/collections"]);
     for collections in [100, 1000] {
         assert_eq!(
             requests_of_a_later_refresh(collections).await,
@@ -42,6 +44,14 @@ async fn the_requests_of_a_refresh_do_not_depend_on_the_number_of_collections() 
     }
 }
 
+fn data_age(m: &str, collector: &str) -> f64 {
+    value(
+        m,
+        "qdrant_exporter_collector_data_age_seconds",
+        &format!(r#"collector="{collector}""#),
+    )
+}
+
 #[actix_web::test]
 async fn a_collector_with_an_interval_runs_once_per_interval_and_says_how_old_its_figures_are() {
     let app = spawn_app_with(RECORDED, |s| {
@@ -49,20 +59,13 @@ async fn a_collector_with_an_interval_runs_once_per_interval_and_says_how_old_it
         s.collector_intervals = Some("snapshots=3600,issues=0".into());
     })
     .await;
-    let age = |m: &str, collector: &str| {
-        value(
-            m,
-            "qdrant_exporter_collector_data_age_seconds",
-            &format!(r#"collector="{collector}""#),
-        )
-    };
     let first = app.scrape().await;
-    assert_eq!(age(&first, "snapshots"), 0.0);
+    assert_eq!(data_age(&first, "snapshots"), 0.0);
     let mut ages = Vec::new();
     let mut later = String::new();
     for _ in 0..3 {
         later = app.scrape().await;
-        ages.push(age(&later, "snapshots"));
+        ages.push(data_age(&later, "snapshots"));
     }
     assert_eq!(app.mock.count("/collections/images/snapshots"), 1);
     assert_eq!(
@@ -71,6 +74,11 @@ async fn a_collector_with_an_interval_runs_once_per_interval_and_says_how_old_it
         "an interval of 0 runs on every refresh"
     );
     assert_eq!(app.mock.count("/collections"), 4);
+    assert_eq!(
+        app.mock.count("/telemetry"),
+        1,
+        "the telemetry is read once per its collectors' interval"
+    );
     // Served again, unchanged, with its age.
     assert_eq!(
         value(
@@ -85,11 +93,39 @@ async fn a_collector_with_an_interval_runs_once_per_interval_and_says_how_old_it
         ages.windows(2).all(|pair| pair[0] < pair[1]) && ages[0] > 0.0,
         "the age grows from refresh to refresh: {ages:?}"
     );
-    assert_eq!(age(&later, "collections"), 0.0);
+    assert_eq!(data_age(&later, "cluster"), 0.0);
+    assert!(data_age(&later, "collections") > 0.0);
 
     // A collection deleted meanwhile leaves the reused figures at once.
     app.mock.delete_collection("images");
     let after = app.scrape().await;
     assert_eq!(app.mock.count("/collections/images/snapshots"), 1);
     assert!(!after.contains(r#"collection="images""#), "{after}");
+}
+
+/// One telemetry read serves every collector reading it at that level or
+/// below, whatever their intervals: it costs Qdrant nothing more.
+#[actix_web::test]
+async fn a_telemetry_read_runs_every_collector_that_reads_it_at_that_level() {
+    for (intervals, level_4_read) in [("collections=0", false), ("segments=0", true)] {
+        let app = spawn_app_with(RECORDED, |s| {
+            s.cache_ttl_seconds = Some(0.0);
+            s.collector_intervals = Some(intervals.into());
+        })
+        .await;
+        app.scrape_settled().await;
+        app.mock.reset_requests();
+        let later = app.scrape().await;
+        assert_eq!(app.mock.count("/telemetry"), 1, "{intervals}");
+        for collector in ["collections", "shards", "system"] {
+            assert_eq!(data_age(&later, collector), 0.0, "{intervals}: {collector}");
+        }
+        for collector in ["segments", "optimizations"] {
+            assert_eq!(
+                data_age(&later, collector) == 0.0,
+                level_4_read,
+                "{intervals}: {collector}"
+            );
+        }
+    }
 }
