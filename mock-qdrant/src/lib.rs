@@ -44,6 +44,8 @@ pub enum Fault {
 pub struct RecordedRequest {
     /// The path as sent, still percent-encoded.
     pub raw_path: String,
+    /// The query string, as sent.
+    pub query: String,
     pub api_key: Option<String>,
 }
 
@@ -437,6 +439,7 @@ async fn answer(request: HttpRequest, state: web::Data<State>) -> HttpResponse {
         .map(str::to_owned);
     lock(&state.requests).push(RecordedRequest {
         raw_path: raw_path.clone(),
+        query: request.query_string().to_owned(),
         api_key: api_key.clone(),
     });
     let segments: Vec<String> = raw_path

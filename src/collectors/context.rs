@@ -31,8 +31,9 @@ pub struct Context<'a> {
     /// Whether this exporter is the cluster's reporter: the one that sends
     /// the requests that ask every peer and serves the cluster-scope figures.
     pub reports_cluster: bool,
-    /// `cluster_view` on a multi-node cluster: the replicas and peers of the
-    /// whole cluster, whichever node answered; `None` in the node view.
+    /// `cluster_view` on a multi-node cluster: the peers of the whole cluster,
+    /// whichever node answered, and every replica when a collector due reads
+    /// them; `None` in the node view.
     pub cluster_view: Option<Result<&'a ClusterTelemetry, &'a QdrantError>>,
     /// The native relay asks for Qdrant's request metrics per collection.
     pub relay_per_collection: bool,

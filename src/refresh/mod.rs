@@ -329,7 +329,8 @@ struct Reached {
     cluster: Result<ClusterInfo, QdrantError>,
     /// Fetched, once, at the highest details level a collector due needs.
     telemetry: Option<Result<Telemetry, QdrantError>>,
-    /// `GET /cluster/telemetry?details_level=3`, in the cluster view.
+    /// `GET /cluster/telemetry`, in the cluster view: at level 3 when a
+    /// collector due reads every replica.
     cluster_telemetry: Option<Result<ClusterTelemetry, QdrantError>>,
 }
 
@@ -350,10 +351,17 @@ async fn reach(
             None => None,
         }
     };
+    // Every replica (level 3, costly) only when a collector due reads it; the
+    // peers' raft state, read on every refresh, is in the default level.
+    let replicas_due = due.iter().any(|collector| {
+        let facts = collector.facts();
+        facts.in_cluster_view && facts.telemetry.is_some()
+    });
     let cluster_telemetry = async {
-        match config.cluster_view {
-            true => Some(client.cluster_telemetry_with_replicas().await),
-            false => None,
+        match (config.cluster_view, replicas_due) {
+            (true, true) => Some(client.cluster_telemetry_with_replicas().await),
+            (true, false) => Some(client.cluster_telemetry().await),
+            (false, _) => None,
         }
     };
     let requests = future::join5(
