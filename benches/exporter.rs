@@ -435,9 +435,17 @@ const BEFORE: [(&str, &str); 2] = [
     ),
     (
         "QDRANT_EXPORTER_COLLECTOR_INTERVALS",
-        "snapshots=0,issues=0",
+        "collections=0,shards=0,snapshots=0,issues=0",
     ),
 ];
+
+/// The telemetry's collectors on every refresh, where by default they run
+/// every 25 s: every later refresh is then one that reads the telemetry, the
+/// heaviest kind.
+const TELEMETRY_ON_EVERY_REFRESH: (&str, &str) = (
+    "QDRANT_EXPORTER_COLLECTOR_INTERVALS",
+    "collections=0,shards=0",
+);
 
 /// How the exporter reads Qdrant: per collection, as before the node-local
 /// refresh, or as configured by default.
@@ -667,22 +675,25 @@ async fn main() {
                 build,
                 5000,
                 latency,
-                "default collectors",
-                &[],
+                "default collectors, telemetry on every refresh",
+                &[TELEMETRY_ON_EVERY_REFRESH],
                 false,
             )
             .await;
         }
         for build in &builds {
             let every_collector = build.collectors();
-            let everything = [("QDRANT_EXPORTER_COLLECTORS", every_collector.as_str())];
+            let everything = [
+                ("QDRANT_EXPORTER_COLLECTORS", every_collector.as_str()),
+                TELEMETRY_ON_EVERY_REFRESH,
+            ];
             cold_refresh(
                 &mock,
                 build,
                 1000,
                 latency,
-                "default collectors",
-                &[],
+                "default collectors, telemetry on every refresh",
+                &[TELEMETRY_ON_EVERY_REFRESH],
                 false,
             )
             .await;
@@ -691,7 +702,7 @@ async fn main() {
                 build,
                 1000,
                 latency,
-                "every collector and the relay",
+                "every collector and the relay, telemetry on every refresh",
                 &everything,
                 false,
             )

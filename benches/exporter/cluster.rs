@@ -6,7 +6,7 @@ use std::time::Duration;
 use mock_qdrant::MockQdrant;
 use qdrant_exporter::QDRANT_ENDPOINTS;
 
-use super::{serving, settle, Build, Exporter, FIXTURES};
+use super::{serving, settle, Build, Exporter, FIXTURES, TELEMETRY_ON_EVERY_REFRESH};
 
 const COLLECTIONS: usize = 200;
 const SHARDS: u32 = 3;
@@ -71,25 +71,34 @@ fn series(body: &[u8]) -> usize {
 }
 
 /// Rounds of scrapes on `nodes` mock nodes: the first (every collector with
-/// an interval due) and a later one (only those that run on every refresh).
+/// an interval due), a later one (only those that run on every refresh), and
+/// a later one that reads the telemetry (every 25 s by default: here its
+/// collectors are set to run on every refresh).
 pub async fn rounds(nodes: usize, build: &Build) {
     let peers: Vec<u64> = (0..nodes as u64).map(|n| 1_000 + n).collect();
     let mut mocks = Vec::new();
-    let mut exporters = Vec::new();
     for me in 0..nodes {
         let mock = MockQdrant::start(FIXTURES).expect("mock starts");
         mock.synthesize(COLLECTIONS);
         mock.place_shards(peers.clone(), me, SHARDS, REPLICATION);
-        exporters.push(Exporter::start(build, &mock.url(), "0", &[]).await);
         mocks.push(mock);
     }
+    let exporters = start_on(&mocks, build, &[]).await;
     let (_, first) = round(&mocks, &exporters).await;
     let (bodies, later) = round(&mocks, &exporters).await;
+    drop(exporters);
+    let exporters = start_on(&mocks, build, &[TELEMETRY_ON_EVERY_REFRESH]).await;
+    round(&mocks, &exporters).await;
+    let (_, reading_telemetry) = round(&mocks, &exporters).await;
     let per_node: Vec<usize> = bodies.iter().map(|body| series(body)).collect();
-    for (which, cost) in [("first", first), ("later", later)] {
+    for (which, cost) in [
+        ("first round", first),
+        ("later round", later),
+        ("later round reading the telemetry", reading_telemetry),
+    ] {
         println!(
             "{:<10} cluster {nodes:>2} nodes, {COLLECTIONS} collections x {SHARDS} shards x {REPLICATION} replicas: \
-             {which} round {:>6} requests (+{:>6} peer requests they cause, at most) {:>10} B",
+             {which:<33} {:>6} requests (+{:>6} peer requests they cause, at most) {:>10} B",
             build.label, cost.requests, cost.peer_requests, cost.bytes
         );
     }
@@ -98,4 +107,13 @@ pub async fn rounds(nodes: usize, build: &Build) {
         build.label,
         per_node.iter().sum::<usize>()
     );
+}
+
+/// A sidecar's exporter on each mock node.
+async fn start_on(mocks: &[MockQdrant], build: &Build, env: &[(&str, &str)]) -> Vec<Exporter> {
+    let mut exporters = Vec::new();
+    for mock in mocks {
+        exporters.push(Exporter::start(build, &mock.url(), "0", env).await);
+    }
+    exporters
 }
