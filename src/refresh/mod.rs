@@ -1,8 +1,9 @@
 //! One refresh: reach Qdrant with a fixed handful of node-local requests
-//! (telemetry included), run the node-scope collectors that are due over one
-//! shared [`Context`], start the cluster-scope ones that are due in the
-//! background (on the cluster's reporter alone), serve every collector's last
-//! output, and assemble the snapshot.
+//! (the telemetry when a collector reading it is due), run the node-scope
+//! collectors that are due over one shared [`Context`], start the
+//! cluster-scope ones that are due in the background (on the cluster's
+//! reporter alone), serve every collector's last output, and assemble the
+//! snapshot.
 //!
 //! The reporter is the raft leader's exporter (a single node is its own
 //! leader; the cluster view is always the reporter): it alone sends the
@@ -272,10 +273,11 @@ pub async fn refresh(
     }
 }
 
-/// The collectors due, and every other one that reads the telemetry they
-/// have fetched: it costs Qdrant nothing more, and the telemetry's collectors
-/// keep one pace, so a level-4 read due on its own resets the level-3 ones
-/// rather than coming as one more read between two of theirs.
+/// The collectors due, and every other one that reads the telemetry at or
+/// below the level those due have it read at: it costs Qdrant nothing more,
+/// and the telemetry's collectors keep one pace, so a level-4 read due on its
+/// own resets the level-3 ones rather than coming as one more read between
+/// two of theirs.
 fn with_telemetry_readers(
     mut due: Vec<Collector>,
     enabled: &BTreeSet<Collector>,
