@@ -16,7 +16,7 @@ mod problem_log;
 mod schedule;
 mod selection;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -121,7 +121,7 @@ pub async fn refresh(
                 .is_due(collector, config.interval(collector), started)
         })
         .partition(|collector| collector.facts().scope == Scope::Cluster);
-    let node_due = with_telemetry_readers(node_due, &config.enabled);
+    let node_due = with_telemetry_readers(node_due, config);
     let reached = reach(client, config, &node_due, deadline).await;
     let mut families: Vec<Family> = reached
         .version
@@ -278,25 +278,35 @@ pub async fn refresh(
 /// and the telemetry's collectors keep one pace, so a level-4 read due on its
 /// own resets the level-3 ones rather than coming as one more read between
 /// two of theirs.
-fn with_telemetry_readers(
-    mut due: Vec<Collector>,
-    enabled: &BTreeSet<Collector>,
-) -> Vec<Collector> {
-    let Some(fetched) = due
-        .iter()
-        .filter_map(|collector| collector.facts().telemetry)
-        .max()
-    else {
+fn with_telemetry_readers(mut due: Vec<Collector>, config: &CollectorConfig) -> Vec<Collector> {
+    let Some(read) = telemetry_read(&due, config.cluster_view) else {
         return due;
     };
-    for &collector in enabled {
-        let facts = collector.facts();
-        let reads_it = facts.telemetry.is_some_and(|detail| detail <= fetched);
-        if reads_it && facts.scope == Scope::Node && !due.contains(&collector) {
+    for &collector in &config.enabled {
+        let reads_it =
+            reads_telemetry(collector, config.cluster_view).is_some_and(|detail| detail <= read);
+        if reads_it && collector.facts().scope == Scope::Node && !due.contains(&collector) {
             due.push(collector);
         }
     }
     due
+}
+
+/// The telemetry a refresh reads for the collectors due: at the highest level
+/// one of them needs, or none.
+fn telemetry_read(due: &[Collector], cluster_view: bool) -> Option<TelemetryDetail> {
+    due.iter()
+        .filter_map(|&collector| reads_telemetry(collector, cluster_view))
+        .max()
+}
+
+/// The telemetry level the collector reads; none in the cluster view where
+/// its data is node-local (it is unsupported there, and reads nothing).
+fn reads_telemetry(collector: Collector, cluster_view: bool) -> Option<TelemetryDetail> {
+    let facts = collector.facts();
+    facts
+        .telemetry
+        .filter(|_| !cluster_view || facts.in_cluster_view)
 }
 
 /// Whether this node's exporter reports the cluster: it is the raft leader
@@ -343,10 +353,7 @@ async fn reach(
     deadline: Instant,
 ) -> Reached {
     let budget = deadline.saturating_duration_since(Instant::now());
-    let telemetry_detail: Option<TelemetryDetail> = due
-        .iter()
-        .filter_map(|collector| collector.facts().telemetry)
-        .max();
+    let telemetry_detail = telemetry_read(due, config.cluster_view);
     let telemetry = async {
         match telemetry_detail {
             Some(detail) => Some(client.telemetry(detail).await),

@@ -110,7 +110,8 @@ async fn the_cluster_view_is_what_the_three_sidecars_report_together() {
 
 /// Every replica of the cluster (level 3, which costs the cluster most) is
 /// asked for only when the collectors reading it are due; in between, the
-/// peers' raft state comes from the default level, and the figures are the same.
+/// peers' raft state comes from the default level, and the figures are the
+/// same. The node-local collectors, unsupported here, make no read level 4.
 #[actix_web::test]
 async fn the_cluster_view_asks_for_every_replica_only_when_its_collectors_are_due() {
     let app = spawn_app_with(NODES[0].0, |s| {
@@ -118,17 +119,24 @@ async fn the_cluster_view_asks_for_every_replica_only_when_its_collectors_are_du
         s.cache_ttl_seconds = Some(0.0);
     })
     .await;
-    let cluster_telemetry_queries = || -> BTreeSet<String> {
-        let queries = app.mock.requests().into_iter();
-        queries
-            .filter(|request| request.raw_path == "/cluster/telemetry")
+    let queries = |path: &str| -> BTreeSet<String> {
+        let requests = app.mock.requests().into_iter();
+        requests
+            .filter(|request| request.raw_path == path)
             .map(|request| request.query)
             .collect()
     };
     let first = app.scrape_settled().await;
-    assert!(cluster_telemetry_queries().contains("details_level=3"));
+    assert!(queries("/cluster/telemetry").contains("details_level=3"));
+    assert_eq!(
+        queries("/telemetry"),
+        BTreeSet::from(["details_level=3".to_owned()])
+    );
     app.mock.reset_requests();
     let later = app.scrape().await;
-    assert_eq!(cluster_telemetry_queries(), BTreeSet::from([String::new()]));
+    assert_eq!(
+        queries("/cluster/telemetry"),
+        BTreeSet::from([String::new()])
+    );
     assert_eq!(qdrant_series(&later), qdrant_series(&first));
 }
