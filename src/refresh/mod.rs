@@ -360,16 +360,13 @@ async fn reach(
             None => None,
         }
     };
-    // Every replica (level 3, costly) only when a collector due reads it; the
-    // peers' raft state, read on every refresh, is in the default level.
-    let replicas_due = due.iter().any(|collector| {
-        let facts = collector.facts();
-        facts.in_cluster_view && facts.telemetry.is_some()
-    });
+    // The cluster view's collectors that read the telemetry read every
+    // replica (level 3, costly) when they are due; the peers' raft state,
+    // read on every refresh, is in the default level.
     let cluster_telemetry = async {
-        match (config.cluster_view, replicas_due) {
-            (true, true) => Some(client.cluster_telemetry_with_replicas().await),
-            (true, false) => Some(client.cluster_telemetry().await),
+        match (config.cluster_view, telemetry_detail) {
+            (true, Some(_)) => Some(client.cluster_telemetry_with_replicas().await),
+            (true, None) => Some(client.cluster_telemetry().await),
             (false, _) => None,
         }
     };
