@@ -527,7 +527,8 @@ mod tests {
     use super::*;
     use crate::qdrant::models::Telemetry;
     use crate::test_support::{
-        every_collection, result, sample, text, value, HANDMADE_V1_12, RECORDED, RECORDED_PEER,
+        every_collection, recorded_shard, result, sample, text, value, HANDMADE_V1_12, RECORDED,
+        RECORDED_PEER,
     };
 
     const NODE_C: &str = "1833886028127767";
@@ -581,14 +582,11 @@ mod tests {
         let selected = Selected::of(&telemetry, &names);
         assert_eq!(selected.own_peer_id(), Some(RECORDED_PEER.parse().unwrap()));
         let m = text(&from_telemetry(&selected).unwrap());
-        let shard = |collection: &str, shard: u32| {
-            format!(r#"collection="{collection}",shard_id="{shard}",peer_id="{RECORDED_PEER}""#)
-        };
         assert_eq!(
             value(
                 &m,
                 "qdrant_shard_status",
-                &format!(r#"{},status="green""#, shard("docs", 0))
+                &format!(r#"{},status="green""#, recorded_shard("docs", 0))
             ),
             1.0
         );
@@ -596,7 +594,7 @@ mod tests {
             value(
                 &m,
                 "qdrant_shard_optimizer_ok",
-                &shard("ondisk_quantized", 1)
+                &recorded_shard("ondisk_quantized", 1)
             ),
             1.0
         );
@@ -604,7 +602,7 @@ mod tests {
             value(
                 &m,
                 "qdrant_shard_vectors",
-                &format!(r#"{},vector="dense""#, shard("sparse", 0))
+                &format!(r#"{},vector="dense""#, recorded_shard("sparse", 0))
             ),
             300.0
         );
@@ -630,7 +628,7 @@ mod tests {
     fn failed_optimizations_and_optimized_points_per_replica() {
         // 1.18 leaves fail_count out while it is 0.
         let m = figures(RECORDED);
-        let docs = format!(r#"collection="docs",shard_id="0",peer_id="{RECORDED_PEER}""#);
+        let docs = recorded_shard("docs", 0);
         assert_eq!(
             value(&m, "qdrant_shard_optimizations_failed_total", &docs),
             0.0
@@ -649,7 +647,7 @@ mod tests {
     #[test]
     fn applied_operations_per_replica_from_the_update_queue() {
         let m = figures(RECORDED);
-        let docs = format!(r#"collection="docs",shard_id="0",peer_id="{RECORDED_PEER}""#);
+        let docs = recorded_shard("docs", 0);
         assert_eq!(
             value(&m, "qdrant_shard_applied_operations_total", &docs),
             30.0

@@ -160,7 +160,7 @@ mod tests {
     use super::*;
     use crate::qdrant::models::Telemetry;
     use crate::test_support::{
-        every_collection, result, sample, text, value, RECORDED, RECORDED_PEER,
+        every_collection, recorded_shard, result, sample, text, value, RECORDED, RECORDED_PEER,
     };
 
     fn output(file: &str) -> Output {
@@ -174,8 +174,7 @@ mod tests {
         let output = output("telemetry-details-level-4.json");
         assert!(output.unsupported.is_none() && output.failure.is_none());
         let m = text(&output.families);
-        let shard_0 =
-            format!(r#"collection="ondisk_quantized",shard_id="0",peer_id="{RECORDED_PEER}""#);
+        let shard_0 = recorded_shard("ondisk_quantized", 0);
         let segments = |kind: &str| format!(r#"{shard_0},segment_type="{kind}""#);
         assert_eq!(
             value(
@@ -208,7 +207,7 @@ mod tests {
     #[test]
     fn indexed_vectors_and_searches_by_vector_name_and_path() {
         let m = text(&output("telemetry-details-level-4.json").families);
-        let sparse = format!(r#"collection="sparse",shard_id="0",peer_id="{RECORDED_PEER}""#);
+        let sparse = recorded_shard("sparse", 0);
         // Three named vectors over two segments: the dense one not indexed yet, the two sparse ones indexed.
         for (vector, indexed) in [("dense", 0.0), ("text", 300.0), ("keywords", 300.0)] {
             let labels = format!(r#"{sparse},vector="{vector}""#);

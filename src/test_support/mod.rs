@@ -33,6 +33,11 @@ pub fn text(families: &[Family]) -> String {
     String::from_utf8(out).expect("the exposition is UTF-8")
 }
 
+/// The labels of a replica of the recorded single node, in exposition order.
+pub fn recorded_shard(collection: &str, shard: u32) -> String {
+    format!(r#"collection="{collection}",shard_id="{shard}",peer_id="{RECORDED_PEER}""#)
+}
+
 /// The names of every collection in a telemetry answer, as a refresh would select them.
 pub fn every_collection(telemetry: &Telemetry) -> Vec<String> {
     telemetry
