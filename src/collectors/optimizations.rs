@@ -1,8 +1,8 @@
 //! The `optimizations` collector: what the optimizers run on this node's
 //! shards and how the latest runs ended, from the optimizer log each local
 //! shard carries in telemetry at details level 4 (node-local: Qdrant asks no
-//! other peer for it). By default it runs once a minute, as `segments`,
-//! whose refresh asks level 4 anyway. The queue, which only the
+//! other peer for it). By default it runs with `segments`, whose refresh
+//! asks level 4 anyway. The queue, which only the
 //! cluster-wide endpoint has, is `optimizer_queue`'s.
 
 use std::collections::{BTreeMap, HashSet};
