@@ -98,7 +98,7 @@ pub fn sidecar_container(args: &SidecarArgs) -> Container {
         // wait, and so cannot take the Qdrant pod out of its Service.
         EnvVar {
             name: "QDRANT_EXPORTER_HEALTH_LISTEN_ADDRESS".into(),
-            value: Some(format!("0.0.0.0:{HEALTH_PORT}")),
+            value: Some(format!(":{HEALTH_PORT}")),
             ..EnvVar::default()
         },
     ];

@@ -5,7 +5,7 @@
 //! sidecar's memory limit). Prometheus scrapes over HTTP/1.1; curl and browsers
 //! fall back to it.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +24,88 @@ use actix_web::rt::net::TcpStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::request_log;
+
+/// Where a listener binds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenAddress {
+    /// `:PORT`: every address of both families, as exporters written in Go
+    /// take it. The kubelet probes a pod's IPv6 address on IPv6 clusters, and
+    /// a sidecar that refused it would make the Qdrant pod unready.
+    EveryAddress(u16),
+    /// `ADDR:PORT`: that address alone.
+    Socket(SocketAddr),
+}
+
+/// Connections the kernel queues before they are accepted (std's own 128
+/// overflowed under a burst of scrapes and probes).
+const BACKLOG: i32 = 1024;
+
+impl ListenAddress {
+    /// `:PORT` or `ADDR:PORT` (`[::1]:PORT` for IPv6).
+    pub fn parse(text: &str) -> Result<Self, std::net::AddrParseError> {
+        match text.strip_prefix(':') {
+            Some(port) => format!("0.0.0.0:{port}")
+                .parse::<SocketAddr>()
+                .map(|any| Self::EveryAddress(any.port())),
+            None => text.parse().map(Self::Socket),
+        }
+    }
+
+    /// Binds it. `:PORT` is one IPv6 socket that takes IPv4 too
+    /// (`IPV6_V6ONLY` off, whatever the host's default), or IPv4 alone on a
+    /// host without IPv6.
+    pub fn bind(self) -> std::io::Result<TcpListener> {
+        let bound = match self {
+            Self::Socket(address) => bind(address, None),
+            Self::EveryAddress(port) => {
+                match bind((Ipv6Addr::UNSPECIFIED, port).into(), Some(false)) {
+                    Err(error) if without_ipv6(&error) => {
+                        bind((Ipv4Addr::UNSPECIFIED, port).into(), None)
+                    }
+                    bound => bound,
+                }
+            }
+        };
+        bound.map_err(|error| {
+            std::io::Error::new(error.kind(), format!("cannot listen on {self}: {error}"))
+        })
+    }
+}
+
+impl std::fmt::Display for ListenAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::EveryAddress(port) => write!(f, ":{port}"),
+            Self::Socket(address) => write!(f, "{address}"),
+        }
+    }
+}
+
+fn bind(address: SocketAddr, only_v6: Option<bool>) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    if let Some(only_v6) = only_v6 {
+        socket.set_only_v6(only_v6)?;
+    }
+    // As std's bind does: a restart binds again while the old connections linger.
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
+}
+
+/// The host has no IPv6: the kernel was built or booted without it, or it is
+/// turned off (`net.ipv6.conf.all.disable_ipv6`).
+fn without_ipv6(error: &std::io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EAFNOSUPPORT | libc::EADDRNOTAVAIL | libc::EPROTONOSUPPORT)
+    )
+}
 
 /// How one listener serves.
 pub struct Listening {

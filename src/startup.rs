@@ -1,7 +1,7 @@
 //! The HTTP server: its settings, routes and shared state.
 
 use std::collections::{BTreeMap, HashMap};
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, Route};
 
 use crate::basic_auth::{self, BasicAuth};
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
+pub use crate::listener::ListenAddress;
 use crate::listener::{self, Listening};
 use crate::probe::{ProbeSettings, Probes, DEFAULT_MODULE};
 use crate::rate_limit::{self, Limiter};
@@ -20,9 +21,9 @@ use crate::{landing, limits, request_log, response};
 /// The server's settings, validated.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    pub listen_address: SocketAddr,
+    pub listen_address: ListenAddress,
     /// Where the probes alone are served, when set.
-    pub health_listen_address: Option<SocketAddr>,
+    pub health_listen_address: Option<ListenAddress>,
     /// Most client connections the main listener holds at once.
     pub max_connections: usize,
     pub web: WebServing,
@@ -106,24 +107,12 @@ impl Application {
     pub fn build(config: ServerConfig) -> std::io::Result<Application> {
         let signals = StopSignals::listen();
         let open_file_limit = limits::raise_open_file_limit();
-        let listener = TcpListener::bind(config.listen_address).map_err(|error| {
-            std::io::Error::new(
-                error.kind(),
-                format!("cannot listen on {}: {error}", config.listen_address),
-            )
-        })?;
+        let listener = config.listen_address.bind()?;
         limits::limit_per_connection(&listener);
         let port = listener.local_addr()?.port();
         let health_listener = config
             .health_listen_address
-            .map(|address| {
-                TcpListener::bind(address).map_err(|error| {
-                    std::io::Error::new(
-                        error.kind(),
-                        format!("cannot listen on {address}: {error}"),
-                    )
-                })
-            })
+            .map(ListenAddress::bind)
             .transpose()?;
         let health_port = match &health_listener {
             Some(listener) => {

@@ -18,7 +18,6 @@ mod target;
 mod web_config;
 mod yaml;
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use cli::{Cli, Command, KubeCommand};
@@ -31,22 +30,20 @@ pub use crate::qdrant::ApiKey;
 
 use crate::limits;
 use crate::logging::{LogConfig, LogFormat};
-use crate::startup::ServerConfig;
+use crate::startup::{ListenAddress, ServerConfig};
 use error::invalid;
 use parse::within;
 use probe_file::read_probe_file;
 use target::target_config;
 use web_config::web_serving;
 
-/// `ADDR:PORT`, or `:PORT` for every IPv4 address as exporters written in Go
-/// take it (`--web.listen-address=:9187`).
-fn socket_address(setting: &'static str, address: &str) -> Result<SocketAddr, ConfigError> {
-    let full = match address.strip_prefix(':') {
-        Some(port) => format!("0.0.0.0:{port}"),
-        None => address.to_owned(),
-    };
-    full.parse()
-        .map_err(|e| invalid(setting, format!("{address:?}: {e}")))
+/// `ADDR:PORT`, or `:PORT` for every address of both families, as exporters
+/// written in Go take it (`--web.listen-address=:9187`).
+fn parse_listen_address(
+    setting: &'static str,
+    address: &str,
+) -> Result<ListenAddress, ConfigError> {
+    ListenAddress::parse(address).map_err(|e| invalid(setting, format!("{address:?}: {e}")))
 }
 
 #[derive(Debug, Clone)]
@@ -78,14 +75,14 @@ impl Config {
     /// Validates merged settings. Missing values fall back to the defaults.
     pub fn from_settings(settings: Settings) -> Result<Config, ConfigError> {
         let s = Settings::defaults().merge(settings);
-        let listen_address = socket_address(
+        let listen_address = parse_listen_address(
             "listen_address",
             s.listen_address.as_deref().unwrap_or_default(),
         )?;
         let health_listen_address = s
             .health_listen_address
             .as_deref()
-            .map(|address| socket_address("health_listen_address", address))
+            .map(|address| parse_listen_address("health_listen_address", address))
             .transpose()?;
         let target = target_config(&s)?;
         let web = web_serving(

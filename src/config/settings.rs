@@ -18,7 +18,7 @@ use crate::redaction::without_values;
 
 #[derive(Debug, Default, Clone, Deserialize, Serialize, clap::Args)]
 pub struct Settings {
-    /// Address and port to listen on
+    /// Address and port to listen on; `:PORT` is every IPv4 and IPv6 address
     #[arg(long, visible_alias = "web.listen-address", value_name = "ADDR:PORT")]
     pub listen_address: Option<String>,
 
@@ -152,7 +152,7 @@ impl Settings {
     /// The built-in defaults; every setting that has a default is `Some` here.
     pub fn defaults() -> Self {
         Self {
-            listen_address: Some(format!("0.0.0.0:{}", DEFAULT_PORT)),
+            listen_address: Some(format!(":{DEFAULT_PORT}")),
             qdrant_url: Some("http://localhost:6333".into()),
             qdrant_api_key: None,
             qdrant_api_key_file: None,

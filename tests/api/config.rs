@@ -4,6 +4,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use qdrant_exporter::config::{ApiKey, Cli, Config, ConfigError, Settings};
+use qdrant_exporter::startup::ListenAddress;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs
@@ -26,7 +27,10 @@ fn yaml(text: &str) -> tempfile::NamedTempFile {
 #[test]
 fn defaults() {
     let config = Config::load(cli(&[]), env(&[])).unwrap();
-    assert_eq!(config.server.listen_address.to_string(), "0.0.0.0:9999");
+    assert_eq!(
+        config.server.listen_address,
+        ListenAddress::EveryAddress(9999)
+    );
     assert_eq!(
         config.server.target.qdrant.url.as_str(),
         "http://localhost:6333/"
@@ -110,13 +114,25 @@ fn kubernetes_service_variables_are_ignored() {
         ]),
     )
     .unwrap();
-    assert_eq!(config.server.listen_address.to_string(), "0.0.0.0:9999");
+    assert_eq!(
+        config.server.listen_address,
+        ListenAddress::EveryAddress(9999)
+    );
 }
 
 #[test]
-fn a_listen_address_without_a_host_listens_on_every_ipv4_address() {
+fn a_listen_address_without_a_host_listens_on_every_address_of_both_families() {
     let config = Config::load(cli(&["--web.listen-address", ":9187"]), env(&[])).unwrap();
-    assert_eq!(config.server.listen_address.to_string(), "0.0.0.0:9187");
+    assert_eq!(
+        config.server.listen_address,
+        ListenAddress::EveryAddress(9187)
+    );
+    let config = Config::load(cli(&["--web.listen-address", "0.0.0.0:9187"]), env(&[])).unwrap();
+    assert_eq!(
+        config.server.listen_address.to_string(),
+        "0.0.0.0:9187",
+        "an address given is kept"
+    );
     let refused = Config::load(cli(&["--listen-address", ":http"]), env(&[])).unwrap_err();
     assert!(refused.to_string().contains("listen_address"), "{refused}");
 }

@@ -14,6 +14,7 @@ use qdrant_exporter::endpoints::{
     METRICS_PORT_NAME, PROBE_PATH, QDRANT_CONTAINER_NAME, READYZ_PATH,
 };
 use qdrant_exporter::kube;
+use qdrant_exporter::startup::ListenAddress;
 use serde::Deserialize;
 
 fn root() -> PathBuf {
@@ -57,9 +58,11 @@ fn assert_is_the_sidecar(container: &Container) {
         .find(|e| e.name == "QDRANT_EXPORTER_HEALTH_LISTEN_ADDRESS")
         .and_then(|e| e.value.clone());
     assert_eq!(
-        health,
-        Some(format!("0.0.0.0:{}", port(HEALTH_PORT_NAME))),
-        "the health listener is on the health port"
+        health.as_deref().map(ListenAddress::parse),
+        Some(Ok(ListenAddress::EveryAddress(
+            port(HEALTH_PORT_NAME) as u16
+        ))),
+        "the health listener takes IPv4 and IPv6 on the health port: {health:?}"
     );
     for (probe, path) in [
         (&container.liveness_probe, HEALTHZ_PATH),
@@ -255,9 +258,11 @@ fn rendered_chart_and_manifests_agree_with_the_servers_constants() {
                     .find(|p| p.name.as_deref() == Some(METRICS_PORT_NAME))
                     .expect("the metrics port");
                 assert_eq!(
-                    listen,
-                    Some(format!("0.0.0.0:{}", metrics.container_port)),
-                    "{file}"
+                    listen.as_deref().map(ListenAddress::parse),
+                    Some(Ok(ListenAddress::EveryAddress(
+                        metrics.container_port as u16
+                    ))),
+                    "{file}: the exporter takes IPv4 and IPv6 on the metrics port"
                 );
                 metrics.container_port = i32::from(DEFAULT_PORT);
                 assert_is_the_sidecar(&container);

@@ -248,6 +248,45 @@ async fn the_health_listener_serves_the_probes_alone_without_credentials() {
     );
 }
 
+/// `:PORT`, the default, takes IPv4 and IPv6 on both listeners: on an IPv6
+/// cluster the kubelet probes the pod's IPv6 address, and a refused probe
+/// makes the Qdrant pod unready.
+#[actix_web::test]
+async fn every_listener_answers_over_ipv4_and_ipv6_by_default() {
+    use qdrant_exporter::config::{Config, Settings};
+    use qdrant_exporter::startup::Application;
+    let mock =
+        mock_qdrant::MockQdrant::start(crate::helpers::fixture_dir(crate::helpers::RECORDED))
+            .unwrap();
+    let config = Config::from_settings(Settings {
+        listen_address: Some(":0".into()),
+        health_listen_address: Some(":0".into()),
+        qdrant_url: Some(mock.url()),
+        ..Settings::default()
+    })
+    .unwrap();
+    let application = Application::build(config.server).unwrap();
+    let (main, health) = (application.port(), application.health_port().unwrap());
+    actix_web::rt::spawn(application.run_until_stopped());
+    let http = awc::Client::default();
+    for host in ["127.0.0.1", "[::1]"] {
+        for (port, path) in [(main, "/metrics"), (health, "/healthz")] {
+            let url = format!("http://{host}:{port}{path}");
+            let mut response = http
+                .get(&url)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(response.status(), 200, "{url}");
+            let body = response.body().limit(16 << 20).await.unwrap();
+            if path == "/metrics" {
+                let text = String::from_utf8_lossy(&body);
+                assert!(text.contains("\nqdrant_up 1\n"), "{url}");
+            }
+        }
+    }
+}
+
 /// One request on a raw connection; the first bytes of the answer, or the
 /// read error when none came within `wait`.
 fn ask_healthz(stream: &mut TcpStream, wait: Duration) -> std::io::Result<String> {

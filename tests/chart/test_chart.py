@@ -250,7 +250,7 @@ def test_the_deployment_carries_every_value():
     )
     assert container["args"] == ["--log-format=json"]
     env = {e["name"]: e.get("value") for e in container["env"]}
-    assert env["QDRANT_EXPORTER_LISTEN_ADDRESS"] == "0.0.0.0:9100"
+    assert env["QDRANT_EXPORTER_LISTEN_ADDRESS"] == ":9100", "every IPv4 and IPv6 address"
     assert env["QDRANT_EXPORTER_CLUSTER_VIEW"] == "true", "standalone reads the cluster through any node"
     assert env["QDRANT_EXPORTER_CONFIG"] == "/etc/qdrant-exporter/config/config.yaml"
     assert container["ports"][0]["containerPort"] == 9100
