@@ -141,7 +141,7 @@ def test_standalone_needs_a_url():
 
 def test_notes_show_the_sidecar_snippet_for_this_release():
     notes = render({"qdrant": {"release": "prod"}, "image": {"tag": "9.9.9"}})["qdrant-exporter/templates/NOTES.txt"]
-    snippet = yaml.safe_load(notes.split("upgrade the official Qdrant chart's release with it:")[1].split("  helm upgrade")[0])
+    snippet = yaml.safe_load(notes.split("upgrade the official Qdrant chart's release with it:")[1].split("  QDRANT_CHART_VERSION=")[0])
     [container] = snippet["sidecarContainers"]
     assert container["image"] == "ghcr.io/qdrant-exporter/qdrant-exporter:9.9.9"
     assert snippet["podAnnotations"] == {"kubectl.kubernetes.io/default-container": "qdrant"}

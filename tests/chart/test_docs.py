@@ -1,5 +1,6 @@
 """The README and docs/: every link lands, every `helm install` of this chart they show renders
-valid objects with the values it gives, and every Prometheus configuration passes promtool."""
+valid objects with the values it gives, every Prometheus configuration passes promtool, and no
+command they or the chart's NOTES show changes Qdrant's authentication or version."""
 
 import re
 import shlex
@@ -9,7 +10,7 @@ import helm_python as helm
 import pytest
 import yaml
 
-from conftest import CHART, ROOT, assert_builtin_objects_valid, assert_monitoring_objects_valid
+from conftest import CHART, NAMESPACE, RELEASE, ROOT, SCENARIOS, assert_builtin_objects_valid, assert_monitoring_objects_valid, load_values
 
 README = ROOT / "README.md"
 PAGES = [README, CHART / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -141,3 +142,75 @@ def test_each_documented_prometheus_configuration_passes_promtool(config, tmp_pa
     path.write_text(yaml.safe_dump(parsed))
     result = subprocess.run(["promtool", "check", "config", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def shell_blocks():
+    """(where, the heading above it, text) of every sh block of the pages, and of the chart's
+    NOTES as rendered for each CI scenario (NOTES has no headings)."""
+    for page in PAGES:
+        heading = ""
+        for part in re.split(r"(```sh\n.*?```)", page.read_text(), flags=re.DOTALL):
+            if part.startswith("```sh\n"):
+                yield f"{page.relative_to(ROOT)} under {heading!r}", heading, part[len("```sh\n"):-3]
+            else:
+                headings = re.findall(r"^#+ (.*)$", part, flags=re.MULTILINE)
+                heading = headings[-1] if headings else heading
+    for scenario in SCENARIOS:
+        rendered = helm.Chart.load(CHART).render(load_values(scenario), name=RELEASE, namespace=NAMESPACE)
+        yield f"NOTES.txt of {scenario.name}", "", rendered["qdrant-exporter/templates/NOTES.txt"]
+
+
+def qdrant_chart_commands(text: str) -> list[list[str]]:
+    """Each `helm install|upgrade` of the official chart in a shell text, as words."""
+    commands = []
+    for line in text.replace("\\\n", " ").splitlines():
+        words = shlex.split(line, comments=True) if "helm" in line else []
+        if words[:1] == ["helm"] and "qdrant/qdrant" in words and {"install", "upgrade"} & set(words):
+            commands.append(words)
+    return commands
+
+
+KEY_SETTING = re.compile(r"^(readOnlyApiKey|apiKey)(\.|=)")
+
+
+def auth_and_version_changes(heading: str, text: str) -> list[str]:
+    """What a shell text does to Qdrant that an exporter's install must not: a `helm upgrade` of
+    the official chart without `--version` moves Qdrant to the newest chart and server, and a key
+    set outside a section about a Qdrant that already has API keys turns authentication on for
+    every client (Qdrant does so for any key, read-only included)."""
+    for_keyed_qdrant = "with api keys" in heading.lower()
+    problems = []
+    for words in qdrant_chart_commands(text):
+        if "--version" not in words:
+            problems.append(f"no --version: {' '.join(words)}")
+        settings = [value for flag, value in zip(words, words[1:]) if flag in ("--set", "--set-string")]
+        if any(KEY_SETTING.match(setting) for setting in settings) and not for_keyed_qdrant:
+            problems.append(f"sets an API key outside a section for a Qdrant with API keys: {' '.join(words)}")
+    return problems
+
+
+BLOCKS = list(shell_blocks())
+
+
+def test_the_docs_and_notes_show_the_upgrade_of_the_official_chart():
+    assert sum(bool(qdrant_chart_commands(text)) for _, _, text in BLOCKS) >= 3
+
+
+@pytest.mark.parametrize("heading, text", [(h, t) for _, h, t in BLOCKS], ids=[w for w, _, _ in BLOCKS])
+def test_no_shown_command_changes_qdrants_authentication_or_version(heading, text):
+    assert auth_and_version_changes(heading, text) == []
+
+
+@pytest.mark.parametrize(
+    "heading, text, problem",
+    [
+        ("Beside the official Qdrant chart", "helm upgrade qdrant qdrant/qdrant --reuse-values -f s.yaml", "no --version"),
+        ("Beside the official Qdrant chart", "helm -n db upgrade --install qdrant qdrant/qdrant -f s.yaml", "no --version"),
+        ("Beside the official Qdrant chart", "helm upgrade qdrant qdrant/qdrant --version 1.19.0 \\\n  --set readOnlyApiKey=x", "sets an API key"),
+        ("Quick start", "helm upgrade qdrant qdrant/qdrant --version 1.19.0 --set apiKey.valueFrom.secretKeyRef.name=k", "sets an API key"),
+        ("A Qdrant without API keys", "helm upgrade qdrant qdrant/qdrant --version 1.19.0 --set readOnlyApiKey=true", "sets an API key"),
+    ],
+)
+def test_the_check_catches_a_command_that_changes_qdrant(heading, text, problem):
+    [found] = auth_and_version_changes(heading, text)
+    assert found.startswith(problem), found
