@@ -85,15 +85,61 @@ def test_rendered_rules_pass_promtool(scenario, tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+def with_runbook_base(rule: dict, base: str) -> dict:
+    if "runbook_url" in rule.get("annotations", {}):
+        rule = {**rule, "annotations": {**rule["annotations"], "runbook_url": base + rule["annotations"]["runbook_url"]}}
+    return rule
+
+
 def test_the_prometheus_rule_is_the_rules_file_less_the_disabled_rules():
     rules_file = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
     rendered = objects(render({"prometheusRule": {"enabled": True, "disabledRules": ["QdrantNoRecentSnapshot"]}}))
     [rule] = [o for o in rendered if o["kind"] == "PrometheusRule"]
+    # Absolute runbook links by default, at the chart's home.
+    home = yaml.safe_load((CHART / "Chart.yaml").read_text())["home"]
     expected = [
-        {"name": g["name"], "rules": [r for r in g["rules"] if r.get("alert") != "QdrantNoRecentSnapshot"]}
+        {
+            "name": g["name"],
+            "rules": [with_runbook_base(r, f"{home}/blob/main/") for r in g["rules"] if r.get("alert") != "QdrantNoRecentSnapshot"],
+        }
         for g in rules_file["groups"]
     ]
     assert rule["spec"]["groups"] == [g for g in expected if g["rules"]]
+
+
+def test_community_chart_values_label_route_and_disable_the_rules():
+    """What kube-prometheus-stack users write: additionalLabels as an alias of labels, labels on
+    every alert and on one group's, and a group left out whole; validated against the CRDs."""
+    rendered = objects(
+        render(
+            {
+                "enabled": True,
+                "serviceMonitor": {"enabled": True, "labels": {"release": "kps"}, "additionalLabels": {"team": "db"}},
+                "podMonitor": {"enabled": True, "additionalLabels": {"release": "kps"}},
+                "prometheusRule": {
+                    "enabled": True,
+                    "additionalLabels": {"release": "kps"},
+                    "additionalRuleLabels": {"team": "platform", "severity": "ignored"},
+                    "additionalRuleGroupLabels": {"qdrant-cluster": {"team": "storage"}},
+                    "disabledGroups": ["qdrant-backups"],
+                },
+            }
+        )
+    )
+    assert_monitoring_objects_valid(rendered)
+    by_kind = {o["kind"]: o for o in rendered}
+    assert by_kind["ServiceMonitor"]["metadata"]["labels"].items() >= {"release": "kps", "team": "db"}.items()
+    assert by_kind["PodMonitor"]["metadata"]["labels"]["release"] == "kps"
+    assert by_kind["PrometheusRule"]["metadata"]["labels"]["release"] == "kps"
+    groups = {g["name"]: g["rules"] for g in by_kind["PrometheusRule"]["spec"]["groups"]}
+    assert "qdrant-backups" not in groups and "qdrant-exporter" in groups
+    for name, rules in groups.items():
+        for rule in rules:
+            if "alert" not in rule:
+                assert "team" not in rule.get("labels", {}), "recording rules keep their series' labels"
+                continue
+            assert rule["labels"]["severity"] in ("critical", "warning", "info"), "an alert's own severity wins"
+            assert rule["labels"]["team"] == ("storage" if name == "qdrant-cluster" else "platform"), rule["alert"]
 
 
 def test_the_dashboard_config_map_carries_the_dashboard_file():
@@ -178,6 +224,7 @@ def test_every_value_is_in_the_readme_table():
 
 
 def test_runbook_links_get_the_configured_base():
+    """The default base is tested with the rules file above; a base set wins."""
     values = {"prometheusRule": {"enabled": True, "runbookBaseUrl": "https://git.example.com/qdrant-exporter/blob/main/"}}
     [rule] = [o for o in objects(render(values)) if o["kind"] == "PrometheusRule"]
     links = [r["annotations"]["runbook_url"] for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r]
