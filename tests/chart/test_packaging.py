@@ -1,8 +1,10 @@
-"""Plain manifests (kubectl kustomize), the Dockerfile (hadolint) and the Tiltfile (executed
-with recording stubs: no cluster here)."""
+"""Plain manifests (kubectl kustomize), the Dockerfile (hadolint), the Tiltfile (executed
+with recording stubs: no cluster here), and the facts the packages state (licence, Rust version)."""
 
+import json
 import re
 import subprocess
+import tomllib
 
 import yaml
 
@@ -212,3 +214,42 @@ def test_the_local_cluster_script_pins_its_charts_and_passes_shellcheck():
         assert (LOCAL_CLUSTER / path).exists(), path
     result = subprocess.run(["shellcheck", str(LOCAL_CLUSTER_SCRIPT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_the_licence_the_packages_name_is_the_licence_file():
+    crate = tomllib.loads((ROOT / "Cargo.toml").read_text())["package"]
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert crate["license"] == chart["annotations"]["artifacthub.io/license"] == "Apache-2.0"
+    assert 'org.opencontainers.image.licenses="Apache-2.0"' in (ROOT / "Dockerfile").read_text()
+    licence = (ROOT / "LICENSE").read_text()
+    assert licence.split()[:4] == ["Apache", "License", "Version", "2.0,"]
+    assert "END OF TERMS AND CONDITIONS" in licence
+
+
+def test_the_declared_rust_version_is_what_the_locked_dependencies_need():
+    """rust-version promises a toolchain that builds the lock; the newest any locked crate of the
+    build declares is the real floor."""
+    metadata = json.loads(
+        subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--locked", "--offline"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    members = set(metadata["workspace_members"])
+    resolved = {node["id"] for node in metadata["resolve"]["nodes"]}
+
+    def version(text: str) -> tuple[int, ...]:
+        """1.89 and 1.89.0 alike."""
+        parts = [int(part) for part in text.split(".")]
+        return tuple(parts + [0] * (3 - len(parts)))
+
+    needed = max(
+        (version(p["rust_version"]), p["name"])
+        for p in metadata["packages"]
+        if p.get("rust_version") and p["id"] in resolved and p["id"] not in members
+    )
+    declared = {p["name"]: version(p["rust_version"]) for p in metadata["packages"] if p["id"] in members and p.get("rust_version")}
+    assert declared and set(declared.values()) == {needed[0]}, (declared, needed)
