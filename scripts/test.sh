@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project. Installs what the tests need first:
 # Debian's prometheus (promtool and the server for the end-to-end test),
-# docker-compose (validates the compose file offline), shellcheck and graphviz,
-# cargo-modules (into target/tools, by scripts/check-module-cycles.sh), and a
-# Python venv with Helm v4 (helm-python-sdk), kubernetes-validate, jsonschema,
+# docker-compose (validates the compose file offline), shellcheck, and a Python venv with Helm v4 (helm-python-sdk), kubernetes-validate, jsonschema,
 # hadolint, actionlint, pytest, mypy and the Python SDK (sdk/python, editable). Needs kubectl for
 # `kubectl kustomize` (Debian/Ubuntu: package kubectl).
 set -euo pipefail
@@ -22,8 +20,6 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 # actionlint checks the workflows' shell steps with it.
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
-# sccmap finds the import cycles in the module graph.
-command -v sccmap >/dev/null 2>&1 || missing+=(graphviz)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]} (Debian packages)"
   install_debian_packages "${missing[@]}"
@@ -39,7 +35,7 @@ cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> import cycles between the library's modules"
-scripts/check-module-cycles.sh
+python3 scripts/check-module-cycles.py --self-test
 
 logs=$(mktemp -d)
 echo "==> chart, rules, compose, manifests, Dockerfile, workflows and Tiltfile tests (pytest)"
