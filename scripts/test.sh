@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project. Installs what the tests need first:
 # Debian's prometheus (promtool and the server for the end-to-end test),
-# docker-compose (validates the compose file offline), shellcheck, and a Python venv with Helm v4 (helm-python-sdk), kubernetes-validate, jsonschema,
+# docker-compose (validates the compose file offline), shellcheck, busybox (runs
+# the chart's `helm test` pod commands as its image does), and a Python venv with Helm v4 (helm-python-sdk), kubernetes-validate, jsonschema,
 # hadolint, actionlint, pytest, mypy and the Python SDK (sdk/python, editable). Needs kubectl for
 # `kubectl kustomize` (Debian/Ubuntu: package kubectl).
 set -euo pipefail
@@ -20,6 +21,7 @@ command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubectl)
 # actionlint checks the workflows' shell steps with it.
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+[ -x /bin/busybox ] || missing+=(busybox)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]} (Debian packages)"
   install_debian_packages "${missing[@]}"
@@ -36,6 +38,9 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "==> import cycles between the library's modules"
 python3 scripts/check-module-cycles.py --self-test
+
+echo "==> cargo build (the exporter and the mock, for the chart's helm test pods)"
+cargo build --workspace --locked
 
 logs=$(mktemp -d)
 echo "==> chart, rules, compose, manifests, Dockerfile, workflows and Tiltfile tests (pytest)"

@@ -55,6 +55,7 @@ def test_every_scenario_is_tested():
         "everything-values.yaml",
         "standalone-tls-basic-auth-values.yaml",
         "standalone-fleet-values.yaml",
+        "standalone-node-view-values.yaml",
     }
 
 
