@@ -5,6 +5,8 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use mock_qdrant::Fault;
+use qdrant_exporter::config::{Config, Settings};
+use qdrant_exporter::startup::Application;
 
 use crate::helpers::{assert_promtool_accepts, spawn_app, spawn_app_with, TestApp, RECORDED};
 
@@ -207,12 +209,24 @@ async fn unknown_paths_are_404() {
     assert_eq!(app.get("/nope").await.status, 404);
 }
 
+/// Serves `settings` with both listeners on `address`; their ports, main first.
+fn serve_with_a_health_listener(address: &str, settings: Settings) -> (u16, u16) {
+    let config = Config::from_settings(Settings {
+        listen_address: Some(address.into()),
+        health_listen_address: Some(address.into()),
+        ..settings
+    })
+    .unwrap();
+    let application = Application::build(config.server).unwrap();
+    let ports = (application.port(), application.health_port().unwrap());
+    actix_web::rt::spawn(application.run_until_stopped());
+    ports
+}
+
 /// With `health_listen_address`, the probes have a listener and a thread of
 /// their own, serve nothing else, and ask for no credentials.
 #[actix_web::test]
 async fn the_health_listener_serves_the_probes_alone_without_credentials() {
-    use qdrant_exporter::config::{Config, Settings};
-    use qdrant_exporter::startup::Application;
     let mock =
         mock_qdrant::MockQdrant::start(crate::helpers::fixture_dir(crate::helpers::RECORDED))
             .unwrap();
@@ -222,17 +236,14 @@ async fn the_health_listener_serves_the_probes_alone_without_credentials() {
         "basic_auth_users:\n  admin: $2b$12$hNf2lSsxfm0.i4a.1kVpSOVyBCfIB51VRjgBUyv6kdnyTlgWj81Ay\n",
     )
     .unwrap();
-    let config = Config::from_settings(Settings {
-        listen_address: Some("127.0.0.1:0".into()),
-        health_listen_address: Some("127.0.0.1:0".into()),
-        qdrant_url: Some(mock.url()),
-        web_config_file: Some(web_config.path().to_owned()),
-        ..Settings::default()
-    })
-    .unwrap();
-    let application = Application::build(config.server).unwrap();
-    let (main, health) = (application.port(), application.health_port().unwrap());
-    actix_web::rt::spawn(application.run_until_stopped());
+    let (main, health) = serve_with_a_health_listener(
+        "127.0.0.1:0",
+        Settings {
+            qdrant_url: Some(mock.url()),
+            web_config_file: Some(web_config.path().to_owned()),
+            ..Settings::default()
+        },
+    );
     let http = awc::Client::default();
     let status = |port: u16, path: &'static str| {
         let request = http.get(format!("http://127.0.0.1:{port}{path}"));
@@ -253,21 +264,16 @@ async fn the_health_listener_serves_the_probes_alone_without_credentials() {
 /// makes the Qdrant pod unready.
 #[actix_web::test]
 async fn every_listener_answers_over_ipv4_and_ipv6_by_default() {
-    use qdrant_exporter::config::{Config, Settings};
-    use qdrant_exporter::startup::Application;
     let mock =
         mock_qdrant::MockQdrant::start(crate::helpers::fixture_dir(crate::helpers::RECORDED))
             .unwrap();
-    let config = Config::from_settings(Settings {
-        listen_address: Some(":0".into()),
-        health_listen_address: Some(":0".into()),
-        qdrant_url: Some(mock.url()),
-        ..Settings::default()
-    })
-    .unwrap();
-    let application = Application::build(config.server).unwrap();
-    let (main, health) = (application.port(), application.health_port().unwrap());
-    actix_web::rt::spawn(application.run_until_stopped());
+    let (main, health) = serve_with_a_health_listener(
+        ":0",
+        Settings {
+            qdrant_url: Some(mock.url()),
+            ..Settings::default()
+        },
+    );
     let http = awc::Client::default();
     for host in ["127.0.0.1", "[::1]"] {
         for (port, path) in [(main, "/metrics"), (health, "/healthz")] {
