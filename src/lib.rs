@@ -11,6 +11,7 @@ mod basic_auth;
 mod cache;
 mod collectors;
 pub mod config;
+mod deadline;
 pub mod endpoints;
 mod exposition;
 mod files;

@@ -5,15 +5,17 @@
 //! sidecar's memory limit). Prometheus scrapes over HTTP/1.1; curl and browsers
 //! fall back to it.
 
+use std::convert::Infallible;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_http::error::DispatchError;
-use actix_http::{HttpService, Request};
+use actix_http::{Extensions, HttpService, Request};
 use actix_server::GracefulShutdownSignal;
 use actix_service::{
-    fn_service, map_config, IntoServiceFactory, ServiceFactory, ServiceFactoryExt,
+    apply_fn_factory, fn_service, map_config, IntoServiceFactory, Service, ServiceFactory,
+    ServiceFactoryExt,
 };
 use actix_tls::accept::rustls_0_23::{Acceptor, TlsStream};
 use actix_tls::accept::TlsError;
@@ -23,6 +25,7 @@ use actix_web::middleware::Next;
 use actix_web::rt::net::TcpStream;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use crate::deadline::{Clocked, ConnectionClock, Deadlined};
 use crate::request_log;
 
 /// Where a listener binds.
@@ -155,36 +158,44 @@ where
     let name = format!("qdrant-exporter-{}", listener.local_addr()?);
     let builder = match listening.tls {
         None => builder.listen(name, listener, move || {
-            fn_service(|io: TcpStream| {
+            let limit = http.idle_timeout;
+            fn_service(move |io: TcpStream| {
                 no_delay(&io);
                 let peer = io.peer_addr().ok();
-                std::future::ready(Ok::<_, DispatchError>((io, peer)))
+                std::future::ready(Ok::<_, DispatchError>((Deadlined::new(io, limit), peer)))
             })
             .and_then(http.service())
             .map_err(|error| request_log::connection_failed(&error))
         })?,
         Some(tls) => builder.listen(name, listener, move || {
+            let limit = http.idle_timeout;
             let mut acceptor = Acceptor::new((*tls).clone());
-            acceptor.set_handshake_timeout(http.idle_timeout);
-            acceptor
-                .map_init_err(|_| unreachable!("the TLS acceptor does not fail to start"))
-                .map_err(|error| {
-                    let failed = match error {
-                        TlsError::Timeout => "TLS handshake timed out".to_owned(),
-                        TlsError::Tls(error) => format!("TLS handshake failed: {error}"),
-                        TlsError::Service(never) => match never {},
-                    };
-                    request_log::connection_failed(&failed);
-                })
-                .map(|io: TlsStream<TcpStream>| {
-                    no_delay(io.get_ref().0);
-                    let peer = io.get_ref().0.peer_addr().ok();
-                    (io, peer)
-                })
-                .and_then(
-                    http.service()
-                        .map_err(|error| request_log::connection_failed(&error)),
-                )
+            acceptor.set_handshake_timeout(limit);
+            fn_service(move |io: TcpStream| {
+                std::future::ready(Ok::<_, TlsError<std::io::Error, Infallible>>(
+                    Deadlined::new(io, limit),
+                ))
+            })
+            .and_then(acceptor)
+            .map_init_err(|_| unreachable!("the TLS acceptor does not fail to start"))
+            .map_err(|error| {
+                let failed = match error {
+                    TlsError::Timeout => "TLS handshake timed out".to_owned(),
+                    TlsError::Tls(error) => format!("TLS handshake failed: {error}"),
+                    TlsError::Service(never) => match never {},
+                };
+                request_log::connection_failed(&failed);
+            })
+            .map(|io: TlsStream<Deadlined<TcpStream>>| {
+                let tcp = io.get_ref().0.get_ref();
+                no_delay(tcp);
+                let peer = tcp.peer_addr().ok();
+                (io, peer)
+            })
+            .and_then(
+                http.service()
+                    .map_err(|error| request_log::connection_failed(&error)),
+            )
         })?,
     };
     Ok(builder.run())
@@ -219,7 +230,7 @@ impl<F> Http1<F> {
     > + 'static
     where
         F: Fn() -> I,
-        T: AsyncRead + AsyncWrite + Unpin + 'static,
+        T: AsyncRead + AsyncWrite + Clocked + Unpin + 'static,
         I: IntoServiceFactory<S, Request>,
         S: ServiceFactory<Request, Config = AppConfig> + 'static,
         S::Error: Into<actix_web::Error> + 'static,
@@ -232,6 +243,9 @@ impl<F> Http1<F> {
         let service = HttpService::build()
             .keep_alive(self.idle_timeout)
             .client_request_timeout(self.idle_timeout)
+            .on_connect_ext(|io: &T, data: &mut Extensions| {
+                data.insert(io.clock());
+            })
             // Idle keep-alive connections close at once when stopping.
             .graceful_shutdown_signal(move || {
                 let shutdown = shutdown.clone();
@@ -241,9 +255,19 @@ impl<F> Http1<F> {
             Some(size) => service.h1_write_buffer_size(size),
             None => service,
         };
-        let application = (self.app)()
-            .into_factory()
-            .map_err(|error| error.into().error_response());
+        // The connection's clock stops while one of its requests is answered.
+        let application = apply_fn_factory((self.app)().into_factory(), |request: Request, app| {
+            let answering = request
+                .conn_data::<ConnectionClock>()
+                .map(ConnectionClock::answering);
+            let answer = app.call(request);
+            async move {
+                let answer = answer.await;
+                drop(answering);
+                answer
+            }
+        })
+        .map_err(|error| error.into().error_response());
         service.h1(map_config(application, |()| AppConfig::default()))
     }
 }

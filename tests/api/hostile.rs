@@ -73,6 +73,89 @@ async fn idle_sockets_on_the_health_listener_do_not_hold_up_the_probes() {
     }
 }
 
+/// Sockets that each sent one complete request, read its answer, and then,
+/// once all had, one byte of the next (sent at once, the byte can come before
+/// actix has armed its keep-alive timer, which then closes the connection).
+fn one_byte_into_the_next_request(port: u16, count: usize) -> Vec<std::net::TcpStream> {
+    use std::io::Read;
+    let mut sockets: Vec<std::net::TcpStream> = (0..count)
+        .map(|_| {
+            let mut socket = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            socket
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: exporter\r\n\r\n")
+                .unwrap();
+            let mut answer = [0; 256];
+            let read = socket.read(&mut answer).unwrap();
+            assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
+            socket
+        })
+        .collect();
+    for socket in &mut sockets {
+        socket.write_all(b"G").unwrap();
+    }
+    sockets
+}
+
+/// Whether the exporter closed the socket within `wait`.
+fn closed_within(mut socket: std::net::TcpStream, wait: Duration) -> bool {
+    use std::io::Read;
+    socket.set_read_timeout(Some(wait)).unwrap();
+    match socket.read(&mut [0; 64]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(error) => !matches!(
+            error.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
+/// actix times a connection's first request head and the idle gap after an
+/// answer, but nothing once a byte of a later request has come: such sockets
+/// stayed open for good, and 512 of them kept the kubelet's probes out of the
+/// health listener. Now every one closes at its deadline (1 s on the health
+/// listener, 5 s on the main one), and the probes and a scrape go through.
+#[actix_web::test]
+async fn one_byte_after_a_complete_request_cannot_hold_a_connection() {
+    let (main, health, _mock) = spawn_with_health_listener();
+    let held = actix_web::rt::task::spawn_blocking(move || {
+        let (health_held, main_held) = (
+            one_byte_into_the_next_request(health, 512),
+            one_byte_into_the_next_request(main, 64),
+        );
+        let waits = [(health_held, 3), (main_held, 8)];
+        waits.map(|(sockets, seconds)| {
+            let wait = Duration::from_secs(seconds);
+            sockets
+                .into_iter()
+                .filter(|socket| !closed_within(socket.try_clone().unwrap(), wait))
+                .count()
+        })
+    });
+    let http = awc::Client::builder()
+        .timeout(KUBELET_PROBE_TIMEOUT)
+        .finish();
+    let probe = http
+        .get(format!("http://127.0.0.1:{health}/healthz"))
+        .send()
+        .await;
+    assert_eq!(probe.map(|r| r.status().as_u16()).ok(), Some(200));
+    let [health_open, main_open] = held.await.unwrap();
+    assert_eq!((health_open, main_open), (0, 0), "sockets still open");
+    let scrape = awc::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .finish()
+        .get(format!("http://127.0.0.1:{main}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .body()
+        .limit(16 << 20)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&scrape).contains("\nqdrant_up 1\n"));
+}
+
 /// A free port on the loopback, for the real binary to listen on.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
