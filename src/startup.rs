@@ -369,13 +369,21 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .body(format!("{why}\n"))
     };
     if state.readiness_requires_qdrant {
+        // While Qdrant is not known to answer, a probe starts a refresh (one
+        // per cache TTL at most), not awaited: the next probe sees its outcome,
+        // so readiness follows Qdrant's recovery with nobody scraping.
+        let refresh = || {
+            let target = state.target.clone();
+            actix_web::rt::spawn(async move { target.exposition(Duration::ZERO).await });
+        };
         match state.target.last_reached_qdrant() {
             Some(true) => {}
-            Some(false) => return unready("Qdrant was not reachable at the last refresh"),
+            Some(false) => {
+                refresh();
+                return unready("Qdrant was not reachable at the last refresh");
+            }
             None => {
-                // Started, not awaited: the next probe sees its outcome.
-                let target = state.target.clone();
-                actix_web::rt::spawn(async move { target.exposition(Duration::ZERO).await });
+                refresh();
                 return unready("no refresh has finished yet");
             }
         }

@@ -110,8 +110,7 @@ impl Target {
     }
 
     /// Whether the last refresh reached Qdrant (`None` before the first has
-    /// finished). Waits for nothing and starts no refresh, so that a probe
-    /// adds no load: the scrapes keep the answer current.
+    /// finished). Waits for nothing and starts no refresh.
     pub fn last_reached_qdrant(&self) -> Option<bool> {
         self.cache.latest().map(|rendered| rendered.up)
     }

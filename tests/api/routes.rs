@@ -25,7 +25,7 @@ async fn probes_answer_200_while_qdrant_is_down_and_never_call_it() {
 }
 
 #[actix_web::test]
-async fn opt_in_readiness_follows_the_last_refresh_and_adds_no_load() {
+async fn opt_in_readiness_follows_the_last_refresh_and_qdrants_recovery() {
     let app = spawn_app_with(RECORDED, |s| {
         s.readiness_requires_qdrant = Some(true);
         s.cache_ttl_seconds = Some(0.0);
@@ -53,6 +53,14 @@ async fn opt_in_readiness_follows_the_last_refresh_and_adds_no_load() {
         200,
         "liveness never depends on Qdrant"
     );
+    // Qdrant recovers and nobody scrapes: the probes alone find it out.
+    app.mock.clear_faults();
+    let mut probes = 0;
+    while app.get("/readyz").await.status != 200 {
+        probes += 1;
+        assert!(probes < 500, "readiness never followed Qdrant's recovery");
+        actix_web::rt::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[actix_web::test]
