@@ -36,10 +36,12 @@ pub enum Encoding {
 
 /// The encoding to answer in: the one the `Accept-Encoding` header gives the
 /// highest quality of, zstd on a tie (smaller, and a scraper names it only
-/// when it can read it); none accepted, the text. `*` stands for gzip only:
-/// a client that names no coding can surely read the oldest.
+/// when it can read it), a compression over `identity` on a tie; none
+/// accepted, the text. `*` stands for gzip only: a client that names no
+/// coding can surely read the oldest. A coding whose quality is not a valid
+/// qvalue (RFC 9110: 0 to 1, three decimals at most) is ignored.
 pub fn encoding(headers: &HeaderMap) -> Encoding {
-    let (mut gzip, mut zstd, mut any) = (None, None, None);
+    let (mut gzip, mut zstd, mut identity, mut any) = (None, None, None, None);
     for coding in headers
         .get_all(header::ACCEPT_ENCODING)
         .filter_map(|value| value.to_str().ok())
@@ -47,26 +49,56 @@ pub fn encoding(headers: &HeaderMap) -> Encoding {
     {
         let mut parts = coding.split(';');
         let name = parts.next().unwrap_or_default().trim();
-        let quality = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
+        let Some(quality) = quality(parts) else {
+            continue;
+        };
         if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
             gzip = Some(quality);
         } else if name.eq_ignore_ascii_case("zstd") {
             zstd = Some(quality);
+        } else if name.eq_ignore_ascii_case("identity") {
+            identity = Some(quality);
         } else if name == "*" {
             any = Some(quality);
         }
     }
-    let gzip = gzip.or(any).unwrap_or(0.0);
-    let zstd = zstd.unwrap_or(0.0);
-    if zstd > 0.0 && zstd >= gzip {
+    let gzip = gzip.or(any).unwrap_or(0);
+    let (zstd, identity) = (zstd.unwrap_or(0), identity.unwrap_or(0));
+    if zstd > 0 && zstd >= gzip && zstd >= identity {
         Encoding::Zstd
-    } else if gzip > 0.0 {
+    } else if gzip > 0 && gzip >= identity {
         Encoding::Gzip
     } else {
         Encoding::Identity
+    }
+}
+
+/// A coding's quality in thousandths, from its parameters (`q` in any case);
+/// 1000 without one, `None` when it is not a qvalue.
+fn quality<'a>(parameters: impl Iterator<Item = &'a str>) -> Option<u16> {
+    let mut quality = 1000;
+    for parameter in parameters {
+        let Some((name, value)) = parameter.split_once('=') else {
+            continue;
+        };
+        if name.trim().eq_ignore_ascii_case("q") {
+            quality = qvalue(value.trim())?;
+        }
+    }
+    Some(quality)
+}
+
+/// `0`, `0.5`, `1.000`: thousandths; anything else (`2`, `NaN`, `-0`, `0.0001`) `None`.
+fn qvalue(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
     }
 }
 
@@ -174,6 +206,22 @@ mod tests {
             (&["gzip; q=0.0, identity"], Encoding::Identity),
             (&["*;q=0"], Encoding::Identity),
             (&["zstd;q=0"], Encoding::Identity),
+            // Parameter names are case-insensitive; identity is a coding like the others.
+            (&["gzip;Q=0"], Encoding::Identity),
+            (&["gzip ; Q = 0.5"], Encoding::Gzip),
+            (&["identity;q=1, gzip;q=0.9"], Encoding::Identity),
+            (&["identity;q=0.5, gzip;q=0.9"], Encoding::Gzip),
+            (&["identity, gzip"], Encoding::Gzip),
+            (
+                &["identity;q=1, zstd;q=0.9, gzip;q=0.8"],
+                Encoding::Identity,
+            ),
+            // What is not a qvalue does not count.
+            (&["gzip;q=NaN"], Encoding::Identity),
+            (&["gzip;q=2"], Encoding::Identity),
+            (&["gzip;q=-0"], Encoding::Identity),
+            (&["gzip;q=0.0001"], Encoding::Identity),
+            (&["gzip;q=inf, zstd;q=1.000"], Encoding::Zstd),
         ] {
             assert_eq!(encoding(&headers(accepted)), expected, "{accepted:?}");
         }

@@ -290,6 +290,46 @@ async fn malformed_requests_cannot_flood_the_log() {
     assert!((1..=2).contains(&failed), "{failed} lines:\n{logs}");
 }
 
+/// Ordinary 4xx from a client with an 8 KB user agent: one info line per ten
+/// seconds, the user agent cut short (one such client wrote 71 MB of log in
+/// 5 s, a line per request with the whole header).
+#[actix_web::test]
+async fn client_errors_cannot_flood_the_log() {
+    let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let (mut child, port) = exporter_process(&mock, &[], log.reopen().unwrap().into()).await;
+    let started = std::time::Instant::now();
+    actix_web::rt::task::spawn_blocking(move || {
+        use std::io::Read;
+        let agent = "A".repeat(8 << 10);
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        for _ in 0..100 {
+            write!(
+                stream,
+                "GET /nope HTTP/1.1\r\nHost: exporter\r\nUser-Agent: {agent}\r\n\r\n"
+            )
+            .unwrap();
+            let mut answer = [0; 512];
+            let read = stream.read(&mut answer).unwrap();
+            assert!(answer[..read].starts_with(b"HTTP/1.1 404"));
+        }
+    })
+    .await
+    .unwrap();
+    send_signal(&child, "-TERM");
+    child.wait().unwrap();
+    let logs = std::fs::read_to_string(log.path()).unwrap();
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains("status=404")).collect();
+    let most = 1 + started.elapsed().as_secs() / 10;
+    assert!((1..=most as usize).contains(&lines.len()), "{logs}");
+    assert!(
+        lines[0].contains("(8192 bytes)") && lines[0].len() < 1024,
+        "{}",
+        lines[0]
+    );
+}
+
 /// A Qdrant that echoes the key (compromised, or another server on its
 /// address) in its version and a collection's name, which a warning quotes: the key reaches
 /// neither `/metrics` nor the log.
