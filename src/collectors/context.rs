@@ -56,7 +56,10 @@ pub struct Selected<'a> {
 }
 
 impl<'a> Selected<'a> {
-    /// The entries of `telemetry` for the exported collections, sorted by name.
+    /// The entries of `telemetry` for the exported collections, sorted by
+    /// name, each name once (a listing that repeats one, from something
+    /// answering as Qdrant, would repeat its series, and Prometheus refuses a
+    /// scrape that does).
     pub fn of(telemetry: &'a Telemetry, exported: &[String]) -> Self {
         let exported: HashSet<&str> = exported.iter().map(String::as_str).collect();
         let mut collections: Vec<&CollectionTelemetry> = telemetry
@@ -65,7 +68,8 @@ impl<'a> Selected<'a> {
             .iter()
             .filter(|collection| exported.contains(collection.id.as_str()))
             .collect();
-        collections.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        collections.sort_by(|a, b| a.id.cmp(&b.id));
+        collections.dedup_by(|later, first| later.id == first.id);
         Self {
             telemetry,
             collections,

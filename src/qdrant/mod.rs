@@ -329,7 +329,15 @@ impl QdrantClient {
         let list: CollectionList = self
             .get_result(endpoint::COLLECTIONS, "/collections")
             .await?;
-        Ok(list.collections.into_iter().map(|c| c.name).collect())
+        // Each name once: something answering as Qdrant may repeat one, and
+        // each repeat would repeat its series, which Prometheus refuses.
+        let mut seen = std::collections::HashSet::new();
+        Ok(list
+            .collections
+            .into_iter()
+            .map(|c| c.name)
+            .filter(|name| seen.insert(name.clone()))
+            .collect())
     }
 
     /// `GET /collections/{name}`: cluster-wide statistics and configuration.

@@ -532,3 +532,27 @@ async fn a_password_longer_than_bcrypt_reads_is_refused() {
     assert_eq!(status(password.clone()).await, 200);
     assert_eq!(status(format!("{password}anything")).await, 401);
 }
+
+/// A Qdrant that lists a collection twice (or something answering as one)
+/// gets each series once: Prometheus refuses a scrape that repeats one.
+#[actix_web::test]
+async fn a_collection_listed_twice_is_exported_once() {
+    let app = crate::helpers::spawn_app_with(RECORDED, |_| {}).await;
+    app.mock
+        .synthesize_names(["docs", "docs", "news", "docs"].map(String::from).to_vec());
+    let text = app.scrape_settled().await;
+    let mut seen = std::collections::HashSet::new();
+    let repeated: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.rsplit_once(' ').map(|(series, _)| series))
+        .filter(|series| !seen.insert(*series))
+        .collect();
+    assert!(repeated.is_empty(), "{repeated:#?}");
+    assert!(text.contains(r#"collection="news""#), "{text}");
+    assert!(
+        text.contains("\nqdrant_collections 2\n"),
+        "each name counted once"
+    );
+    crate::helpers::assert_promtool_accepts(&text);
+}
