@@ -3,9 +3,16 @@
 //! by design: a successful pair is remembered (Prometheus sends the same one on
 //! every scrape), and checks run one at a time off the workers, so a flood of
 //! wrong passwords takes at most one core and never blocks serving.
+//!
+//! The checks take turns by client address: an address has one check queued
+//! at a time, so a correct user not yet remembered (Prometheus after a
+//! restart) waits for at most one check per other address with checks
+//! pending, plus the one running, not for a whole flood (60 connections of
+//! wrong passwords held a first login for 5–6 s at cost 10, 19–20 s at 12).
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::{Arc, Mutex};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -16,6 +23,11 @@ use base64::Engine;
 
 /// The most of a password bcrypt reads.
 const BCRYPT_MAX_PASSWORD_BYTES: usize = 72;
+
+/// The highest bcrypt cost a user's hash may have (Python's bcrypt default;
+/// about 0.25 s of a core here). Each step doubles a check's time, and anyone
+/// may send a user's name: a cost-31 hash held a core for hours per request.
+pub const MAX_BCRYPT_COST: u32 = 12;
 
 /// How many verified pairs are remembered: a few users, a few passwords.
 const REMEMBERED: usize = 16;
@@ -30,8 +42,10 @@ pub struct BasicAuth {
     decoy: String,
     /// Recently verified (user, password) pairs, newest last.
     verified: Mutex<Vec<(String, String)>>,
-    /// One bcrypt check at a time.
+    /// One bcrypt check at a time, in the order asked (tokio's is fair).
     checking: tokio::sync::Semaphore,
+    /// Per client address with checks asked for: one of them queued at a time.
+    turns: Mutex<HashMap<IpAddr, Arc<tokio::sync::Semaphore>>>,
 }
 
 impl BasicAuth {
@@ -45,6 +59,26 @@ impl BasicAuth {
             decoy,
             verified: Mutex::new(Vec::new()),
             checking: tokio::sync::Semaphore::new(1),
+            turns: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The turn of a client address (one shared by those without one).
+    fn turn_of(&self, client: Option<IpAddr>) -> Arc<tokio::sync::Semaphore> {
+        let client = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        crate::locks::lock(&self.turns)
+            .entry(client)
+            .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(1)))
+            .clone()
+    }
+
+    /// Forgets an address's turn once nobody else holds it.
+    fn end_turn(&self, client: Option<IpAddr>, turn: Arc<tokio::sync::Semaphore>) {
+        let client = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let mut turns = crate::locks::lock(&self.turns);
+        // Clones are made under this lock: the map's and this one are the last.
+        if Arc::strong_count(&turn) == 2 {
+            turns.remove(&client);
         }
     }
 
@@ -54,8 +88,23 @@ impl BasicAuth {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Whether the `Authorization` header holds a user's name and password.
-    async fn allows(&self, authorization: Option<&header::HeaderValue>) -> bool {
+    /// One bcrypt check, in the client's turn, then in the queue of all.
+    async fn check(&self, turn: &tokio::sync::Semaphore, password: String, hash: String) -> bool {
+        let (Ok(_turn), Ok(_slot)) = (turn.acquire().await, self.checking.acquire().await) else {
+            return false;
+        };
+        web::block(move || bcrypt::verify(password, &hash).unwrap_or(false))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Whether the `Authorization` header, from `client`, holds a user's name
+    /// and password.
+    async fn allows(
+        &self,
+        client: Option<IpAddr>,
+        authorization: Option<&header::HeaderValue>,
+    ) -> bool {
         let Some((user, password)) = authorization.and_then(credentials) else {
             return false;
         };
@@ -75,13 +124,9 @@ impl BasicAuth {
             Some(hash) => (hash.clone(), true),
             None => (self.decoy.clone(), false),
         };
-        let Ok(_slot) = self.checking.acquire().await else {
-            return false;
-        };
-        let candidate = password.clone();
-        let matches = web::block(move || bcrypt::verify(candidate, &hash).unwrap_or(false))
-            .await
-            .unwrap_or(false);
+        let turn = self.turn_of(client);
+        let matches = self.check(&turn, password.clone(), hash).await;
+        self.end_turn(client, turn);
         if !(known && matches) {
             return false;
         }
@@ -130,7 +175,10 @@ pub async fn require_credentials(
     let open = auth.open_paths.iter().any(|p| p == request.path());
     if open
         || auth
-            .allows(request.headers().get(header::AUTHORIZATION))
+            .allows(
+                request.peer_addr().map(|peer| peer.ip()),
+                request.headers().get(header::AUTHORIZATION),
+            )
             .await
     {
         return Ok(next.call(request).await?.map_into_left_body());
@@ -144,7 +192,58 @@ pub async fn require_credentials(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+
+    fn basic(user: &str, password: &str) -> header::HeaderValue {
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        header::HeaderValue::from_str(&format!("Basic {encoded}")).unwrap()
+    }
+
+    /// 60 tasks from one address send wrong passwords without pause; a correct
+    /// user from another address waits for the check running and the one the
+    /// flood has queued, not for the flood.
+    #[actix_web::test]
+    async fn a_flood_from_one_address_delays_another_by_one_check() {
+        let hash = bcrypt::hash("right", 4).unwrap();
+        let auth = Arc::new(BasicAuth::new(
+            BTreeMap::from([("prometheus".to_owned(), hash)]),
+            Vec::new(),
+        ));
+        let (attacker, prometheus) = (
+            Some(IpAddr::from([10, 0, 0, 66])),
+            Some(IpAddr::from([10, 0, 0, 9])),
+        );
+        let checked = Arc::new(AtomicUsize::new(0));
+        let flood: Vec<_> = (0..60)
+            .map(|_| {
+                let (auth, checked) = (auth.clone(), checked.clone());
+                actix_web::rt::spawn(async move {
+                    loop {
+                        let wrong = basic("prometheus", "wrong");
+                        assert!(!auth.allows(attacker, Some(&wrong)).await);
+                        checked.fetch_add(1, Ordering::Relaxed);
+                    }
+                })
+            })
+            .collect();
+        while checked.load(Ordering::Relaxed) < 60 {
+            actix_web::rt::task::yield_now().await;
+        }
+        let before = checked.load(Ordering::Relaxed);
+        assert!(
+            auth.allows(prometheus, Some(&basic("prometheus", "right")))
+                .await
+        );
+        let flood_checks_meanwhile = checked.load(Ordering::Relaxed) - before;
+        flood.iter().for_each(|task| task.abort());
+        assert!(
+            flood_checks_meanwhile <= 2,
+            "{flood_checks_meanwhile} checks of the flood came first"
+        );
+    }
 
     #[test]
     fn credentials_are_read_from_the_header() {

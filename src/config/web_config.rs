@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::error::{invalid, ConfigError};
 use super::yaml::read_yaml_text;
+use crate::basic_auth::MAX_BCRYPT_COST;
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
 use crate::rate_limit::RateLimit;
 use crate::redaction::without_values;
@@ -162,15 +163,37 @@ fn load(path: &Path) -> Result<WebConfig, String> {
         .into_iter()
         .map(|(name, value)| header(&name, &value))
         .collect::<Result<_, _>>()?;
+    let mut costs = BTreeMap::new();
     for (user, hash) in &file.basic_auth_users {
         if user.is_empty() || user.contains(':') {
             return Err(format!(
                 "basic_auth_users: {user:?} cannot be a user name (empty, or holds ':')"
             ));
         }
-        hash.parse::<bcrypt::HashParts>().map_err(|_| {
-            format!("basic_auth_users: the password of {user:?} is not a bcrypt hash")
-        })?;
+        let cost = hash
+            .parse::<bcrypt::HashParts>()
+            .map_err(|_| {
+                format!("basic_auth_users: the password of {user:?} is not a bcrypt hash")
+            })?
+            .get_cost();
+        if cost > MAX_BCRYPT_COST {
+            return Err(format!(
+                "basic_auth_users: the hash of {user:?} has bcrypt cost {cost}, above {MAX_BCRYPT_COST}: \
+                 each check would hold a core for seconds, for anyone who sends its name"
+            ));
+        }
+        costs.insert(cost, user);
+    }
+    if costs.len() > 1 {
+        let listed: Vec<String> = costs
+            .iter()
+            .map(|(cost, user)| format!("{user:?} {cost}"))
+            .collect();
+        return Err(format!(
+            "basic_auth_users: the hashes have different bcrypt costs ({}): the time a check \
+             takes would tell the users apart; hash every password at one cost",
+            listed.join(", ")
+        ));
     }
     let routes = [
         METRICS_PATH,

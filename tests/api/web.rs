@@ -309,6 +309,22 @@ fn a_web_configuration_that_cannot_be_served_is_refused_at_start() {
             "basic_auth_users:\n  admin: hunter2-not-a-hash\n".into(),
             "not a bcrypt hash",
         ),
+        // bcrypt as a weapon: a cost that holds a core for hours per request,
+        // and costs that tell the users apart by the time a check takes.
+        (
+            format!(
+                "basic_auth_users:\n  admin: {}\n",
+                ADMIN_TEST.replace("$12$", "$31$")
+            ),
+            "bcrypt cost 31, above 12",
+        ),
+        (
+            format!(
+                "basic_auth_users:\n  admin: {ADMIN_TEST}\n  other: {}\n",
+                ADMIN_TEST.replace("$12$", "$10$")
+            ),
+            "different bcrypt costs",
+        ),
         ("basic_auth_excluded_paths: [/admin]\n".into(), "/admin"),
         ("rate_limit:\n  interval: 1s\n".into(), "rate_limit.burst"),
         ("rate_limit:\n  burst: 5\n  interval: soon\n".into(), "soon"),
