@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::path::encode;
 use crate::files::{read_small_file, FileStamp};
 use crate::locks::lock;
 
@@ -47,25 +48,50 @@ impl ApiKey {
         self.0.len() >= 8
     }
 
-    /// `text` (from Qdrant, for a log line) with the key replaced: a
-    /// compromised or impersonated server could echo it back.
+    /// The key as text may carry it: as it is; escaped as a JSON string, a
+    /// Rust `{:?}` string and a label value alike (the three agree on
+    /// printable ASCII), and escaped twice (a quoted message that quotes
+    /// it); percent-encoded in a path or a query. Longest first, so that
+    /// concealing one never leaves part of another.
+    fn forms(&self) -> Vec<String> {
+        let escape = |text: &str| text.replace('\\', "\\\\").replace('"', "\\\"");
+        let escaped = escape(&self.0);
+        let mut forms = vec![
+            escape(&escaped),
+            escaped,
+            encode(&self.0).into_owned(),
+            url::form_urlencoded::byte_serialize(self.0.as_bytes()).collect(),
+            self.0.clone(),
+        ];
+        forms.sort_by_key(|form| std::cmp::Reverse(form.len()));
+        forms.dedup();
+        forms
+    }
+
+    /// `text` (from Qdrant, for a log line) with the key replaced, in any of
+    /// its forms: a compromised or impersonated server could echo it back.
     pub fn conceal<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        match self.findable() && text.contains(&self.0) {
-            true => Cow::Owned(text.replace(&self.0, "(the API key)")),
-            false => Cow::Borrowed(text),
+        if !self.findable() {
+            return Cow::Borrowed(text);
         }
+        let mut concealed = Cow::Borrowed(text);
+        for form in self.forms() {
+            if concealed.contains(&form) {
+                concealed = Cow::Owned(concealed.replace(&form, "(the API key)"));
+            }
+        }
+        concealed
     }
 
     /// A piece of exposition (whole lines) without the lines that hold the
-    /// key, as it is or escaped as a label value, and how many were left out;
-    /// `None` when no line holds it. Whole lines go, so that what stays is
-    /// valid exposition.
+    /// key in any of its forms, and how many were left out; `None` when no
+    /// line holds it. Whole lines go, so that what stays is valid exposition.
     pub fn lines_without(&self, text: &[u8]) -> Option<(Vec<u8>, usize)> {
-        let escaped = self.0.replace('\\', "\\\\").replace('"', "\\\"");
-        let finders = [
-            memchr::memmem::Finder::new(self.0.as_bytes()),
-            memchr::memmem::Finder::new(escaped.as_bytes()),
-        ];
+        let forms = self.forms();
+        let finders: Vec<_> = forms
+            .iter()
+            .map(|form| memchr::memmem::Finder::new(form.as_bytes()))
+            .collect();
         let holds_key = |bytes: &[u8]| finders.iter().any(|finder| finder.find(bytes).is_some());
         if !self.findable() || !holds_key(text) {
             return None;
@@ -196,6 +222,18 @@ mod tests {
             key.conceal("collection k\"ey-4f1c9a not found"),
             "collection (the API key) not found"
         );
+        // As JSON, `{:?}` and the path of a request carry it.
+        for (echoed, form) in [
+            (r#"{"status":{"error":"k\"ey-4f1c9a"}}"#, "JSON"),
+            (r#"name "k\"ey-4f1c9a""#, "Debug"),
+            (r#""{\"error\":\"k\\\"ey-4f1c9a\"}""#, "escaped twice"),
+            ("GET /collections/k%22ey-4f1c9a/cluster", "a path"),
+            ("?name=k%22ey-4f1c9a", "a query"),
+        ] {
+            let concealed = key.conceal(echoed);
+            assert!(concealed.contains("(the API key)"), "{form}: {concealed}");
+            assert!(!concealed.contains("4f1c9a"), "{form}: {concealed}");
+        }
         let exposition = b"a{v=\"k\\\"ey-4f1c9a\"} 1\nb 1\nk\"ey-4f1c9a\n";
         assert_eq!(key.lines_without(exposition), Some((b"b 1\n".to_vec(), 2)));
         assert_eq!(key.lines_without(b"b 1\n"), None, "no line holds it");

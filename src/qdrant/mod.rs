@@ -6,6 +6,7 @@
 mod bounded;
 mod key;
 pub mod models;
+mod path;
 mod requests;
 mod tls;
 
@@ -14,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use awc::http::StatusCode;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -24,6 +24,7 @@ use models::{
     CollectionList, CollectionMemory, IssueList, Optimizations, QuotaStatus, SnapshotDescription,
     Telemetry, VersionInfo,
 };
+use path::encode;
 pub use requests::RequestCounter;
 pub use tls::{ClientIdentity, TlsSettings};
 
@@ -64,13 +65,6 @@ fn parse<T: DeserializeOwned>(body: &[u8], allowance: usize) -> serde_json::Resu
         Err(_) => bounded::from_str(&String::from_utf8_lossy(body), allowance),
     }
 }
-
-/// Everything but RFC 3986 "unreserved" characters is escaped in a path segment.
-const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// A Qdrant endpoint the exporter calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -587,16 +581,6 @@ fn redirect_target(
     match echoes_key {
         true => "a host named after the API key (not shown)".into(),
         false => origin,
-    }
-}
-
-/// A collection name as a path segment. `.` and `..` are unreserved, but as
-/// a whole segment they would be read as the path's own dot segments.
-fn encode(name: &str) -> std::borrow::Cow<'_, str> {
-    match name {
-        "." => "%2E".into(),
-        ".." => "%2E%2E".into(),
-        name => utf8_percent_encode(name, PATH_SEGMENT).into(),
     }
 }
 
