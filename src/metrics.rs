@@ -374,7 +374,7 @@ pub fn escape_label_value(value: &str, out: &mut String) {
 }
 
 /// Help text as the text format writes it: `\` and newline escaped.
-fn escape_help(help: &str, out: &mut String) {
+pub fn escape_help(help: &str, out: &mut String) {
     for c in help.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -384,7 +384,9 @@ fn escape_help(help: &str, out: &mut String) {
     }
 }
 
-fn write_value(value: f64, out: &mut String) {
+/// A sample's value as the text format writes it: `NaN`, `+Inf`, `-Inf`, or
+/// the shortest decimal that reads back as the same number.
+pub fn write_value(value: f64, out: &mut String) {
     if value.is_nan() {
         out.push_str("NaN");
     } else if value.is_infinite() {

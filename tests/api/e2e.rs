@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::helpers::{spawn_app_with, RECORDED};
 use crate::promql::{alert_names, dashboard_expressions, documented_expressions, RULES_PATH};
+use crate::relay::{assert_valid_with_lint_only_in_native_families, with_native_body};
 
 const CONFIG: &str = include_str!("../../examples/prometheus.yml");
 /// How long any one condition may take to show up in Prometheus.
@@ -52,6 +53,11 @@ impl Prometheus {
             );
             config = config.replace(from, to);
         }
+        Prometheus::run(&config, data)
+    }
+
+    /// Prometheus with `config`, its data in `data`.
+    fn run(config: &str, data: &Path) -> Prometheus {
         let config_path = data.join("prometheus.yml");
         std::fs::write(&config_path, config).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -228,4 +234,76 @@ async fn a_real_prometheus_scrapes_alerts_and_sees_qdrant_go_down() {
         prometheus.value(r#"up{job="qdrant-exporter"}"#).await,
         Some(1.0)
     );
+}
+
+/// Bodies of Qdrant's /metrics whose lines Prometheus refused, failing the
+/// whole scrape, when they were relayed as they came, and the text format's
+/// edge cases: each relayed line is written again or left out.
+const HOSTILE_NATIVE_BODIES: &[&str] = &[
+    "# TYPE  extra_whitespace \t gauge\nextra_whitespace 1",
+    "plus_nan +NaN",
+    "minus_nan -nan",
+    "lower_nan nan",
+    "spelled_infinity Infinity",
+    "unicode_whitespace{\u{2003}x=\"1\"} 1",
+    "vertical_tab{x=\"1\",\u{0b}y=\"2\"} 1",
+    "form_feed 1\u{0c}",
+    "plus_timestamp 1 +1700000000000",
+    "huge_timestamp 1 99999999999999999999",
+    "# HELP unknown_help_escape a \\q in help\nunknown_help_escape 1",
+    "# HELP trailing_backslash ends with \\\ntrailing_backslash 1",
+    "carriage_return 1\r",
+    "# EOF",
+    "exemplar_total 1 # {trace_id=\"abc\"} 1",
+    "hex_float 0x1p3",
+    "tab_before_labels\t{x=\"1\"} 1",
+    "spaced_labels{ x = \"1\" , y=\"2\" , } 1",
+    "unknown_label_escape{x=\"\\q\"} 1",
+    "twice{x=\"1\",x=\"2\"} 1",
+    "reserved{__name__=\"other\"} 1",
+    "dotted.name 1",
+    "# TYPE stateset_type stateset\nstateset_type 1",
+    "# TYPE late_type gauge\nlate_type 1\n# TYPE late_type counter",
+    "met_again 1\nother 2\nmet_again 3",
+    "negative_zero -0",
+    "underflow 1e-400",
+    "overflow 1e999",
+];
+
+/// Each hostile body, relayed by an exporter of its own, passes promtool, and
+/// one real Prometheus scraping all of them stores every exporter's own
+/// series: no relayed line fails a scrape.
+#[actix_web::test]
+async fn a_real_prometheus_ingests_every_hostile_relayed_body() {
+    let recorded =
+        std::fs::read_to_string(crate::helpers::fixture_dir(RECORDED).join("metrics.txt")).unwrap();
+    let mut exporters = Vec::new();
+    for body in HOSTILE_NATIVE_BODIES {
+        let (fixtures, app) = with_native_body(&format!("{recorded}{body}\n")).await;
+        let exposition = app.scrape().await;
+        assert!(exposition.contains("\nqdrant_up 1\n"), "{body:?}");
+        assert_valid_with_lint_only_in_native_families(&exposition);
+        exporters.push((fixtures, app));
+    }
+    let targets: Vec<String> = exporters
+        .iter()
+        .map(|(_, app)| format!("{:?}", app.address.trim_start_matches("http://")))
+        .collect();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  \
+         - job_name: relay\n    static_configs:\n      - targets: [{}]\n",
+        targets.join(", ")
+    );
+    let data = tempfile::tempdir().unwrap();
+    let prometheus = Prometheus::run(&config, data.path());
+    let every = HOSTILE_NATIVE_BODIES.len() as f64;
+    prometheus
+        .eventually("every relaying exporter scraped whole", || async {
+            prometheus.value(r#"count(up{job="relay"} == 1)"#).await == Some(every)
+                && prometheus
+                    .value(r#"count(qdrant_up{job="relay"} == 1)"#)
+                    .await
+                    == Some(every)
+        })
+        .await;
 }

@@ -74,7 +74,7 @@ async fn the_relay_appends_native_metrics_fetched_with_the_key() {
 
 /// The exporter against the recorded single node, with `metrics.txt` replaced
 /// by `native`; the directory lives as long as the returned handle.
-async fn with_native_body(native: &str) -> (tempfile::TempDir, crate::helpers::TestApp) {
+pub async fn with_native_body(native: &str) -> (tempfile::TempDir, crate::helpers::TestApp) {
     let temporary = tempfile::tempdir().unwrap();
     let dir = temporary.path();
     let recorded = crate::helpers::fixture_dir(RECORDED);
