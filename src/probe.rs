@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::limits::MAX_PROBED_TARGETS;
 use crate::locks::lock;
+use crate::qdrant::ResponseBudget;
 use crate::target::{Target, TargetConfig};
 
 /// The module of a probe that names none.
@@ -94,6 +95,8 @@ impl AllowedTarget {
 pub struct Probes {
     settings: ProbeSettings,
     targets: Mutex<Vec<Probed>>,
+    /// What every target's answers in flight may hold together.
+    budget: ResponseBudget,
 }
 
 struct Probed {
@@ -109,9 +112,10 @@ impl Probes {
         self.settings.modules.keys().map(String::as_str).collect()
     }
 
-    pub fn new(settings: ProbeSettings) -> Self {
+    pub fn new(settings: ProbeSettings, budget: ResponseBudget) -> Self {
         Self {
             settings,
+            budget,
             targets: Mutex::new(Vec::new()),
         }
     }
@@ -154,7 +158,7 @@ impl Probes {
         let config = module_config
             .for_url(url.clone())
             .map_err(|e| format!("module {module:?} cannot probe this target: {e}"))?;
-        let target = Arc::new(Target::new(config));
+        let target = Arc::new(Target::new(config, self.budget.clone()));
         if targets.len() == MAX_PROBED_TARGETS {
             targets.sort_by_key(|probed| probed.used);
             targets.remove(0);

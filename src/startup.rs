@@ -14,6 +14,7 @@ use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, REA
 pub use crate::listener::ListenAddress;
 use crate::listener::{self, Listening};
 use crate::probe::{ProbeSettings, Probes, DEFAULT_MODULE};
+use crate::qdrant::ResponseBudget;
 use crate::rate_limit::{self, Limiter};
 use crate::target::{Target, TargetConfig};
 use crate::{landing, limits, request_log, response};
@@ -215,10 +216,16 @@ fn run(
     config: ServerConfig,
     open_file_limit: Option<u64>,
 ) -> std::io::Result<(actix_web::dev::Server, Option<actix_web::dev::Server>)> {
+    // One budget for every answer of Qdrant's in flight: the main target's,
+    // and every probed target's, whichever worker asked.
+    let budget = ResponseBudget::new(config.target.qdrant.max_response_bytes);
     let state = web::Data::new(AppState {
-        target: Arc::new(Target::new(config.target.clone())),
+        target: Arc::new(Target::new(config.target.clone(), budget.clone())),
         readiness_requires_qdrant: config.readiness_requires_qdrant,
-        probes: config.probes.clone().map(Probes::new),
+        probes: config
+            .probes
+            .clone()
+            .map(|probes| Probes::new(probes, budget)),
     });
     let health_state = state.clone();
     let web = config.web.clone();

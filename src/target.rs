@@ -18,7 +18,7 @@ use crate::exposition::Rendered;
 use crate::limits::MAX_PROBED_TARGETS;
 use crate::metrics::Family;
 use crate::process;
-use crate::qdrant::{KeySource, QdrantClient, QdrantConfig, RequestCounter};
+use crate::qdrant::{KeySource, QdrantClient, QdrantConfig, RequestCounter, ResponseBudget};
 use crate::refresh::{self, RefreshState};
 
 /// A target's settings, validated.
@@ -66,10 +66,12 @@ pub struct Target {
     requests: RequestCounter,
     /// Whether a Qdrant echoing the key was logged (once: it is not expected to stop).
     warned_of_echoed_key: AtomicBool,
+    /// What Qdrant's answers in flight may hold, shared by every target.
+    budget: ResponseBudget,
 }
 
 impl Target {
-    pub fn new(config: TargetConfig) -> Self {
+    pub fn new(config: TargetConfig, budget: ResponseBudget) -> Self {
         Self {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             key: KeySource::new(
@@ -81,6 +83,7 @@ impl Target {
             refresh: Arc::default(),
             requests: RequestCounter::new(),
             warned_of_echoed_key: AtomicBool::new(false),
+            budget,
         }
     }
 
@@ -99,6 +102,7 @@ impl Target {
                         &self.config.qdrant,
                         self.key.clone(),
                         self.requests.clone(),
+                        self.budget.clone(),
                     ))
                 })
                 .clone()

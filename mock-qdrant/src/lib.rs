@@ -35,6 +35,9 @@ pub enum Fault {
     Garbage,
     /// Never answer.
     Hang,
+    /// Answer 200 with a body that never ends (a JSON list opened and never
+    /// closed), as fast as the client reads it.
+    Endless,
     /// Answer 302 to this location.
     Redirect(String),
 }
@@ -530,6 +533,14 @@ async fn faulty(fault: Fault) -> HttpResponse {
         Fault::Hang => {
             actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
             HttpResponse::GatewayTimeout().finish()
+        }
+        Fault::Endless => {
+            let chunk = actix_web::web::Bytes::from(format!("[{}", "1,".repeat(32 * 1024)));
+            let endless =
+                std::iter::repeat_with(move || Ok::<_, std::convert::Infallible>(chunk.clone()));
+            HttpResponse::Ok()
+                .content_type("application/json")
+                .streaming(futures_util::stream::iter(endless))
         }
     }
 }

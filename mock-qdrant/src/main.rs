@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Parser;
-use mock_qdrant::MockQdrant;
+use mock_qdrant::{Fault, MockQdrant};
 
 #[derive(Parser)]
 #[command(about = "A mock Qdrant REST API serving recorded responses")]
@@ -23,6 +23,9 @@ struct Args {
     /// Delay before every answer, in milliseconds
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Answer every request with a body that never ends (memory tests)
+    #[arg(long)]
+    endless: bool,
 }
 
 /// A key to require, as a Qdrant with an API key does; from the environment,
@@ -41,6 +44,9 @@ async fn main() -> std::io::Result<()> {
         mock.synthesize_names(names);
     }
     mock.set_latency(Duration::from_millis(args.latency_ms));
+    if args.endless {
+        mock.fail_all(Fault::Endless);
+    }
     mock.require_api_key(std::env::var(API_KEY_ENV).ok().as_deref());
     eprintln!("mock Qdrant serving {} on {}", args.fixtures, mock.url());
     server.await

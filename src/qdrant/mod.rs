@@ -4,6 +4,7 @@
 //! awc clients are not `Send`: build one per actix worker.
 
 mod bounded;
+mod budget;
 mod key;
 pub mod models;
 mod path;
@@ -18,6 +19,8 @@ use awc::http::StatusCode;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use budget::Charge;
+pub use budget::ResponseBudget;
 pub use key::{ApiKey, KeySource};
 use models::{
     ApiResponse, ClusterInfo, ClusterTelemetry, CollectionClusterInfo, CollectionInfo,
@@ -152,6 +155,8 @@ pub enum QdrantError {
     Status(u16),
     #[error("Qdrant's response is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("Qdrant's answers in flight together would hold more than {0} bytes")]
+    OverBudget(usize),
     #[error("unexpected response from Qdrant: {0}")]
     InvalidResponse(String),
 }
@@ -182,6 +187,9 @@ impl QdrantError {
             }
             Self::Status(_) => "Qdrant reported an error; check Qdrant's logs",
             Self::TooLarge(_) => "raise QDRANT_EXPORTER_MAX_RESPONSE_BYTES",
+            Self::OverBudget(_) => {
+                "is a Qdrant (or a probed target) sending endless or huge answers? Else raise QDRANT_EXPORTER_MAX_RESPONSE_BYTES"
+            }
             Self::InvalidResponse(_) => {
                 "does QDRANT_URL point at Qdrant's REST port (6333, not gRPC 6334)?"
             }
@@ -202,6 +210,7 @@ impl QdrantError {
             Self::Redirect { status, location } => format!("{status} to {location}"),
             Self::Status(code) => code.to_string(),
             Self::TooLarge(_) => "too large".into(),
+            Self::OverBudget(_) => "over the memory budget".into(),
             Self::InvalidResponse(_) => "invalid response".into(),
         }
     }
@@ -263,11 +272,18 @@ pub struct QdrantClient {
     base_url: String,
     api_key: KeySource,
     max_response_bytes: usize,
+    /// Shared with every client of every target.
+    budget: ResponseBudget,
     requests: RequestCounter,
 }
 
 impl QdrantClient {
-    pub fn new(config: &QdrantConfig, api_key: KeySource, requests: RequestCounter) -> Self {
+    pub fn new(
+        config: &QdrantConfig,
+        api_key: KeySource,
+        requests: RequestCounter,
+        budget: ResponseBudget,
+    ) -> Self {
         let connector = awc::Connector::new()
             .rustls_0_23(Arc::new(tls::client_config(&config.tls)))
             .timeout(config.request_timeout)
@@ -290,6 +306,7 @@ impl QdrantClient {
             base_url: config.url.as_str().trim_end_matches('/').to_owned(),
             api_key,
             max_response_bytes: config.max_response_bytes,
+            budget,
             requests,
         }
     }
@@ -418,8 +435,8 @@ impl QdrantClient {
             true => "/metrics?per_collection=true",
             false => "/metrics",
         };
-        let body = self.get(endpoint::METRICS, path).await?;
-        String::from_utf8(body.to_vec())
+        let (body, _charge) = self.get(endpoint::METRICS, path).await?;
+        String::from_utf8(Vec::from(body))
             .map_err(|e| QdrantError::InvalidResponse(format!("/metrics: {e}")))
     }
 
@@ -438,7 +455,8 @@ impl QdrantClient {
         endpoint: Endpoint,
         path: &str,
     ) -> Result<T, QdrantError> {
-        let body = self.get(endpoint, path).await?;
+        // The answer's share of the budget is held until it is parsed.
+        let (body, _charge) = self.get(endpoint, path).await?;
         let allowance = self.max_response_bytes;
         let parsed = if body.len() < PARSED_OFF_THE_LOOP_FROM {
             parse(&body, allowance)
@@ -450,8 +468,13 @@ impl QdrantClient {
         parsed.map_err(|e| QdrantError::InvalidResponse(format!("{path}: {e}")))
     }
 
-    /// One request: waits for a free slot of its lane, counts it, bounds it in time and size.
-    async fn get(&self, endpoint: Endpoint, path: &str) -> Result<bytes::Bytes, QdrantError> {
+    /// One request: waits for a free slot of its lane, counts it, bounds it in
+    /// time and size; the body, and what it holds of the budget.
+    async fn get(
+        &self,
+        endpoint: Endpoint,
+        path: &str,
+    ) -> Result<(bytes::Bytes, Charge), QdrantError> {
         let lane = match endpoint.asks_peers {
             true => &self.cluster,
             false => &self.node,
@@ -490,7 +513,10 @@ impl QdrantClient {
         Ok(body)
     }
 
-    async fn get_body(&self, path: &str) -> Result<(StatusCode, bytes::Bytes), QdrantError> {
+    async fn get_body(
+        &self,
+        path: &str,
+    ) -> Result<(StatusCode, (bytes::Bytes, Charge)), QdrantError> {
         let url = format!("{}{path}", self.base_url);
         let mut request = self.http.get(&url);
         let key = self.api_key.current();
@@ -508,27 +534,36 @@ impl QdrantClient {
                 location: redirect_target(&url, response.headers(), key.as_ref()),
             });
         }
-        let body = read_body(&mut response, self.max_response_bytes)
+        let mut charge = Charge::new(&self.budget);
+        let body = read_body(&mut response, self.max_response_bytes, &mut charge)
             .await
             .map_err(|e| match e {
-                awc::error::PayloadError::Overflow => {
-                    QdrantError::TooLarge(self.max_response_bytes)
-                }
-                other => QdrantError::InvalidResponse(format!(
+                BodyError::TooLarge => QdrantError::TooLarge(self.max_response_bytes),
+                BodyError::OverBudget => QdrantError::OverBudget(self.budget.bytes()),
+                BodyError::Payload(other) => QdrantError::InvalidResponse(format!(
                     "{path}: reading the body failed: {other}"
                 )),
             })?;
-        Ok((status, body))
+        Ok((status, (body, charge)))
     }
+}
+
+/// Why a body was not read whole.
+enum BodyError {
+    TooLarge,
+    OverBudget,
+    Payload(awc::error::PayloadError),
 }
 
 /// The body, at most `limit` bytes, in one buffer of the length Qdrant
 /// announces (bounded by `limit`): growing it by doubling as chunks arrive
-/// held up to twice a large body, the old and the new copy at once.
+/// held up to twice a large body, the old and the new copy at once. Each byte
+/// is covered by `charge` before it is held.
 async fn read_body<S>(
     response: &mut awc::ClientResponse<S>,
     limit: usize,
-) -> Result<bytes::Bytes, awc::error::PayloadError>
+    charge: &mut Charge,
+) -> Result<bytes::Bytes, BodyError>
 where
     S: futures_util::Stream<Item = Result<bytes::Bytes, awc::error::PayloadError>> + Unpin,
 {
@@ -538,14 +573,29 @@ where
         .get(awc::http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok()?.parse::<usize>().ok());
     if announced.is_some_and(|length| length > limit) {
-        return Err(awc::error::PayloadError::Overflow);
+        return Err(BodyError::TooLarge);
     }
-    let mut body = Vec::with_capacity(announced.unwrap_or(0));
+    let reserved = announced.unwrap_or(0);
+    if !charge.cover(reserved) {
+        return Err(BodyError::OverBudget);
+    }
+    let mut body: Vec<u8> = Vec::with_capacity(reserved);
     while let Some(chunk) = response.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > limit {
-            return Err(awc::error::PayloadError::Overflow);
+        let chunk = chunk.map_err(BodyError::Payload)?;
+        let length = body.len() + chunk.len();
+        if length > limit {
+            return Err(BodyError::TooLarge);
         }
+        // Grown as a Vec grows (doubling, here within the limit), and
+        // charged for all it takes before it takes it.
+        let capacity = match length > body.capacity() {
+            true => (2 * body.capacity()).clamp(length, limit),
+            false => body.capacity(),
+        };
+        if !charge.cover(capacity) {
+            return Err(BodyError::OverBudget);
+        }
+        body.reserve_exact(capacity - body.len());
         body.extend_from_slice(&chunk);
     }
     Ok(bytes::Bytes::from(body))
@@ -639,6 +689,7 @@ mod tests {
             &config,
             KeySource::new(config.api_key.as_ref(), config.api_key_file.as_deref()),
             RequestCounter::new(),
+            ResponseBudget::new(config.max_response_bytes),
         );
         assert!(client.collection_names().await.is_ok());
         // The Secret changed before Qdrant did.
@@ -678,11 +729,62 @@ mod tests {
             concurrency: 1,
             max_response_bytes: 1024 * 1024,
         };
-        let client = QdrantClient::new(&config, KeySource::new(None, None), RequestCounter::new());
+        let client = QdrantClient::new(
+            &config,
+            KeySource::new(None, None),
+            RequestCounter::new(),
+            ResponseBudget::new(config.max_response_bytes),
+        );
         let error = client.collection_names().await.unwrap_err();
         assert_eq!(error, QdrantError::UnauthorizedWithoutKey);
         assert!(error.to_string().contains("none is configured"));
         assert!(error.hint().contains("readOnlyApiKey"), "{}", error.hint());
+    }
+
+    /// Endless answers read at once, by the clients of two targets sharing
+    /// one budget: together they hold at most the budget, so some are
+    /// refused for it before reaching their own bound; each held the sum
+    /// to clients × lanes × concurrency × the bound before.
+    #[actix_web::test]
+    async fn endless_answers_in_flight_together_stay_within_the_budget() {
+        let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
+        mock.fail_all(mock_qdrant::Fault::Endless);
+        let config = QdrantConfig {
+            url: Url::parse(&mock.url()).unwrap(),
+            api_key: None,
+            api_key_file: None,
+            tls: TlsSettings::default(),
+            request_timeout: Duration::from_secs(20),
+            cluster_request_timeout: Duration::from_secs(20),
+            concurrency: 8,
+            max_response_bytes: 4 * 1024 * 1024,
+        };
+        let budget = ResponseBudget::new(config.max_response_bytes);
+        let clients: Vec<QdrantClient> = (0..2)
+            .map(|_| {
+                let key = KeySource::new(None, None);
+                QdrantClient::new(&config, key, RequestCounter::new(), budget.clone())
+            })
+            .collect();
+        let reads = clients
+            .iter()
+            .flat_map(|client| (0..8).map(move |_| client.native_metrics(false)));
+        let errors: Vec<QdrantError> = futures_util::future::join_all(reads)
+            .await
+            .into_iter()
+            .map(|read| read.unwrap_err())
+            .collect();
+        let over_budget = errors
+            .iter()
+            .filter(|error| **error == QdrantError::OverBudget(4 * 1024 * 1024))
+            .count();
+        assert!(over_budget > 0, "{errors:?}");
+        assert!(errors
+            .iter()
+            .all(|error| matches!(error, QdrantError::OverBudget(_) | QdrantError::TooLarge(_))));
+        // Everything was given back.
+        let mut all = Charge::new(&budget);
+        assert!(all.cover(4 * 1024 * 1024));
     }
 
     #[test]
