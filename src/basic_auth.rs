@@ -4,6 +4,13 @@
 //! every scrape), and checks run one at a time off the workers, so a flood of
 //! wrong passwords takes at most one core and never blocks serving.
 //!
+//! The users are read again when the web configuration file changes, as the
+//! exporter-toolkit reads its file on every request (a replaced password was
+//! still let in): checked at most once a second, by the file's stamp, and a
+//! change forgets every remembered pair. A file that cannot be read, or holds
+//! no user, keeps the users before it, with a warning: turning basic auth on
+//! or off, and every other setting of the file, takes a restart.
+//!
 //! The checks take turns by client address: an address has one check queued
 //! at a time, so a correct user not yet remembered (Prometheus after a
 //! restart) waits for at most one check per other address with checks
@@ -12,7 +19,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::{Arc, Mutex};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -20,6 +29,9 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
 use base64::Engine;
+
+use crate::files::FileStamp;
+use crate::locks::lock;
 
 /// The most of a password bcrypt reads.
 const BCRYPT_MAX_PASSWORD_BYTES: usize = 72;
@@ -32,41 +44,119 @@ pub const MAX_BCRYPT_COST: u32 = 12;
 /// How many verified pairs are remembered: a few users, a few passwords.
 const REMEMBERED: usize = 16;
 
+/// The file the users come from, and how to read them from it (as at
+/// start: the error never quotes a hash).
+#[derive(Clone)]
+pub struct UsersFile {
+    pub path: PathBuf,
+    pub read: Arc<dyn Fn(&Path) -> Result<BTreeMap<String, String>, String> + Send + Sync>,
+}
+
+/// How often the file's stamp is looked at, at most.
+const REREAD_INTERVAL: Duration = Duration::from_secs(1);
+
 pub struct BasicAuth {
-    /// User name → bcrypt hash; the server runs this middleware only when there are some.
-    users: BTreeMap<String, String>,
+    users: RwLock<Users>,
     /// Paths served without credentials (probes, where asked for).
     open_paths: Vec<String>,
-    /// Checked for an unknown user, at a user's cost, so that the time a
-    /// refusal takes does not tell which users exist.
-    decoy: String,
     /// Recently verified (user, password) pairs, newest last.
     verified: Mutex<Vec<(String, String)>>,
     /// One bcrypt check at a time, in the order asked (tokio's is fair).
     checking: tokio::sync::Semaphore,
     /// Per client address with checks asked for: one of them queued at a time.
     turns: Mutex<HashMap<IpAddr, Arc<tokio::sync::Semaphore>>>,
+    /// Where the users are read again from when it changes.
+    source: Option<Source>,
+}
+
+/// User name → bcrypt hash; the server runs this middleware only when there are some.
+struct Users {
+    hashes: BTreeMap<String, String>,
+    /// Checked for an unknown user, at the users' cost, so that the time a
+    /// refusal takes does not tell which users exist.
+    decoy: String,
+}
+
+impl Users {
+    fn new(hashes: BTreeMap<String, String>) -> Self {
+        // Any user's hash serves as the decoy: whatever it matches, the user is unknown.
+        let decoy = hashes.values().next().cloned().unwrap_or_default();
+        Self { hashes, decoy }
+    }
+}
+
+struct Source {
+    file: UsersFile,
+    /// The file's stamp when last read, and when it was last looked at.
+    seen: Mutex<(Option<FileStamp>, Instant)>,
 }
 
 impl BasicAuth {
     /// `users` hold hashes checked when the configuration was loaded.
-    pub fn new(users: BTreeMap<String, String>, open_paths: Vec<String>) -> Self {
-        // Any user's hash serves as the decoy: whatever it matches, the user is unknown.
-        let decoy = users.values().next().cloned().unwrap_or_default();
+    pub fn new(
+        users: BTreeMap<String, String>,
+        open_paths: Vec<String>,
+        file: Option<UsersFile>,
+    ) -> Self {
+        let source = file.map(|file| Source {
+            seen: Mutex::new((FileStamp::of(&file.path), Instant::now())),
+            file,
+        });
         Self {
-            users,
+            users: RwLock::new(Users::new(users)),
             open_paths,
-            decoy,
             verified: Mutex::new(Vec::new()),
             checking: tokio::sync::Semaphore::new(1),
             turns: Mutex::new(HashMap::new()),
+            source,
+        }
+    }
+
+    /// Reads the users again if their file changed since it was last read.
+    fn reread_if_changed(&self) {
+        let Some(source) = &self.source else {
+            return;
+        };
+        {
+            let mut seen = lock(&source.seen);
+            if seen.1.elapsed() < REREAD_INTERVAL {
+                return;
+            }
+            seen.1 = Instant::now();
+            let stamp = FileStamp::of(&source.file.path);
+            if stamp == seen.0 {
+                return;
+            }
+            seen.0 = stamp;
+        }
+        let path = source.file.path.display();
+        match (source.file.read)(&source.file.path) {
+            Ok(users) if users.is_empty() => tracing::warn!(
+                hint = "restart the exporter to turn basic auth off",
+                "web_config_file {path} changed and holds no user: the users before it are kept"
+            ),
+            Ok(users) => {
+                *self
+                    .users
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Users::new(users);
+                self.remembered().clear();
+                tracing::info!(
+                    "web_config_file {path} changed: its users and passwords were read again \
+                     (its other settings take effect at a restart)"
+                );
+            }
+            Err(problem) => tracing::warn!(
+                hint = "fix the file: the users before it are kept meanwhile",
+                "web_config_file {path} changed and cannot be read: {problem}"
+            ),
         }
     }
 
     /// The turn of a client address (one shared by those without one).
     fn turn_of(&self, client: Option<IpAddr>) -> Arc<tokio::sync::Semaphore> {
         let client = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        crate::locks::lock(&self.turns)
+        lock(&self.turns)
             .entry(client)
             .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(1)))
             .clone()
@@ -75,7 +165,7 @@ impl BasicAuth {
     /// Forgets an address's turn once nobody else holds it.
     fn end_turn(&self, client: Option<IpAddr>, turn: Arc<tokio::sync::Semaphore>) {
         let client = client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let mut turns = crate::locks::lock(&self.turns);
+        let mut turns = lock(&self.turns);
         // Clones are made under this lock: the map's and this one are the last.
         if Arc::strong_count(&turn) == 2 {
             turns.remove(&client);
@@ -83,9 +173,7 @@ impl BasicAuth {
     }
 
     fn remembered(&self) -> std::sync::MutexGuard<'_, Vec<(String, String)>> {
-        self.verified
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.verified)
     }
 
     /// One bcrypt check, in the client's turn, then in the queue of all.
@@ -113,6 +201,7 @@ impl BasicAuth {
         if password.len() > BCRYPT_MAX_PASSWORD_BYTES {
             return false;
         }
+        self.reread_if_changed();
         if self
             .remembered()
             .iter()
@@ -120,9 +209,15 @@ impl BasicAuth {
         {
             return true;
         }
-        let (hash, known) = match self.users.get(&user) {
-            Some(hash) => (hash.clone(), true),
-            None => (self.decoy.clone(), false),
+        let (hash, known) = {
+            let users = self
+                .users
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match users.hashes.get(&user) {
+                Some(hash) => (hash.clone(), true),
+                None => (users.decoy.clone(), false),
+            }
         };
         let turn = self.turn_of(client);
         let matches = self.check(&turn, password.clone(), hash).await;
@@ -211,6 +306,7 @@ mod tests {
         let auth = Arc::new(BasicAuth::new(
             BTreeMap::from([("prometheus".to_owned(), hash)]),
             Vec::new(),
+            None,
         ));
         let (attacker, prometheus) = (
             Some(IpAddr::from([10, 0, 0, 66])),

@@ -9,7 +9,7 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::rt::signal::unix::{signal, Signal, SignalKind};
 use actix_web::{guard, middleware, web, App, HttpRequest, HttpResponse, Route};
 
-use crate::basic_auth::{self, BasicAuth};
+use crate::basic_auth::{self, BasicAuth, UsersFile};
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
 pub use crate::listener::ListenAddress;
 use crate::listener::{self, Listening};
@@ -44,6 +44,8 @@ pub struct WebServing {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// User name → bcrypt hash; empty: no basic auth.
     pub users: BTreeMap<String, String>,
+    /// The file the users are read again from when it changes.
+    pub users_file: Option<UsersFile>,
     /// Paths served without basic auth.
     pub open_paths: Vec<String>,
     /// Requests the main listener serves at most, beyond which it answers 429.
@@ -229,7 +231,11 @@ fn run(
     });
     let health_state = state.clone();
     let web = config.web.clone();
-    let basic_auth = web::Data::new(BasicAuth::new(web.users.clone(), web.open_paths.clone()));
+    let basic_auth = web::Data::new(BasicAuth::new(
+        web.users.clone(),
+        web.open_paths.clone(),
+        web.users_file.clone(),
+    ));
     let headers = web.headers.clone();
     let (requires_credentials, adds_headers) = (!web.users.is_empty(), !headers.is_empty());
     let limits_rate = web.rate_limit.is_some();

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::error::{invalid, ConfigError};
 use super::yaml::read_yaml_text;
-use crate::basic_auth::MAX_BCRYPT_COST;
+use crate::basic_auth::{UsersFile, MAX_BCRYPT_COST};
 use crate::endpoints::{HEALTHZ_PATH, LANDING_PATH, METRICS_PATH, PROBE_PATH, READYZ_PATH};
 use crate::rate_limit::RateLimit;
 use crate::redaction::without_values;
@@ -52,10 +52,16 @@ pub fn web_serving(
             }
         }
     }
+    // Read again by the server when the file changes, checked as here.
+    let users_file = path.map(|path| UsersFile {
+        path: path.to_owned(),
+        read: Arc::new(|path: &Path| load(path).map(|web| web.users)),
+    });
     Ok(WebServing {
         tls,
         headers: web.headers,
         users: web.users,
+        users_file,
         open_paths,
         rate_limit: web.rate_limit,
         warnings: web.warnings,

@@ -248,6 +248,37 @@ async fn basic_auth_with_hashes_from_the_prometheus_documentation() {
     assert_eq!(app.get("/").await.status, 401);
 }
 
+/// A password replaced in the web configuration file takes effect without a
+/// restart, as with the exporter-toolkit (the old one was still let in,
+/// remembered or not).
+#[actix_web::test]
+async fn a_replaced_password_takes_effect_without_a_restart() {
+    let (app, config) =
+        exporter_with(&format!("basic_auth_users:\n  admin: {ADMIN_TEST}\n"), true).await;
+    let status = |password: &'static str| {
+        let app = &app;
+        async move {
+            app.get_with("/metrics", &[("Authorization", &basic("admin", password))])
+                .await
+                .status
+        }
+    };
+    assert_eq!(status("test").await, 200, "remembered from now on");
+    let replaced = bcrypt::hash("rotated", 12).unwrap();
+    std::fs::write(
+        config.path(),
+        format!("basic_auth_users:\n  admin: {replaced}\n"),
+    )
+    .unwrap();
+    let mut polls = 0;
+    while status("test").await != 401 {
+        polls += 1;
+        assert!(polls < 100, "the old password is still let in");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status("rotated").await, 200);
+}
+
 #[actix_web::test]
 async fn probes_need_credentials_unless_asked_otherwise() {
     let config = format!("basic_auth_users:\n  admin: {ADMIN_TEST}\n");
