@@ -44,12 +44,15 @@ pub const MAX_BCRYPT_COST: u32 = 12;
 /// How many verified pairs are remembered: a few users, a few passwords.
 const REMEMBERED: usize = 16;
 
-/// The file the users come from, and how to read them from it (as at
-/// start: the error never quotes a hash).
+/// Reads a file's users (name → bcrypt hash), checked as at start; the
+/// error never quotes a hash.
+pub type ReadUsers = dyn Fn(&Path) -> Result<BTreeMap<String, String>, String> + Send + Sync;
+
+/// The file the users come from, and how to read them from it.
 #[derive(Clone)]
 pub struct UsersFile {
     pub path: PathBuf,
-    pub read: Arc<dyn Fn(&Path) -> Result<BTreeMap<String, String>, String> + Send + Sync>,
+    pub read: Arc<ReadUsers>,
 }
 
 /// How often the file's stamp is looked at, at most.
