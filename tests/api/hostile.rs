@@ -113,47 +113,52 @@ fn closed_within(mut socket: std::net::TcpStream, wait: Duration) -> bool {
 /// actix times a connection's first request head and the idle gap after an
 /// answer, but nothing once a byte of a later request has come: such sockets
 /// stayed open for good, and 512 of them kept the kubelet's probes out of the
-/// health listener. Now every one closes at its deadline (1 s on the health
-/// listener, 5 s on the main one), and the probes and a scrape go through.
+/// health listener. Held by hundreds of such sockets, the health listener
+/// answers a probe within 1 s, and the main one, every connection of it
+/// taken, serves a scrape once they reach their deadline (5 s); every one of
+/// them is closed.
 #[actix_web::test]
 async fn one_byte_after_a_complete_request_cannot_hold_a_connection() {
     let (main, health, _mock) = spawn_with_health_listener();
-    let held = actix_web::rt::task::spawn_blocking(move || {
-        let (health_held, main_held) = (
-            one_byte_into_the_next_request(health, 512),
+    let (health_held, main_held) = actix_web::rt::task::spawn_blocking(move || {
+        (
+            one_byte_into_the_next_request(health, 400),
             one_byte_into_the_next_request(main, 64),
-        );
-        let waits = [(health_held, 3), (main_held, 8)];
-        waits.map(|(sockets, seconds)| {
+        )
+    })
+    .await
+    .unwrap();
+    let probe = awc::Client::builder()
+        .timeout(Duration::from_secs(1))
+        .finish()
+        .get(format!("http://127.0.0.1:{health}/healthz"))
+        .send()
+        .await;
+    assert_eq!(probe.map(|r| r.status().as_u16()).ok(), Some(200));
+    let scrape = awc::Client::builder()
+        .timeout(Duration::from_secs(15))
+        .finish()
+        .get(format!("http://127.0.0.1:{main}/metrics"))
+        .send()
+        .await
+        .expect("a scrape behind 64 held connections")
+        .body()
+        .limit(16 << 20)
+        .await
+        .unwrap();
+    assert!(String::from_utf8_lossy(&scrape).contains("\nqdrant_up 1\n"));
+    let open = actix_web::rt::task::spawn_blocking(move || {
+        [(health_held, 3), (main_held, 3)].map(|(sockets, seconds)| {
             let wait = Duration::from_secs(seconds);
             sockets
                 .into_iter()
                 .filter(|socket| !closed_within(socket.try_clone().unwrap(), wait))
                 .count()
         })
-    });
-    let http = awc::Client::builder()
-        .timeout(KUBELET_PROBE_TIMEOUT)
-        .finish();
-    let probe = http
-        .get(format!("http://127.0.0.1:{health}/healthz"))
-        .send()
-        .await;
-    assert_eq!(probe.map(|r| r.status().as_u16()).ok(), Some(200));
-    let [health_open, main_open] = held.await.unwrap();
-    assert_eq!((health_open, main_open), (0, 0), "sockets still open");
-    let scrape = awc::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .finish()
-        .get(format!("http://127.0.0.1:{main}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .body()
-        .limit(16 << 20)
-        .await
-        .unwrap();
-    assert!(String::from_utf8_lossy(&scrape).contains("\nqdrant_up 1\n"));
+    })
+    .await
+    .unwrap();
+    assert_eq!(open, [0, 0], "sockets still open");
 }
 
 /// A free port on the loopback, for the real binary to listen on.
