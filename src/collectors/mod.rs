@@ -98,6 +98,9 @@ pub struct Facts {
     pub scope: Scope,
     /// It can describe the cluster through whichever node answers (the cluster view).
     pub in_cluster_view: bool,
+    /// In the cluster view it reads `GET /cluster/telemetry`, which the
+    /// refresh fetches once for all of them.
+    pub reads_cluster_view: bool,
 }
 
 const EVERY_REFRESH: Duration = Duration::ZERO;
@@ -124,6 +127,7 @@ impl Collector {
                 default_interval: TELEMETRY_INTERVAL,
                 telemetry: Some(TelemetryDetail::Shards),
                 scope: Scope::Node,
+                reads_cluster_view: true,
                 in_cluster_view: true,
             },
             Collector::Shards => Facts {
@@ -133,6 +137,7 @@ impl Collector {
                 default_interval: TELEMETRY_INTERVAL,
                 telemetry: Some(TelemetryDetail::Shards),
                 scope: Scope::Node,
+                reads_cluster_view: true,
                 in_cluster_view: true,
             },
             Collector::Segments => Facts {
@@ -142,6 +147,7 @@ impl Collector {
                 default_interval: SEGMENTS_INTERVAL,
                 telemetry: Some(TelemetryDetail::Segments),
                 scope: Scope::Node,
+                reads_cluster_view: false,
                 in_cluster_view: false,
             },
             Collector::Optimizations => Facts {
@@ -151,6 +157,7 @@ impl Collector {
                 default_interval: SEGMENTS_INTERVAL,
                 telemetry: Some(TelemetryDetail::Segments),
                 scope: Scope::Node,
+                reads_cluster_view: false,
                 in_cluster_view: false,
             },
             Collector::Cluster => Facts {
@@ -160,6 +167,7 @@ impl Collector {
                 default_interval: EVERY_REFRESH,
                 telemetry: None,
                 scope: Scope::Node,
+                reads_cluster_view: true,
                 in_cluster_view: true,
             },
             Collector::Peers => Facts {
@@ -169,6 +177,7 @@ impl Collector {
                 default_interval: EVERY_REFRESH,
                 telemetry: None,
                 scope: Scope::Cluster,
+                reads_cluster_view: true,
                 in_cluster_view: true,
             },
             Collector::Snapshots => Facts {
@@ -178,6 +187,7 @@ impl Collector {
                 default_interval: Duration::from_secs(600),
                 telemetry: None,
                 scope: Scope::Node,
+                reads_cluster_view: false,
                 in_cluster_view: false,
             },
             Collector::OptimizerQueue => Facts {
@@ -187,6 +197,7 @@ impl Collector {
                 default_interval: Duration::from_secs(300),
                 telemetry: None,
                 scope: Scope::Cluster,
+                reads_cluster_view: false,
                 in_cluster_view: true,
             },
             Collector::Memory => Facts {
@@ -196,6 +207,7 @@ impl Collector {
                 default_interval: Duration::from_secs(300),
                 telemetry: None,
                 scope: Scope::Cluster,
+                reads_cluster_view: false,
                 in_cluster_view: true,
             },
             Collector::Quotas => Facts {
@@ -205,6 +217,7 @@ impl Collector {
                 default_interval: TELEMETRY_INTERVAL,
                 telemetry: Some(TelemetryDetail::Shards),
                 scope: Scope::Node,
+                reads_cluster_view: false,
                 in_cluster_view: true,
             },
             Collector::QuotaUsage => Facts {
@@ -214,6 +227,7 @@ impl Collector {
                 default_interval: EVERY_REFRESH,
                 telemetry: None,
                 scope: Scope::Cluster,
+                reads_cluster_view: false,
                 in_cluster_view: true,
             },
             Collector::Issues => Facts {
@@ -223,6 +237,7 @@ impl Collector {
                 default_interval: Duration::from_secs(60),
                 telemetry: None,
                 scope: Scope::Node,
+                reads_cluster_view: false,
                 in_cluster_view: true,
             },
             Collector::System => Facts {
@@ -232,6 +247,7 @@ impl Collector {
                 default_interval: TELEMETRY_INTERVAL,
                 telemetry: Some(TelemetryDetail::Shards),
                 scope: Scope::Node,
+                reads_cluster_view: false,
                 in_cluster_view: false,
             },
             Collector::NativeRelay => Facts {
@@ -241,6 +257,7 @@ impl Collector {
                 default_interval: EVERY_REFRESH,
                 telemetry: None,
                 scope: Scope::Node,
+                reads_cluster_view: false,
                 in_cluster_view: false,
             },
         }

@@ -3,7 +3,9 @@
 //! the most direct signal of a peer down or hung, and the version each runs
 //! (a rolling upgrade stuck half way). Cluster scope: the
 //! reporter alone asks, at its own pace, so a hung peer (Qdrant waits about
-//! 9.4 s for it) holds no scrape and is reported as 0, not missing.
+//! 9.4 s for it) holds no scrape and is reported as 0, not missing. In the
+//! cluster view it reads the answer the refresh fetched for every collector
+//! (off the refresh's path too), and asks nothing itself.
 
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
@@ -36,14 +38,22 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
         if !ctx.may_have(SINCE) {
             return Output::unsupported("GET /cluster/telemetry needs Qdrant 1.17 or later");
         }
-        match ctx.client.cluster_telemetry().await {
-            Ok(telemetry) => Output::families(vec![responsive(&telemetry), versions(&telemetry)]),
+        let asked;
+        let telemetry = match ctx.cluster_view {
+            Some(view) => view,
+            None => {
+                asked = ctx.client.cluster_telemetry().await;
+                asked.as_ref()
+            }
+        };
+        match telemetry {
+            Ok(telemetry) => Output::families(vec![responsive(telemetry), versions(telemetry)]),
             Err(QdrantError::NotFound) => {
                 Output::unsupported("GET /cluster/telemetry answered 404")
             }
             Err(error) => {
                 let message = format!("cannot read cluster telemetry: {error}");
-                Output::failed(Failure::from_error(&error, message))
+                Output::failed(Failure::from_error(error, message))
             }
         }
     }

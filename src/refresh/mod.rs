@@ -11,6 +11,7 @@
 //! that each is counted once per cluster and the cluster answers each once.
 
 mod background;
+mod cluster_view;
 mod families;
 mod problem_log;
 mod schedule;
@@ -28,8 +29,9 @@ pub use families::REVISION;
 
 use crate::collectors::{Collector, CollectorConfig, Context, Failure, Output, Scope, Selected};
 use crate::metrics::{escape_label_value, Family};
-use crate::qdrant::models::{ClusterInfo, ClusterTelemetry, Telemetry, VersionInfo};
+use crate::qdrant::models::{ClusterInfo, Telemetry, VersionInfo};
 use crate::qdrant::{QdrantClient, QdrantError, TelemetryDetail};
+use cluster_view::ClusterView;
 use families::Report;
 use problem_log::ProblemLog;
 use schedule::{RunReport, Schedule};
@@ -49,6 +51,8 @@ pub struct Snapshot {
 pub struct RefreshState {
     problems: ProblemLog,
     schedule: Schedule,
+    /// The cluster view's answers, fetched off the refresh's path.
+    cluster_view: Arc<ClusterView>,
 }
 
 impl RefreshState {
@@ -120,9 +124,27 @@ pub async fn refresh(
                 .schedule
                 .is_due(collector, config.interval(collector), started)
         })
-        .partition(|collector| collector.facts().scope == Scope::Cluster);
+        // In the cluster view, what reads the view runs in the refresh on
+        // the answer fetched for all (off the refresh's path).
+        .partition(|collector| {
+            let facts = collector.facts();
+            facts.scope == Scope::Cluster && !(config.cluster_view && facts.reads_cluster_view)
+        });
     let node_due = with_telemetry_readers(node_due, config);
-    let reached = reach(client, config, &node_due, deadline).await;
+    // The cluster view's answer waits a moment at most, beside the node's
+    // own requests and never in their way (see `cluster_view`).
+    let view = async {
+        match config.cluster_view {
+            true => {
+                let with_replicas = telemetry_read(&node_due, true).is_some();
+                let wait_until = deadline.min(Instant::now() + cluster_view::WAIT);
+                let view = &state.cluster_view;
+                view.newest(client, with_replicas, wait_until).await
+            }
+            false => None,
+        }
+    };
+    let (reached, view) = future::join(reach(client, config, &node_due, deadline), view).await;
     let mut families: Vec<Family> = reached
         .version
         .as_ref()
@@ -173,6 +195,7 @@ pub async fn refresh(
             .as_ref()
             .and_then(|selected| selected.as_ref().ok()?.own_peer_id()),
     };
+    let unanswered = QdrantError::Timeout(cluster_view::WAIT);
     let context = Context {
         client,
         version: reached.version.as_ref().ok(),
@@ -182,14 +205,24 @@ pub async fn refresh(
         telemetry,
         reports_cluster,
         // A single node is its own cluster: its node view is the cluster view.
-        cluster_view: match (&reached.cluster_telemetry, &cluster) {
-            (Some(telemetry), Ok(ClusterInfo::Enabled(_))) => Some(telemetry.as_ref()),
+        cluster_view: match (config.cluster_view, &cluster) {
+            (true, Ok(ClusterInfo::Enabled(_))) => Some(match &view {
+                Some(fetched) => fetched.telemetry.as_ref(),
+                None => Err(&unanswered),
+            }),
             _ => None,
         },
         relay_per_collection: config.relay_per_collection,
         deadline,
     };
-    let runs = node_due.iter().map(|&collector| {
+    // Before the cluster view's first answer (a peer hung since the start),
+    // what reads it waits, due still, serving nothing yet: a run failed for
+    // want of the answer would wait out its interval.
+    let view_pending = view.is_none() && context.cluster_view.is_some();
+    let runs = node_due
+        .iter()
+        .filter(|collector| !(view_pending && collector.facts().reads_cluster_view));
+    let runs = runs.map(|&collector| {
         let output = match context.node_local_in_cluster_view() {
             Some(unsupported) if !collector.facts().in_cluster_view => {
                 future::ready(unsupported).boxed_local()
@@ -198,10 +231,16 @@ pub async fn refresh(
         };
         timed(collector, output, deadline)
     });
+    // What read the cluster view is as old as the answer it read.
+    let view_asked_at = view.as_ref().map(|fetched| fetched.asked_at);
     let mut fresh = BTreeMap::new();
     for (collector, output, duration) in future::join_all(runs).await {
         let served_again = !config.interval(collector).is_zero();
-        state.record(collector, &output, duration, started, served_again);
+        let fetched_at = match (collector.facts().reads_cluster_view, view_asked_at) {
+            (true, Some(asked_at)) if context.cluster_view.is_some() => asked_at,
+            _ => started,
+        };
+        state.record(collector, &output, duration, fetched_at, served_again);
         fresh.insert(collector, output);
     }
     if reports_cluster {
@@ -341,9 +380,6 @@ struct Reached {
     cluster: Result<ClusterInfo, QdrantError>,
     /// Fetched, once, at the highest details level a collector due needs.
     telemetry: Option<Result<Telemetry, QdrantError>>,
-    /// `GET /cluster/telemetry`, in the cluster view: at level 3 when a
-    /// collector due reads every replica.
-    cluster_telemetry: Option<Result<ClusterTelemetry, QdrantError>>,
 }
 
 async fn reach(
@@ -360,42 +396,28 @@ async fn reach(
             None => None,
         }
     };
-    // The cluster view's collectors that read the telemetry read every
-    // replica (level 3, costly) when they are due; the peers' raft state,
-    // read on every refresh, is in the default level.
-    let cluster_telemetry = async {
-        match (config.cluster_view, telemetry_detail) {
-            (true, Some(_)) => Some(client.cluster_telemetry_with_replicas().await),
-            (true, None) => Some(client.cluster_telemetry().await),
-            (false, _) => None,
-        }
-    };
-    let requests = future::join5(
+    let requests = future::join4(
         client.version(),
         client.collection_names(),
         client.cluster(),
         telemetry,
-        cluster_telemetry,
     );
-    let (version, names, cluster, telemetry, cluster_telemetry) =
-        tokio::time::timeout_at(deadline.into(), requests)
-            .await
-            .unwrap_or_else(|_| {
-                let timeout = QdrantError::Timeout(budget);
-                (
-                    Err(timeout.clone()),
-                    Err(timeout.clone()),
-                    Err(timeout),
-                    None,
-                    None,
-                )
-            });
+    let (version, names, cluster, telemetry) = tokio::time::timeout_at(deadline.into(), requests)
+        .await
+        .unwrap_or_else(|_| {
+            let timeout = QdrantError::Timeout(budget);
+            (
+                Err(timeout.clone()),
+                Err(timeout.clone()),
+                Err(timeout),
+                None,
+            )
+        });
     Reached {
         version,
         names,
         cluster,
         telemetry,
-        cluster_telemetry,
     }
 }
 

@@ -3,6 +3,7 @@
 //! the three recorded nodes in turn; the answer must not depend on which.
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
 use crate::helpers::{
     assert_promtool_accepts, collector_success, collector_supported, fixture_dir, spawn_app_with,
@@ -134,9 +135,131 @@ async fn the_cluster_view_asks_for_every_replica_only_when_its_collectors_are_du
     );
     app.mock.reset_requests();
     let later = app.scrape().await;
-    assert_eq!(
-        queries("/cluster/telemetry"),
-        BTreeSet::from([String::new()])
-    );
+    // Counted as a list: one read a refresh, shared by every collector.
+    let asked: Vec<String> = app
+        .mock
+        .requests()
+        .into_iter()
+        .filter(|request| request.raw_path == "/cluster/telemetry")
+        .map(|request| request.query)
+        .collect();
+    assert_eq!(asked, [String::new()]);
     assert_eq!(qdrant_series(&later), qdrant_series(&first));
+}
+
+/// Refreshes, one after another, each read `/cluster/telemetry` once at
+/// most: the peers collector reads the refresh's answer instead of asking
+/// again (it used to, doubling what every peer answers).
+#[actix_web::test]
+async fn no_refresh_reads_the_cluster_telemetry_twice() {
+    let app = spawn_app_with(NODES[0].0, |s| {
+        s.cluster_view = Some(true);
+        s.cache_ttl_seconds = Some(0.0);
+    })
+    .await;
+    app.scrape_settled().await;
+    app.mock.reset_requests();
+    const REFRESHES: usize = 6;
+    for _ in 0..REFRESHES {
+        assert_eq!(collector_success(&app.scrape().await, "peers"), 1.0);
+    }
+    let asked = app.mock.count("/cluster/telemetry");
+    assert!(
+        (1..=REFRESHES).contains(&asked),
+        "{asked} reads in {REFRESHES} refreshes"
+    );
+}
+
+/// How long a scrape may take while a peer hangs, and how long until the
+/// hung peer reads unresponsive.
+const SCRAPE_WITHIN: Duration = Duration::from_secs(2);
+const UNRESPONSIVE_WITHIN: Duration = Duration::from_secs(15);
+
+/// Scrapes `scrape` while a peer hangs (the recorded hang, replayed at its
+/// recorded duration: Qdrant answers what asks every peer after 9.4 s):
+/// every answer comes within 2 s, with `qdrant_up 1` and the collectors
+/// `alone` (what the answering node gives by itself) successful, until the
+/// hung peer reads unresponsive, within 15 s; that answer is returned.
+pub async fn through_a_hung_peer<F, Fut>(mut scrape: F, alone: &[&str]) -> String
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    let hung = format!(r#"peer_id="{}""#, crate::cluster::NODE_B);
+    let started = Instant::now();
+    loop {
+        let asked = Instant::now();
+        let m = scrape().await;
+        assert!(
+            asked.elapsed() < SCRAPE_WITHIN,
+            "a scrape took {:?}",
+            asked.elapsed()
+        );
+        assert_eq!(value(&m, "qdrant_up", ""), 1.0);
+        for collector in alone {
+            assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
+        }
+        if crate::helpers::sample(&m, "qdrant_cluster_peer_responsive", &hung) == Some(0.0) {
+            return m;
+        }
+        assert!(
+            started.elapsed() < UNRESPONSIVE_WITHIN,
+            "the hung peer never read unresponsive"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The cluster view behind a balancer that reached a healthy node while
+/// another peer hangs: it used to fail every refresh (9 s deadline, 9.4 s
+/// answer) and read `qdrant_up 0` for the whole cluster.
+#[actix_web::test]
+async fn a_hung_peer_degrades_only_the_cluster_views_figures_that_need_it() {
+    let app = spawn_app_with(&crate::cluster::stage("peer-b-stopped-node-a"), |s| {
+        s.cluster_view = Some(true);
+    })
+    .await;
+    app.mock.replay_recorded_latency(1.0);
+    let m = through_a_hung_peer(|| app.scrape(), &["issues", "quotas"]).await;
+    assert!(m.contains("\nqdrant_collections "), "{m}");
+    for collector in ["collections", "shards", "cluster", "peers"] {
+        assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
+    }
+}
+
+/// The same through `/probe`, with a module that sets the cluster view.
+#[actix_web::test]
+async fn a_hung_peer_degrades_only_the_probed_cluster_views_figures_that_need_it() {
+    let mock = mock_qdrant::MockQdrant::start(fixture_dir(&crate::cluster::stage(
+        "peer-b-stopped-node-a",
+    )))
+    .unwrap();
+    mock.replay_recorded_latency(1.0);
+    let probe_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        probe_file.path(),
+        format!(
+            "allowed_targets: [{}]\nmodules:\n  view:\n    cluster_view: true\n",
+            mock.url()
+        ),
+    )
+    .unwrap();
+    let path = probe_file.path().to_owned();
+    let app = spawn_app_with(crate::helpers::RECORDED, move |s| {
+        s.probe_config_file = Some(path);
+    })
+    .await;
+    let probe = format!(
+        "/probe?target={}&module=view",
+        percent_encoding::utf8_percent_encode(&mock.url(), percent_encoding::NON_ALPHANUMERIC)
+    );
+    let scrape = || {
+        let (app, probe) = (&app, &probe);
+        async move {
+            let response = app.get(probe).await;
+            assert_eq!(response.status, 200, "{}", response.body);
+            response.body
+        }
+    };
+    through_a_hung_peer(scrape, &["issues", "quotas"]).await;
 }
