@@ -1,6 +1,6 @@
 """The README and docs/: every link lands, every `helm install` of this chart they show renders
 valid objects with the values it gives, every Prometheus configuration passes promtool, and no
-command they or the chart's NOTES show changes Qdrant's authentication or version."""
+command they, the chart's NOTES or the binary's --help show changes Qdrant's authentication or version."""
 
 import re
 import shlex
@@ -158,6 +158,10 @@ def shell_blocks():
     for scenario in SCENARIOS:
         rendered = helm.Chart.load(CHART).render(load_values(scenario), name=RELEASE, namespace=NAMESPACE)
         yield f"NOTES.txt of {scenario.name}", "", rendered["qdrant-exporter/templates/NOTES.txt"]
+    # The binary's own help (scripts/test.sh builds it before these tests).
+    for args in (["--help"], ["kube", "sidecar", "--help"]):
+        shown = subprocess.run([str(ROOT / "target" / "debug" / "qdrant-exporter"), *args], capture_output=True, text=True, check=True)
+        yield f"qdrant-exporter {' '.join(args)}", "", shown.stdout
 
 
 def qdrant_chart_commands(text: str) -> list[list[str]]:
