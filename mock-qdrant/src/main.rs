@@ -26,7 +26,14 @@ struct Args {
     /// Answer every request with a body that never ends (memory tests)
     #[arg(long)]
     endless: bool,
+    /// Place the synthetic collections on a cluster of 3 peers, 3 shards
+    /// each, 2 replicas, answering as its raft leader
+    #[arg(long, requires = "collections")]
+    cluster_leader: bool,
 }
+
+/// The peers of `--cluster-leader`.
+const PEERS: [u64; 3] = [1001, 1002, 1003];
 
 /// A key to require, as a Qdrant with an API key does; from the environment,
 /// never from a flag, like every secret in this project.
@@ -44,6 +51,9 @@ async fn main() -> std::io::Result<()> {
         mock.synthesize_names(names);
     }
     mock.set_latency(Duration::from_millis(args.latency_ms));
+    if args.cluster_leader {
+        mock.place_shards(PEERS.to_vec(), 0, 3, 2);
+    }
     if args.endless {
         mock.fail_all(Fault::Endless);
     }
