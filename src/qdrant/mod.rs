@@ -658,6 +658,20 @@ mod tests {
     use super::*;
     use crate::test_support::{fixture_dir, rotate, RECORDED};
 
+    /// A client's settings for `mock`, without a key, one request at a time.
+    fn settings(mock: &mock_qdrant::MockQdrant) -> QdrantConfig {
+        QdrantConfig {
+            url: Url::parse(&mock.url()).unwrap(),
+            api_key: None,
+            api_key_file: None,
+            tls: TlsSettings::default(),
+            request_timeout: Duration::from_secs(5),
+            cluster_request_timeout: Duration::from_secs(15),
+            concurrency: 1,
+            max_response_bytes: 1024 * 1024,
+        }
+    }
+
     fn target(location: &str) -> String {
         let mut headers = awc::http::header::HeaderMap::new();
         headers.insert(
@@ -676,14 +690,9 @@ mod tests {
         let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
         mock.require_api_key(Some("first-key"));
         let config = QdrantConfig {
-            url: Url::parse(&mock.url()).unwrap(),
             api_key: Some(ApiKey::read_file(&key_file).unwrap()),
             api_key_file: Some(key_file.clone()),
-            tls: TlsSettings::default(),
-            request_timeout: Duration::from_secs(5),
-            cluster_request_timeout: Duration::from_secs(15),
-            concurrency: 1,
-            max_response_bytes: 1024 * 1024,
+            ..settings(&mock)
         };
         let client = QdrantClient::new(
             &config,
@@ -719,16 +728,7 @@ mod tests {
     async fn a_401_without_any_key_says_that_none_was_given() {
         let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
         mock.require_api_key(Some("the-key"));
-        let config = QdrantConfig {
-            url: Url::parse(&mock.url()).unwrap(),
-            api_key: None,
-            api_key_file: None,
-            tls: TlsSettings::default(),
-            request_timeout: Duration::from_secs(5),
-            cluster_request_timeout: Duration::from_secs(15),
-            concurrency: 1,
-            max_response_bytes: 1024 * 1024,
-        };
+        let config = settings(&mock);
         let client = QdrantClient::new(
             &config,
             KeySource::new(None, None),
@@ -750,14 +750,11 @@ mod tests {
         let mock = mock_qdrant::MockQdrant::start(fixture_dir(RECORDED)).unwrap();
         mock.fail_all(mock_qdrant::Fault::Endless);
         let config = QdrantConfig {
-            url: Url::parse(&mock.url()).unwrap(),
-            api_key: None,
-            api_key_file: None,
-            tls: TlsSettings::default(),
             request_timeout: Duration::from_secs(20),
             cluster_request_timeout: Duration::from_secs(20),
             concurrency: 8,
             max_response_bytes: 4 * 1024 * 1024,
+            ..settings(&mock)
         };
         let budget = ResponseBudget::new(config.max_response_bytes);
         let clients: Vec<QdrantClient> = (0..2)

@@ -34,13 +34,19 @@ fn family<'a>(series: &'a [String], name: &str) -> BTreeSet<&'a str> {
         .collect()
 }
 
-#[actix_web::test]
-async fn the_answer_is_the_same_whichever_node_the_balancer_picks() {
-    let app = spawn_app_with(NODES[0].0, |s| {
+/// The exporter in the cluster view, through the node recorded in `fixtures`,
+/// every scrape refreshing.
+async fn cluster_view_of(fixtures: &str) -> crate::helpers::TestApp {
+    spawn_app_with(fixtures, |s| {
         s.cluster_view = Some(true);
         s.cache_ttl_seconds = Some(0.0);
     })
-    .await;
+    .await
+}
+
+#[actix_web::test]
+async fn the_answer_is_the_same_whichever_node_the_balancer_picks() {
+    let app = cluster_view_of(NODES[0].0).await;
     app.mock
         .rotate_between(NODES.iter().map(|(dir, _)| fixture_dir(dir)).collect());
     let first = app.scrape_settled().await;
@@ -115,11 +121,7 @@ async fn the_cluster_view_is_what_the_three_sidecars_report_together() {
 /// same. The node-local collectors, unsupported here, make no read level 4.
 #[actix_web::test]
 async fn the_cluster_view_asks_for_every_replica_only_when_its_collectors_are_due() {
-    let app = spawn_app_with(NODES[0].0, |s| {
-        s.cluster_view = Some(true);
-        s.cache_ttl_seconds = Some(0.0);
-    })
-    .await;
+    let app = cluster_view_of(NODES[0].0).await;
     let queries = |path: &str| -> BTreeSet<String> {
         let requests = app.mock.requests().into_iter();
         requests
@@ -152,11 +154,7 @@ async fn the_cluster_view_asks_for_every_replica_only_when_its_collectors_are_du
 /// again (it used to, doubling what every peer answers).
 #[actix_web::test]
 async fn no_refresh_reads_the_cluster_telemetry_twice() {
-    let app = spawn_app_with(NODES[0].0, |s| {
-        s.cluster_view = Some(true);
-        s.cache_ttl_seconds = Some(0.0);
-    })
-    .await;
+    let app = cluster_view_of(NODES[0].0).await;
     app.scrape_settled().await;
     app.mock.reset_requests();
     const REFRESHES: usize = 6;
@@ -215,10 +213,7 @@ where
 /// answer) and read `qdrant_up 0` for the whole cluster.
 #[actix_web::test]
 async fn a_hung_peer_degrades_only_the_cluster_views_figures_that_need_it() {
-    let app = spawn_app_with(&crate::cluster::stage("peer-b-stopped-node-a"), |s| {
-        s.cluster_view = Some(true);
-    })
-    .await;
+    let app = cluster_view_of(&crate::cluster::stage("peer-b-stopped-node-a")).await;
     app.mock.replay_recorded_latency(1.0);
     let m = through_a_hung_peer(|| app.scrape(), &["issues", "quotas"]).await;
     assert!(m.contains("\nqdrant_collections "), "{m}");
