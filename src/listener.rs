@@ -39,9 +39,9 @@ pub enum ListenAddress {
     Socket(SocketAddr),
 }
 
-/// Connections the kernel queues before they are accepted (std's own 128
-/// overflowed under a burst of scrapes and probes).
-const BACKLOG: i32 = 1024;
+/// Connections the kernel queues before they are accepted: what std's bind
+/// asks for, as before the listeners took IPv6.
+const BACKLOG: i32 = 128;
 
 impl ListenAddress {
     /// `:PORT` or `ADDR:PORT` (`[::1]:PORT` for IPv6).
