@@ -143,14 +143,13 @@ pub fn relayable(text: &str) -> Relayed {
     let mut current: Option<Current> = None;
     for (index, line) in text.split('\n').enumerate() {
         let checked = parse_line(line).and_then(|parsed| {
-            let relayed_as = match &parsed {
+            let (name, metadata) = match &parsed {
                 Line::Blank | Line::Comment => return Ok(None),
                 Line::Help { name, .. } => (*name, Some(Metadata::Help)),
                 Line::Type { name, kind } => (*name, Some(Metadata::Type(kind))),
                 Line::Sample(sample) => (sample.name, None),
             };
-            let (name, metadata) = relayed_as;
-            let relayed_as = family_of(
+            let names = family_of(
                 name,
                 metadata,
                 &mut current,
@@ -158,7 +157,7 @@ pub fn relayable(text: &str) -> Relayed {
                 &mut relayed.dropped,
                 prefix.as_deref(),
             )?;
-            Ok(relayed_as.map(|names| (parsed, names)))
+            Ok(names.map(|names| (parsed, names)))
         });
         match checked {
             Ok(Some((parsed, (family, relayed_as)))) => {
