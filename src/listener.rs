@@ -44,13 +44,15 @@ pub enum ListenAddress {
 const BACKLOG: i32 = 128;
 
 impl ListenAddress {
-    /// `:PORT` or `ADDR:PORT` (`[::1]:PORT` for IPv6).
-    pub fn parse(text: &str) -> Result<Self, std::net::AddrParseError> {
+    /// `:PORT` or `ADDR:PORT` (`[::1]:PORT` for IPv6); the error says what
+    /// is wrong with it.
+    pub fn parse(text: &str) -> Result<Self, String> {
         match text.strip_prefix(':') {
-            Some(port) => format!("0.0.0.0:{port}")
-                .parse::<SocketAddr>()
-                .map(|any| Self::EveryAddress(any.port())),
-            None => text.parse().map(Self::Socket),
+            Some(port) => port
+                .parse()
+                .map(Self::EveryAddress)
+                .map_err(|e| format!("port {port:?}: {e}")),
+            None => text.parse().map(Self::Socket).map_err(|e| e.to_string()),
         }
     }
 
