@@ -233,6 +233,15 @@ async fn a_dead_peer_raises_each_alert_once() {
         ));
     }
     assert_alerts("peer-c-killed", &answers, 10, &expected);
+    // Left so for 15 minutes, each shard c held a replica of is one failure
+    // from loss, and says so once, whichever survivors see it.
+    for (shard_id, _) in &dead_replicas {
+        expected.push(Expected::new(
+            "QdrantReplicationBelowTarget",
+            &[("collection", "orders"), ("shard_id", shard_id)],
+        ));
+    }
+    assert_alerts("peer-c-killed", &answers, 20, &expected);
 }
 
 /// The sidecar of a node whose own Qdrant is down.
