@@ -1,7 +1,8 @@
 //! The `system` collector: what Qdrant says of the machine it runs on and of
 //! its own process, from the `app` section of the shared telemetry (no request
 //! of its own): capacity for the places without cAdvisor (standalone, Qdrant
-//! Cloud), and when the process started.
+//! Cloud), when the process started, and the modes it started in (recovery,
+//! low memory), in which a node looks healthy to every other figure.
 
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
@@ -9,7 +10,7 @@ use futures_util::FutureExt;
 use super::context::{Context, Selected};
 use super::output::Output;
 use super::timestamps::unix_seconds;
-use crate::metrics::{Family, FamilySpec};
+use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
 
 /// Qdrant reports memory and disk sizes in KiB.
 const KIB: f64 = 1024.0;
@@ -34,6 +35,15 @@ static STARTED: FamilySpec = FamilySpec::gauge(
     "qdrant_start_time_seconds",
     "When the Qdrant process started, as a Unix timestamp.",
 );
+static RECOVERY_MODE: FamilySpec = FamilySpec::gauge(
+    "qdrant_recovery_mode",
+    "1 when Qdrant started in recovery mode, in which it serves no collection's reads or writes, else 0.",
+);
+static LOW_MEMORY_MODE: FamilySpec = FamilySpec::gauge(
+    "qdrant_low_memory_mode",
+    "How Qdrant loaded its segments at start (storage.low_memory_mode, Qdrant 1.18 and later): \
+     the mode, disabled, no_resident or no_populate; always 1.",
+);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     let output = ctx.telemetry_only(from_telemetry);
@@ -57,7 +67,23 @@ fn from_telemetry(selected: &Selected) -> Output {
             system.and_then(|s| s.disk_size).map(|kib| kib as f64 * KIB),
         ),
         Family::of_value(&STARTED, app.startup.as_deref().and_then(unix_seconds)),
+        Family::of_value(
+            &RECOVERY_MODE,
+            app.features
+                .as_ref()
+                .and_then(|features| features.recovery_mode)
+                .map(bool_value),
+        ),
+        low_memory_mode(app.low_memory_mode.as_deref()),
     ])
+}
+
+fn low_memory_mode(mode: Option<&str>) -> Family {
+    let mut family = GaugeFamily::new(&LOW_MEMORY_MODE);
+    if let Some(mode) = mode {
+        family.push(&[("mode", mode)], 1.0);
+    }
+    family.finish()
 }
 
 #[cfg(test)]
@@ -89,6 +115,26 @@ mod tests {
         );
         // 2026-11-21T06:47:09.390Z
         assert_eq!(value(&m, "qdrant_start_time_seconds", ""), 1_795_243_629.39);
+        assert_eq!(value(&m, "qdrant_recovery_mode", ""), 0.0);
+        assert_eq!(
+            value(&m, "qdrant_low_memory_mode", r#"mode="disabled""#),
+            1.0
+        );
+    }
+
+    #[test]
+    fn the_modes_a_node_started_in_are_read() {
+        let telemetry: Telemetry = serde_json::from_value(serde_json::json!({
+            "collections": {"collections": []},
+            "app": {"features": {"recovery_mode": true}, "low_memory_mode": "no_populate"}
+        }))
+        .unwrap();
+        let m = text(&from_telemetry(&Selected::of(&telemetry, &[])).families);
+        assert_eq!(value(&m, "qdrant_recovery_mode", ""), 1.0);
+        assert_eq!(
+            value(&m, "qdrant_low_memory_mode", r#"mode="no_populate""#),
+            1.0
+        );
     }
 
     #[test]
@@ -97,6 +143,8 @@ mod tests {
         let m = exposition("handmade-v1.15.0", "telemetry-details-level-3.json");
         assert_eq!(value(&m, "qdrant_system_cpu_cores", ""), 8.0);
         assert_eq!(sample(&m, "qdrant_system_cpu_cores_used", ""), None);
+        // Nor its low-memory mode (1.18).
+        assert!(!m.contains("qdrant_low_memory_mode{"), "{m}");
         let m = exposition("handmade-v1.19.0", "telemetry-details-level-3.json");
         assert_eq!(
             value(&m, "qdrant_system_memory_bytes", ""),

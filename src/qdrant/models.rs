@@ -562,6 +562,19 @@ pub struct AppTelemetry {
     pub startup: Option<String>,
     #[serde(default)]
     pub system: Option<RunningEnvironment>,
+    #[serde(default)]
+    pub features: Option<AppFeatures>,
+    /// How segments were loaded at start (Qdrant 1.18 and later): `disabled`,
+    /// `no_resident`, `no_populate`; a later value as it comes.
+    #[serde(default)]
+    pub low_memory_mode: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AppFeatures {
+    /// Started in recovery mode: it serves no reads or writes of collections.
+    #[serde(default)]
+    pub recovery_mode: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
