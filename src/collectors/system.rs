@@ -115,11 +115,14 @@ mod tests {
         );
         // 2026-11-21T06:47:09.390Z
         assert_eq!(value(&m, "qdrant_start_time_seconds", ""), 1_795_243_629.39);
-        assert_eq!(value(&m, "qdrant_recovery_mode", ""), 0.0);
-        assert_eq!(
-            value(&m, "qdrant_low_memory_mode", r#"mode="disabled""#),
-            1.0
-        );
+        assert_started_in(&m, 0.0, "disabled");
+    }
+
+    /// The recovery-mode figure is `recovery`, and the low-memory mode `mode`.
+    fn assert_started_in(m: &str, recovery: f64, mode: &str) {
+        assert_eq!(value(m, "qdrant_recovery_mode", ""), recovery);
+        let mode = format!(r#"mode="{mode}""#);
+        assert_eq!(value(m, "qdrant_low_memory_mode", &mode), 1.0);
     }
 
     #[test]
@@ -130,11 +133,7 @@ mod tests {
         }))
         .unwrap();
         let m = text(&from_telemetry(&Selected::of(&telemetry, &[])).families);
-        assert_eq!(value(&m, "qdrant_recovery_mode", ""), 1.0);
-        assert_eq!(
-            value(&m, "qdrant_low_memory_mode", r#"mode="no_populate""#),
-            1.0
-        );
+        assert_started_in(&m, 1.0, "no_populate");
     }
 
     #[test]
