@@ -44,11 +44,8 @@ pub fn select_collections(names: &[String], config: &CollectorConfig) -> Selecti
         .cloned()
         .collect();
     let filtered_out = valid.len() - matching.len();
-    // Sorted so that the same collections are kept on every refresh and every
-    // node; each name once, as Qdrant lists it (something answering as Qdrant
-    // may repeat one, and each repeat would repeat its series).
+    // Sorted so that the same collections are kept on every refresh and every node.
     matching.sort_unstable();
-    matching.dedup();
     let over_limit = matching.len().saturating_sub(config.max_collections);
     matching.truncate(config.max_collections);
     Selection {
