@@ -42,9 +42,9 @@ impl Rendered {
     pub fn of(snapshot: Snapshot, key: Option<&ApiKey>) -> (Rendered, usize) {
         let mut text = render(snapshot.families, snapshot.relayed);
         let mut left_out = 0;
-        if let Some(key) = key {
+        if let Some(finder) = key.and_then(ApiKey::finder) {
             text.map_pieces(|piece| {
-                let (kept, count) = key.lines_without(piece)?;
+                let (kept, count) = finder.lines_without(piece)?;
                 left_out += count;
                 Some(kept)
             });

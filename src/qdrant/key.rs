@@ -83,23 +83,44 @@ impl ApiKey {
         concealed
     }
 
-    /// A piece of exposition (whole lines) without the lines that hold the
-    /// key in any of its forms, and how many were left out; `None` when no
-    /// line holds it. Whole lines go, so that what stays is valid exposition.
-    pub fn lines_without(&self, text: &[u8]) -> Option<(Vec<u8>, usize)> {
-        let forms = self.forms();
-        let finders: Vec<_> = forms
+    /// What finds the key in exposition, in any of its forms, built once
+    /// for all the pieces of a text; `None` for a key too short to look for.
+    pub fn finder(&self) -> Option<KeyFinder> {
+        if !self.findable() {
+            return None;
+        }
+        let finders = self
+            .forms()
             .iter()
-            .map(|form| memchr::memmem::Finder::new(form.as_bytes()))
+            .map(|form| memchr::memmem::Finder::new(form.as_bytes()).into_owned())
             .collect();
-        let holds_key = |bytes: &[u8]| finders.iter().any(|finder| finder.find(bytes).is_some());
-        if !self.findable() || !holds_key(text) {
+        Some(KeyFinder { finders })
+    }
+}
+
+/// Finds the API key in exposition, in any of its forms.
+pub struct KeyFinder {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl KeyFinder {
+    fn holds_key(&self, bytes: &[u8]) -> bool {
+        self.finders
+            .iter()
+            .any(|finder| finder.find(bytes).is_some())
+    }
+
+    /// A piece of exposition (whole lines) without the lines that hold the
+    /// key, and how many were left out; `None` when no line holds it. Whole
+    /// lines go, so that what stays is valid exposition.
+    pub fn lines_without(&self, text: &[u8]) -> Option<(Vec<u8>, usize)> {
+        if !self.holds_key(text) {
             return None;
         }
         let mut kept = Vec::with_capacity(text.len());
         let mut left_out = 0;
         for line in text.split_inclusive(|&byte| byte == b'\n') {
-            match holds_key(line) {
+            match self.holds_key(line) {
                 true => left_out += 1,
                 false => kept.extend_from_slice(line),
             }
@@ -235,9 +256,13 @@ mod tests {
             assert!(!concealed.contains("4f1c9a"), "{form}: {concealed}");
         }
         let exposition = b"a{v=\"k\\\"ey-4f1c9a\"} 1\nb 1\nk\"ey-4f1c9a\n";
-        assert_eq!(key.lines_without(exposition), Some((b"b 1\n".to_vec(), 2)));
-        assert_eq!(key.lines_without(b"b 1\n"), None, "no line holds it");
+        let finder = key.finder().unwrap();
+        assert_eq!(
+            finder.lines_without(exposition),
+            Some((b"b 1\n".to_vec(), 2))
+        );
+        assert_eq!(finder.lines_without(b"b 1\n"), None, "no line holds it");
         let short = ApiKey::parse("b").unwrap();
-        assert_eq!(short.lines_without(b"b 1\n"), None, "too short to tell");
+        assert!(short.finder().is_none(), "too short to tell");
     }
 }
