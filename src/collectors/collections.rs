@@ -28,9 +28,9 @@ use crate::qdrant::QdrantError;
 
 static SHARD_STATUS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_status",
-    "Status of the replica of the shard on the peer, as a state set (green, yellow, grey, red); \
-     all 0 for a status this exporter does not know; absent while the replica is the source of a \
-     transfer or a placeholder being recovered (Qdrant reports no status for those).",
+    "The current status of the replica of the shard on the peer (green, yellow, grey, red), \
+     always 1; absent for a status this exporter does not know, and while the replica is the \
+     source of a transfer or a placeholder being recovered (Qdrant reports no status for those).",
 );
 static SHARD_OPTIMIZER_OK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_optimizer_ok",
@@ -82,8 +82,8 @@ static SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
 );
 static STATUS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_status",
-    "Collection status as a state set: 1 for the current status (green, yellow, grey, red); \
-     all 0 if Qdrant reported a status unknown to this exporter. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
+    "The collection's current status (green, yellow, grey, red), always 1; absent for a status \
+     unknown to this exporter. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static OPTIMIZER_OK: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizer_ok",
@@ -171,13 +171,14 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
         .boxed_local()
 }
 
-/// Shard status as a state set, as Qdrant reports it for each replica.
+/// A status as one series, at 1; none for a status this exporter does not know.
 fn push_status(family: &mut GaugeFamily, labels: &[(&str, &str)], status: CollectionStatus) {
-    for (known, label) in CollectionStatus::KNOWN {
-        let mut labels = labels.to_vec();
-        labels.push(("status", label));
-        family.push(&labels, bool_value(status == known));
-    }
+    let Some(status) = status.label() else {
+        return;
+    };
+    let mut labels = labels.to_vec();
+    labels.push(("status", status));
+    family.push(&labels, 1.0);
 }
 
 /// A replica's vectors by name.

@@ -21,13 +21,13 @@ use super::context::{Context, Selected};
 use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
-use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
+use crate::metrics::{Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{
     ClusterTelemetry, CollectionClusterInfo, CollectionTelemetry, Counted, Transfers,
 };
 use crate::qdrant::QdrantError;
 
-/// Every replica state Qdrant defines (v1.18), in the order they are exported.
+/// Every replica state Qdrant defines (v1.18).
 const REPLICA_STATES: [&str; 11] = [
     "Active",
     "Dead",
@@ -43,8 +43,8 @@ const REPLICA_STATES: [&str; 11] = [
 ];
 static REPLICA_STATE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_replica_state",
-    "State of each replica of the shard, as a state set over Qdrant's replica states; all 0 for \
-     a state this exporter does not know. Each node's view of every replica of the shards it \
+    "The current state of each replica of the shard, always 1 (Qdrant's replica states; Unknown \
+     for a state this exporter does not know). Each node's view of every replica of the shards it \
      holds a replica of.",
 );
 static LOCAL_POINTS: FamilySpec = FamilySpec::gauge(
@@ -84,11 +84,11 @@ static TRANSFER_EXPECTED: FamilySpec = FamilySpec::gauge(
 );
 static CLEAN_TASK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_clean_task_status",
-    "The cleanup of this node's replica of the shard after resharding, as a state set over \
-     started, progress, done, cancelled, failed; absent for a shard no cleanup ran on.",
+    "The status of the cleanup of this node's replica of the shard after resharding (started, \
+     progress, done, cancelled, failed), always 1; absent for a shard no cleanup ran on.",
 );
 
-/// The states of a shard's cleanup, in the order they are exported.
+/// The states of a shard's cleanup.
 const CLEAN_STATES: [&str; 5] = ["started", "progress", "done", "cancelled", "failed"];
 
 static RESHARDING: FamilySpec = FamilySpec::cluster_gauge(
@@ -104,8 +104,9 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
         .boxed_local()
 }
 
-/// One replica's state as a state set over [`REPLICA_STATES`]: every member 0
-/// for a state this exporter does not know, as `qdrant_shard_status` does.
+/// One replica's state: one series, its current state, at 1. A state this
+/// exporter does not know (newer than it) is `Unknown`, so that the replica
+/// still has a series and the rules still see it as not active.
 fn push_replica_state(
     family: &mut GaugeFamily,
     collection: &str,
@@ -113,17 +114,19 @@ fn push_replica_state(
     peer_id: &str,
     state: &str,
 ) {
-    for member in REPLICA_STATES {
-        family.push(
-            &[
-                ("collection", collection),
-                ("shard_id", shard_id),
-                ("peer_id", peer_id),
-                ("state", member),
-            ],
-            bool_value(member == state),
-        );
-    }
+    let state = REPLICA_STATES
+        .into_iter()
+        .find(|known| *known == state)
+        .unwrap_or("Unknown");
+    family.push(
+        &[
+            ("collection", collection),
+            ("shard_id", shard_id),
+            ("peer_id", peer_id),
+            ("state", state),
+        ],
+        1.0,
+    );
 }
 
 /// The families of the node's two paths, filled the same way.
@@ -271,25 +274,24 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     Ok(families)
 }
 
-/// The cleanups after resharding this node ran or runs, each as a state set.
+/// The cleanups after resharding this node ran or runs, each by its status.
 fn clean_tasks(selected: &Selected, own_peer: &str) -> Family {
     let mut family = GaugeFamily::new(&CLEAN_TASK);
     for collection in &selected.collections {
         for (shard_id, status) in collection.shard_clean_tasks.iter().flatten() {
-            let Some(status) = status.label() else {
+            let Some(status) = status.label().filter(|status| CLEAN_STATES.contains(status))
+            else {
                 continue;
             };
-            for state in CLEAN_STATES {
-                family.push(
-                    &[
-                        ("collection", collection.id.as_str()),
-                        ("shard_id", shard_id),
-                        ("peer_id", own_peer),
-                        ("status", state),
-                    ],
-                    bool_value(state == status),
-                );
-            }
+            family.push(
+                &[
+                    ("collection", collection.id.as_str()),
+                    ("shard_id", shard_id),
+                    ("peer_id", own_peer),
+                    ("status", status),
+                ],
+                1.0,
+            );
         }
     }
     family.finish()
@@ -617,7 +619,7 @@ mod tests {
             )
         };
         assert_eq!(shard("1", "failed"), Some(1.0));
-        assert_eq!(shard("1", "done"), Some(0.0));
+        assert_eq!(shard("1", "done"), None, "only the current status has a series");
         assert_eq!(shard("2", "done"), Some(1.0));
         assert_eq!(shard("0", "done"), None, "no cleanup ran on shard 0");
     }

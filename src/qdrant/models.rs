@@ -81,13 +81,16 @@ pub enum CollectionStatus {
 }
 
 impl CollectionStatus {
-    /// The values of the `status` label, in the order they are exported.
-    pub const KNOWN: [(CollectionStatus, &'static str); 4] = [
-        (Self::Green, "green"),
-        (Self::Yellow, "yellow"),
-        (Self::Grey, "grey"),
-        (Self::Red, "red"),
-    ];
+    /// The value of the `status` label; `None` for a status this exporter does not know.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            Self::Green => Some("green"),
+            Self::Yellow => Some("yellow"),
+            Self::Grey => Some("grey"),
+            Self::Red => Some("red"),
+            Self::Unknown => None,
+        }
+    }
 }
 
 /// `"ok"` or `{"error": "..."}`; anything else is `Unknown`.
