@@ -7,6 +7,7 @@
 //! structure of label strings (several times that): at 1,000 collections a
 //! refresh holds some 80,000 series.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -47,6 +48,69 @@ impl Scope {
     }
 }
 
+/// How much of each collection the exporter tells Prometheus: series cost
+/// memory there, or money.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Detail {
+    /// What every alert, recording rule and dashboard panel reads, and no
+    /// more: per shard what tells replicas apart, per collection the rest.
+    #[default]
+    Shard,
+    /// Every figure with every label it has.
+    Full,
+}
+
+impl Detail {
+    pub const ALL: [Detail; 2] = [Detail::Shard, Detail::Full];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Detail::Shard => "shard",
+            Detail::Full => "full",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Detail> {
+        Detail::ALL.into_iter().find(|detail| detail.name() == name)
+    }
+}
+
+/// The labels that tell a shard's replicas apart.
+pub const SHARD_AND_PEER: &[&str] = &["shard_id", "peer_id"];
+
+/// What a family keeps below full detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduced {
+    /// Everything, at every level.
+    Kept,
+    /// Nothing: it is exported at full detail only.
+    FullOnly,
+    /// Its samples summed over these labels (a node's own work, which needs
+    /// no shard to be counted once).
+    Summed(&'static [&'static str]),
+    /// The lowest of its samples over these labels (1 when all are fine).
+    Lowest(&'static [&'static str]),
+    /// The samples that are not 0: a count of what is in progress, absent
+    /// while nothing is.
+    NonZero,
+}
+
+impl Reduced {
+    /// Says in the help text what the family is below full detail.
+    fn describe(self, out: &mut String) {
+        let (what, labels) = match self {
+            Reduced::Kept => return,
+            Reduced::FullOnly => return out.push_str("Exported at detail=full only. "),
+            Reduced::NonZero => {
+                return out.push_str("Below detail=full, absent while 0. ");
+            }
+            Reduced::Summed(labels) => ("summed over", labels),
+            Reduced::Lowest(labels) => ("the lowest over", labels),
+        };
+        let _ = write!(out, "Below detail=full, {what} {}. ", labels.join(" and "));
+    }
+}
+
 /// What a family is: its name, type, help and scope. Each family is declared
 /// once, as a constant beside the code that fills it, whatever its sources.
 #[derive(Debug, PartialEq, Eq)]
@@ -55,6 +119,7 @@ pub struct FamilySpec {
     pub kind: Kind,
     pub help: &'static str,
     pub scope: Scope,
+    pub below_full: Reduced,
 }
 
 impl FamilySpec {
@@ -65,6 +130,7 @@ impl FamilySpec {
             kind: Kind::Gauge,
             help,
             scope: Scope::Node,
+            below_full: Reduced::Kept,
         }
     }
 
@@ -81,6 +147,14 @@ impl FamilySpec {
         Self {
             kind: Kind::Counter,
             ..Self::gauge(name, help)
+        }
+    }
+
+    /// What the family keeps below full detail.
+    pub const fn below_full(self, reduced: Reduced) -> Self {
+        Self {
+            below_full: reduced,
+            ..self
         }
     }
 }
@@ -164,17 +238,67 @@ impl Family {
         self.samples = Arc::new(samples);
     }
 
+    /// The family as `detail` exports it: its samples summed, or the lowest
+    /// kept, over the labels it drops there, in the order they first came;
+    /// or only those not 0; or none.
+    pub fn reduce(&mut self, detail: Detail) {
+        if detail == Detail::Full {
+            return;
+        }
+        let (dropped, sum): (&[&str], bool) = match self.spec.below_full {
+            Reduced::Kept => return,
+            Reduced::FullOnly => {
+                self.samples = Arc::default();
+                return;
+            }
+            Reduced::NonZero => {
+                let samples: String = self
+                    .samples
+                    .split_inclusive('\n')
+                    .filter(|line| value_of(line) != 0.0)
+                    .collect();
+                self.samples = Arc::new(samples);
+                return;
+            }
+            Reduced::Summed(labels) => (labels, true),
+            Reduced::Lowest(labels) => (labels, false),
+        };
+        let mut series: Vec<(String, f64)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for line in self.samples.split_inclusive('\n') {
+            let value = value_of(line);
+            let kept = without_labels(line, dropped);
+            match index.get(&kept) {
+                Some(&at) if sum => series[at].1 += value,
+                Some(&at) => series[at].1 = series[at].1.min(value),
+                None => {
+                    index.insert(kept.clone(), series.len());
+                    series.push((kept, value));
+                }
+            }
+        }
+        let mut samples = String::with_capacity(series.iter().map(|(s, _)| s.len() + 8).sum());
+        for (name_and_labels, value) in series {
+            samples.push_str(&name_and_labels);
+            samples.push(' ');
+            write_value(value, &mut samples);
+            samples.push('\n');
+        }
+        self.samples = Arc::new(samples);
+    }
+
     /// The `# HELP` and `# TYPE` lines.
     fn header(&self) -> String {
         let spec = self.spec;
         let scope = spec.scope.sentence();
         let mut header =
-            String::with_capacity(spec.name.len() * 2 + spec.help.len() + scope.len() + 32);
+            String::with_capacity(spec.name.len() * 2 + spec.help.len() + scope.len() + 96);
         header.push_str("# HELP ");
         header.push_str(spec.name);
         header.push(' ');
         escape_help(spec.help, &mut header);
         header.push(' ');
+        spec.below_full.describe(&mut header);
         header.push_str(scope);
         header.push_str("\n# TYPE ");
         header.push_str(spec.name);
@@ -186,22 +310,52 @@ impl Family {
     }
 }
 
-/// The value of a sample line's `collection` label, as written (escaped).
-fn collection_of(line: &str) -> Option<&str> {
-    let mut rest = &line[line.find('{')? + 1..];
-    loop {
-        let (name, after) = rest.split_once("=\"")?;
+/// The labels of a sample line, each as `name` and its value as written
+/// (escaped); none for a line without labels.
+fn labels_of(line: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut rest = line.find('{').map(|open| &line[open + 1..]);
+    std::iter::from_fn(move || {
+        let (name, after) = rest?.split_once("=\"")?;
         let mut escaped = false;
         let end = after.find(|c| {
             let closes = c == '"' && !escaped;
             escaped = c == '\\' && !escaped;
             closes
         })?;
-        if name == COLLECTION_LABEL {
-            return Some(&after[..end]);
-        }
-        rest = after[end + 1..].strip_prefix(',')?;
+        rest = after[end + 1..].strip_prefix(',');
+        Some((name, &after[..end]))
+    })
+}
+
+/// The value of a sample line's `collection` label, as written (escaped).
+fn collection_of(line: &str) -> Option<&str> {
+    labels_of(line).find_map(|(name, value)| (name == COLLECTION_LABEL).then_some(value))
+}
+
+/// A sample line's value (our own lines: always a number).
+fn value_of(line: &str) -> f64 {
+    let value = line.trim_end().rsplit(' ').next().unwrap_or_default();
+    match value {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        value => value.parse().unwrap_or(f64::NAN),
     }
+}
+
+/// A sample line's name and labels, less the `dropped` labels.
+fn without_labels(line: &str, dropped: &[&str]) -> String {
+    let name_end = line.find(['{', ' ']).unwrap_or(line.len());
+    let mut kept = String::with_capacity(line.len());
+    kept.push_str(&line[..name_end]);
+    let mut labels = labels_of(line).filter(|(name, _)| !dropped.contains(name));
+    if let Some((name, value)) = labels.next() {
+        let _ = write!(kept, "{{{name}=\"{value}\"");
+        for (name, value) in labels {
+            let _ = write!(kept, ",{name}=\"{value}\"");
+        }
+        kept.push('}');
+    }
+    kept
 }
 
 /// A gauge family being filled with samples.
@@ -449,6 +603,64 @@ mod tests {
             text(&[family]),
             "# HELP qdrant_x X. Node scope: each node's own figure, reported by its own exporter.\n# TYPE qdrant_x gauge\nqdrant_x 3\n"
         );
+    }
+
+    #[test]
+    fn below_full_detail_a_family_is_summed_lowest_non_zero_or_gone() {
+        static SUMMED: FamilySpec =
+            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::Summed(SHARD_AND_PEER));
+        static LOWEST: FamilySpec =
+            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::Lowest(SHARD_AND_PEER));
+        static NON_ZERO: FamilySpec =
+            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::NonZero);
+        static FULL_ONLY: FamilySpec =
+            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::FullOnly);
+        let filled = |spec: &'static FamilySpec, detail: Detail| {
+            let mut family = GaugeFamily::new(spec);
+            for (collection, shard, value) in [
+                ("a \"q\",shard_id=\"9\"", "0", 2.0),
+                ("b", "0", 0.0),
+                ("a \"q\",shard_id=\"9\"", "1", 1.0),
+                ("b", "1", 5.0),
+            ] {
+                family.push(
+                    &[
+                        ("collection", collection),
+                        ("shard_id", shard),
+                        ("peer_id", "7"),
+                        ("vector", "v"),
+                    ],
+                    value,
+                );
+            }
+            let mut family = family.finish();
+            family.reduce(detail);
+            family.samples.to_string()
+        };
+        let a = r#"qdrant_x{collection="a \"q\",shard_id=\"9\"",vector="v"}"#;
+        assert_eq!(
+            filled(&SUMMED, Detail::Shard),
+            format!("{a} 3\nqdrant_x{{collection=\"b\",vector=\"v\"}} 5\n")
+        );
+        assert_eq!(
+            filled(&LOWEST, Detail::Shard),
+            format!("{a} 1\nqdrant_x{{collection=\"b\",vector=\"v\"}} 0\n")
+        );
+        assert_eq!(filled(&NON_ZERO, Detail::Shard).lines().count(), 3);
+        assert!(!filled(&NON_ZERO, Detail::Shard).contains("} 0\n"));
+        assert_eq!(filled(&FULL_ONLY, Detail::Shard), "");
+        for spec in [&SUMMED, &LOWEST, &NON_ZERO, &FULL_ONLY] {
+            assert_eq!(filled(spec, Detail::Full).lines().count(), 4);
+        }
+    }
+
+    #[test]
+    fn the_help_says_what_a_family_is_below_full_detail() {
+        static SUMMED: FamilySpec =
+            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::Summed(SHARD_AND_PEER));
+        assert!(Family::new(&SUMMED).header().starts_with(
+            "# HELP qdrant_x X. Below detail=full, summed over shard_id and peer_id. Node scope:"
+        ));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
 use super::vector_label;
-use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
+use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER};
 use crate::qdrant::models::{
     ClusterTelemetry, CollectionConfig, CollectionInfo, CollectionStatus, OptimizerStatus,
     VectorsConfig,
@@ -35,32 +35,38 @@ static SHARD_STATUS: FamilySpec = FamilySpec::gauge(
 static SHARD_OPTIMIZER_OK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_optimizer_ok",
     "1 when the optimizers of the replica of the shard on the peer report ok, 0 on an error.",
-);
+)
+.below_full(Reduced::Lowest(SHARD_AND_PEER));
 static SHARD_VECTORS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_vectors",
     "Vectors in the replica of the shard on the peer, by vector name; \
      vector=\"default\" is the unnamed vector.",
-);
+)
+.below_full(Reduced::Summed(SHARD_AND_PEER));
 static SHARD_UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_update_queue_length",
     "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.17 and later).",
-);
+)
+.below_full(Reduced::Summed(SHARD_AND_PEER));
 static SHARD_APPLIED_OPERATIONS: FamilySpec = FamilySpec::counter(
     "qdrant_shard_applied_operations_total",
     "Sequence number of the last operation the replica of the shard on the peer applied (its update \
      queue's op_num, Qdrant 1.17 and later): its rate is the replica's write rate. A replica a \
      transfer fills starts again from 0 and counts the transfer's batches too.",
-);
+)
+.below_full(Reduced::Summed(SHARD_AND_PEER));
 static SHARD_OPTIMIZATIONS_FAILED: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimizations_failed_total",
     "Optimizations of the replica of the shard on the peer that failed since Qdrant started (Qdrant's \
      only count of failed optimizations; the error itself is in Qdrant's log).",
-);
+)
+.below_full(Reduced::Summed(SHARD_AND_PEER));
 static SHARD_OPTIMIZED_POINTS: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimized_points_total",
     "Points the optimizations of the replica of the shard on the peer rewrote since Qdrant started: \
      its rate is the indexing throughput.",
-);
+)
+.below_full(Reduced::Summed(SHARD_AND_PEER));
 static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shards",
     "Shards of the collection, as Qdrant's telemetry lists them: every shard key's, and during \
@@ -97,7 +103,8 @@ static UPDATE_QUEUE: FamilySpec = FamilySpec::cluster_gauge(
 static SHARD_NUMBER: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_number",
     "Configured number of shards of the collection (config.params.shard_number).",
-);
+)
+.below_full(Reduced::FullOnly);
 static REPLICATION_FACTOR: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_replication_factor",
     "Configured number of replicas of each shard (config.params.replication_factor).",
@@ -105,15 +112,18 @@ static REPLICATION_FACTOR: FamilySpec = FamilySpec::cluster_gauge(
 static WRITE_CONSISTENCY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_write_consistency_factor",
     "Configured number of replicas that must apply a write (config.params.write_consistency_factor).",
-);
+)
+.below_full(Reduced::FullOnly);
 static VECTOR_DIMENSIONS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_dimensions",
     "Dimensions of each dense vector of the collection; vector=\"default\" is the unnamed vector.",
-);
+)
+.below_full(Reduced::FullOnly);
 static VECTOR_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_info",
     "Configuration of each dense vector of the collection: distance function and whether it is stored on disk. Always 1.",
-);
+)
+.below_full(Reduced::FullOnly);
 
 // The configuration that explains behaviour: why nothing is indexed, what
 // shard_number means, what writes strict mode will refuse.

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::failure::Failure;
 use super::output::Output;
-use crate::metrics::Family;
+use crate::metrics::{Detail, Family};
 use crate::qdrant::models::{
     ClusterCollectionTelemetry, ClusterInfo, ClusterTelemetry, CollectionTelemetry, Telemetry,
     VersionInfo,
@@ -37,6 +37,8 @@ pub struct Context<'a> {
     pub cluster_view: Option<Result<&'a ClusterTelemetry, &'a QdrantError>>,
     /// The native relay asks for Qdrant's request metrics per collection.
     pub relay_per_collection: bool,
+    /// How much of each collection is exported.
+    pub detail: Detail,
     pub deadline: Instant,
 }
 

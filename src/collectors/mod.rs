@@ -29,13 +29,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use futures_util::future::LocalBoxFuture;
+use futures_util::FutureExt;
 use regex::Regex;
 
 pub use context::{Context, Selected};
 pub use failure::Failure;
 pub use output::Output;
 
-pub use crate::metrics::Scope;
+pub use crate::metrics::{Detail, Scope};
 use crate::qdrant::TelemetryDetail;
 
 /// The `vector` label of a vector name: Qdrant names the unnamed vector `""`.
@@ -275,8 +276,21 @@ impl Collector {
             .find(|collector| collector.name() == name)
     }
 
-    /// Runs the collector over the refresh's context.
+    /// Runs the collector over the refresh's context; what it produced, as
+    /// the context's detail exports it.
     pub(crate) fn collect<'a>(self, ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
+        let run = self.run(ctx);
+        async move {
+            let mut output = run.await;
+            for family in &mut output.families {
+                family.reduce(ctx.detail);
+            }
+            output
+        }
+        .boxed_local()
+    }
+
+    fn run<'a>(self, ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
         match self {
             Collector::Collections => collections::collect(ctx),
             Collector::Shards => shards::collect(ctx),
@@ -305,6 +319,8 @@ pub struct CollectorConfig {
     pub max_collections: usize,
     pub include: Option<Regex>,
     pub exclude: Option<Regex>,
+    /// How much of each collection is exported.
+    pub detail: Detail,
     /// Report the whole cluster through whichever node answers.
     pub cluster_view: bool,
     /// The native relay asks for Qdrant's request metrics per collection.

@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 use super::context::{Context, Selected};
 use super::output::Output;
 use super::timestamps::unix_seconds;
-use crate::metrics::{FamilySpec, GaugeFamily};
+use crate::metrics::{FamilySpec, GaugeFamily, Reduced};
 
 /// Every optimizer of Qdrant 1.16–1.19, as it names them (the `name()` of
 /// lib/shard/src/optimizers/*_optimizer.rs); each gets a series, 0 when
@@ -24,11 +24,13 @@ const OPTIMIZERS: [&str; 4] = ["indexing", "merge", "vacuum", "config mismatch"]
 static RUNNING: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimizations_running",
     "Optimizations running on this node's replicas of the collection, by optimizer (as Qdrant names them).",
-);
+)
+.below_full(Reduced::Summed(&["optimizer"]));
 static RUNNING_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimizations_running_points",
     "Points in the segments the running optimizations on this node's replicas rewrite (Qdrant 1.17 and later).",
-);
+)
+.below_full(Reduced::NonZero);
 static OLDEST_START: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimization_oldest_start_timestamp_seconds",
     "Start of the longest-running optimization on this node's replicas of the collection, as a Unix timestamp; absent while none runs.",

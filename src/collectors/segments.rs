@@ -14,14 +14,15 @@ use std::collections::BTreeMap;
 use super::context::{Context, Selected};
 use super::output::Output;
 use super::vector_label;
-use crate::metrics::{Family, FamilySpec, GaugeFamily};
+use crate::metrics::{Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER};
 use crate::qdrant::models::{SegmentTelemetry, SegmentType};
 
 static SEGMENTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_segments",
     "Segments of this node's replica of the shard, by segment_type (plain: no vector index yet; \
      indexed; special) and whether they take writes (appendable).",
-);
+)
+.below_full(Reduced::Summed(&["segment_type", "appendable"]));
 static INDEXED_VECTORS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_indexed_vectors",
     "Vectors in the vector indexes of this node's replica of the shard, by vector name.",
@@ -32,16 +33,19 @@ static SEARCHES: FamilySpec = FamilySpec::counter(
      the path they took (unfiltered_plain and filtered_plain are full scans). Summed over the \
      replica's segments: a segment the optimizer rebuilds starts again from 0, which rate() takes \
      for a reset.",
-);
+)
+.below_full(Reduced::Summed(SHARD_AND_PEER));
 static DELETED_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_deleted_points",
     "Points deleted but not yet vacuumed away in this node's replica of the shard (segment info's \
      num_deleted_vectors, which Qdrant fills with the deleted point count).",
-);
+)
+.below_full(Reduced::FullOnly);
 static DEFERRED_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_deferred_points",
     "Points written to this node's replica of the shard but not yet visible to search (Qdrant 1.18 and later).",
-);
+)
+.below_full(Reduced::FullOnly);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     let output = ctx.telemetry_only(from_telemetry);

@@ -21,7 +21,7 @@ use super::context::{Context, Selected};
 use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
-use crate::metrics::{Family, FamilySpec, GaugeFamily};
+use crate::metrics::{Family, FamilySpec, GaugeFamily, Reduced};
 use crate::qdrant::models::{
     ClusterTelemetry, CollectionClusterInfo, CollectionTelemetry, Counted, Transfers,
 };
@@ -54,7 +54,8 @@ static LOCAL_POINTS: FamilySpec = FamilySpec::gauge(
 static LOCAL_DATA_BYTES: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_local_data_bytes",
     "Bytes of vectors and payloads in the node's replicas of the collection, by kind.",
-);
+)
+.below_full(Reduced::Summed(&["kind"]));
 static STRICT_MODE_USAGE: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_strict_mode_usage_ratio",
     "The collection's size as this node estimates it for strict mode, over the limit it is \
@@ -67,7 +68,8 @@ static STRICT_MODE_USAGE: FamilySpec = FamilySpec::gauge(
 static TRANSFERS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfers",
     "Shard transfers of the collection in progress.",
-);
+)
+.below_full(Reduced::NonZero);
 static TRANSFER_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfer_info",
     "Each shard transfer of the collection in progress: its shard, source and target peers and \
@@ -94,7 +96,8 @@ const CLEAN_STATES: [&str; 5] = ["started", "progress", "done", "cancelled", "fa
 static RESHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_resharding_operations",
     "Resharding operations of the collection in progress.",
-);
+)
+.below_full(Reduced::NonZero);
 
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     if let Some(view) = ctx.cluster_view {
@@ -279,7 +282,9 @@ fn clean_tasks(selected: &Selected, own_peer: &str) -> Family {
     let mut family = GaugeFamily::new(&CLEAN_TASK);
     for collection in &selected.collections {
         for (shard_id, status) in collection.shard_clean_tasks.iter().flatten() {
-            let Some(status) = status.label().filter(|status| CLEAN_STATES.contains(status))
+            let Some(status) = status
+                .label()
+                .filter(|status| CLEAN_STATES.contains(status))
             else {
                 continue;
             };
@@ -619,7 +624,11 @@ mod tests {
             )
         };
         assert_eq!(shard("1", "failed"), Some(1.0));
-        assert_eq!(shard("1", "done"), None, "only the current status has a series");
+        assert_eq!(
+            shard("1", "done"),
+            None,
+            "only the current status has a series"
+        );
         assert_eq!(shard("2", "done"), Some(1.0));
         assert_eq!(shard("0", "done"), None, "no cleanup ran on shard 0");
     }

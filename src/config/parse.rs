@@ -9,7 +9,7 @@ use regex::Regex;
 use url::Url;
 
 use super::error::{invalid, ConfigError};
-use crate::collectors::Collector;
+use crate::collectors::{Collector, Detail};
 
 /// A count between `min` and `max`, inclusive.
 pub fn within(
@@ -149,6 +149,16 @@ pub fn intervals(list: &str) -> Result<BTreeMap<Collector, Duration>, ConfigErro
         intervals.insert(collector, seconds(SETTING, Some(value), 0.0)?);
     }
     Ok(intervals)
+}
+
+pub fn detail(name: &str) -> Result<Detail, ConfigError> {
+    Detail::from_name(name).ok_or_else(|| {
+        let levels: Vec<&str> = Detail::ALL.into_iter().map(Detail::name).collect();
+        invalid(
+            "detail",
+            format!("`{name}` is not one of {}", levels.join(", ")),
+        )
+    })
 }
 
 pub fn regex(setting: &'static str, pattern: Option<String>) -> Result<Option<Regex>, ConfigError> {

@@ -131,6 +131,10 @@ pub struct Settings {
     #[arg(long, value_name = "REGEX")]
     pub collections_exclude: Option<String>,
 
+    /// How much of each collection is exported: shard (what every alert, rule and dashboard panel reads; per shard only what tells replicas apart) or full (every figure with every label)
+    #[arg(long, value_name = "LEVEL", value_parser = ["shard", "full"])]
+    pub detail: Option<String>,
+
     /// Report the whole cluster through whichever node answers (a load-balanced URL): every replica and peer, labelled by peer
     #[arg(long, value_name = "BOOL")]
     pub cluster_view: Option<bool>,
@@ -180,6 +184,7 @@ impl Settings {
             max_collections: Some(5000),
             collections_include: None,
             collections_exclude: None,
+            detail: Some("shard".into()),
             cluster_view: Some(false),
             process_metrics: Some(true),
             log_level: Some("info".into()),
@@ -236,6 +241,7 @@ impl Settings {
             max_collections: higher.max_collections.or(self.max_collections),
             collections_include: higher.collections_include.or(self.collections_include),
             collections_exclude: higher.collections_exclude.or(self.collections_exclude),
+            detail: higher.detail.or(self.detail),
             cluster_view: higher.cluster_view.or(self.cluster_view),
             process_metrics: higher.process_metrics.or(self.process_metrics),
             log_level: higher.log_level.or(self.log_level),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{timed, RefreshState};
-use crate::collectors::{Collector, Context};
+use crate::collectors::{Collector, Context, Detail};
 use crate::qdrant::models::{ClusterInfo, VersionInfo};
 use crate::qdrant::{QdrantClient, QdrantError};
 
@@ -19,6 +19,7 @@ struct Inputs {
     selected: Vec<String>,
     cluster: Result<ClusterInfo, QdrantError>,
     peer_id: Option<u64>,
+    detail: Detail,
 }
 
 /// Frees the collector for its next run if its task ends without a result
@@ -50,6 +51,7 @@ pub fn start(
         selected: context.selected.to_vec(),
         cluster: context.cluster.clone(),
         peer_id: context.peer_id,
+        detail: context.detail,
     };
     let budget = interval.max(client.cluster_request_timeout());
     state.schedule.start(collector);
@@ -74,6 +76,7 @@ async fn run(collector: Collector, inputs: Inputs, running: Running, budget: Dur
         cluster_view: None,
         // The relay is a node-scope collector, run in the refresh.
         relay_per_collection: false,
+        detail: inputs.detail,
         deadline,
     };
     let (collector, output, duration) =

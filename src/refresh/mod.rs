@@ -213,6 +213,7 @@ pub async fn refresh(
             _ => None,
         },
         relay_per_collection: config.relay_per_collection,
+        detail: config.detail,
         deadline,
     };
     // Before the cluster view's first answer (a peer hung since the start),

@@ -5,7 +5,7 @@
 use qdrant_exporter::config::Settings;
 
 use crate::helpers::{
-    collector_success, fixture_dir, sample, scope_of, spawn_app_with, value, TestApp,
+    collector_success, fixture_dir, full_detail, sample, scope_of, spawn_app_with, value, TestApp,
 };
 
 const NODE_A: &str = "6184556614098737";
@@ -61,6 +61,7 @@ async fn steady_sidecars() -> Vec<(TestApp, String)> {
                 "collections,shards,cluster,peers,optimizer_queue,memory,quotas,quota_usage,issues"
                     .into(),
             );
+            full_detail(s);
         })
         .await;
         let m = app.scrape_settled().await;
@@ -181,7 +182,7 @@ async fn summed_over_the_nodes_each_figure_counts_once() {
 /// null`: that series alone goes, every other stays, nothing falls back.
 #[actix_web::test]
 async fn the_source_of_a_transfer_keeps_its_series_and_asks_nothing_more() {
-    let app = spawn_app_with(&stage("transfer-source-node-c"), |_| {}).await;
+    let app = spawn_app_with(&stage("transfer-source-node-c"), full_detail).await;
     let m = app.scrape().await;
     for collector in ["collections", "shards", "cluster"] {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use crate::helpers::{
-    assert_promtool_accepts, collector_success, collector_supported, fixture_dir, spawn_app_with,
-    value,
+    assert_promtool_accepts, collector_success, collector_supported, fixture_dir, full_detail,
+    spawn_app_with, value,
 };
 
 const NODES: [(&str, &str); 3] = [
@@ -80,12 +80,16 @@ async fn the_answer_is_the_same_whichever_node_the_balancer_picks() {
 /// that the recording rules, alerts and dashboard serve either deployment.
 #[actix_web::test]
 async fn the_cluster_view_is_what_the_three_sidecars_report_together() {
-    let app = spawn_app_with(NODES[1].0, |s| s.cluster_view = Some(true)).await;
+    let app = spawn_app_with(NODES[1].0, |s| {
+        s.cluster_view = Some(true);
+        full_detail(s);
+    })
+    .await;
     let cluster = qdrant_series(&app.scrape().await);
 
     let mut sidecars = Vec::new();
     for (dir, peer) in NODES {
-        let app = spawn_app_with(dir, |_| {}).await;
+        let app = spawn_app_with(dir, full_detail).await;
         sidecars.push((peer, qdrant_series(&app.scrape().await)));
     }
     for name in [

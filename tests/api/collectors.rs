@@ -7,8 +7,8 @@ use mock_qdrant::Fault;
 use qdrant_exporter::{Collector, Scope};
 
 use crate::helpers::{
-    all_collectors, assert_promtool_accepts, collector_success, collector_supported,
-    every_collector, sample, spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, HANDMADE_V1_19,
+    all_collectors, assert_promtool_accepts, collector_success, collector_supported, everything,
+    full_detail, sample, spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, HANDMADE_V1_19,
     MEMORY, RECORDED,
 };
 
@@ -45,7 +45,7 @@ async fn a_follower_during_a_transfer_with_a_dead_peer() {
     // their per-collection fallback; segments and optimizations, which read
     // telemetry only, report themselves unsupported, as does quotas (Qdrant
     // 1.18). A follower runs none of the cluster-scope collectors.
-    let app = spawn_app_with("cluster-v1.18.3-node-b", every_collector).await;
+    let app = spawn_app_with("cluster-v1.18.3-node-b", everything).await;
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_exporter_cluster_reporter", ""), 0.0);
     for collector in all_collectors() {
@@ -187,7 +187,7 @@ async fn a_follower_during_a_transfer_with_a_dead_peer() {
 
     // shards' byte figures: no telemetry at that moment; node B's steady-state telemetry has them.
     assert!(!m.contains("qdrant_collection_local_data_bytes{"));
-    let app = spawn_app_with("cluster-v1.18.3-steady-node-b", every_collector).await;
+    let app = spawn_app_with("cluster-v1.18.3-steady-node-b", everything).await;
     let steady = app.scrape().await;
     assert_eq!(
         value(
@@ -242,7 +242,7 @@ async fn a_follower_during_a_transfer_with_a_dead_peer() {
 
 #[actix_web::test]
 async fn the_leader_reports_send_failures_and_the_unreachable_peer() {
-    let app = spawn_app_with("cluster-v1.18.3-node-a", every_collector).await;
+    let app = spawn_app_with("cluster-v1.18.3-node-a", everything).await;
     let m = app.scrape_settled().await;
     assert_eq!(value(&m, "qdrant_exporter_cluster_reporter", ""), 1.0);
     assert_eq!(value(&m, "qdrant_cluster_leader", ""), 1.0);
@@ -309,7 +309,8 @@ async fn a_candidate_knows_no_leader() {
 #[actix_web::test]
 async fn single_node_mode() {
     let app = spawn_app_with(RECORDED, |s| {
-        s.collectors = Some("collections,cluster,peers,shards,snapshots,memory,issues".into())
+        s.collectors = Some("collections,cluster,peers,shards,snapshots,memory,issues".into());
+        full_detail(s);
     })
     .await;
     let m = app.scrape_settled().await;
@@ -404,7 +405,7 @@ async fn single_node_mode() {
 
 #[actix_web::test]
 async fn qdrant_1_12_cluster_shapes() {
-    let app = spawn_app_with(HANDMADE_V1_12, every_collector).await;
+    let app = spawn_app_with(HANDMADE_V1_12, everything).await;
     let m = app.scrape_settled().await;
     assert_eq!(value(&m, "qdrant_cluster_role", r#"role="Follower""#), 1.0);
     assert_eq!(value(&m, "qdrant_cluster_pending_operations", ""), 3.0);
@@ -459,7 +460,7 @@ async fn qdrant_1_12_cluster_shapes() {
 
 #[actix_web::test]
 async fn qdrant_1_15_and_unknown_replica_states() {
-    let app = spawn_app_with(HANDMADE_V1_15, every_collector).await;
+    let app = spawn_app_with(HANDMADE_V1_15, everything).await;
     let m = app.scrape_settled().await;
     for collector in [
         "collections",
@@ -533,7 +534,7 @@ async fn one_failing_collector_fails_alone() {
         ("/issues", &["issues"]),
         ("/metrics", &["native_relay"]),
     ] {
-        let app = spawn_app_with("cluster-v1.18.3-node-a", every_collector).await;
+        let app = spawn_app_with("cluster-v1.18.3-node-a", everything).await;
         app.mock.fail_path(path, Fault::Status(500));
         let m = app.scrape_settled().await;
         assert_eq!(value(&m, "qdrant_up", ""), 1.0);
@@ -554,6 +555,7 @@ async fn qdrant_1_19_with_quotas_optimizations_and_memory() {
     let app = spawn_app_with(HANDMADE_V1_19, |s| {
         s.collectors = Some(collectors.into());
         s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::parse("secret-ro").unwrap());
+        full_detail(s);
     })
     .await;
     app.mock.require_api_key(Some("secret-ro"));

@@ -11,7 +11,9 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use crate::helpers::{spawn_app_with, RECORDED};
-use crate::promql::{alert_names, dashboard_expressions, documented_expressions, RULES_PATH};
+use crate::promql::{
+    alert_names, dashboard_expressions, documented_expressions, recorded_names, RULES_PATH,
+};
 use crate::relay::{assert_valid_with_lint_only_in_native_families, with_native_body};
 
 const CONFIG: &str = include_str!("../../examples/prometheus.yml");
@@ -306,4 +308,121 @@ async fn a_real_prometheus_ingests_every_hostile_relayed_body() {
                     == Some(every)
         })
         .await;
+}
+
+/// Every series of the rules' answers to `promql` for `job`, as its labels
+/// (less `job`) and value, sorted.
+async fn answers_of(prometheus: &Prometheus, promql: &str, job: &str) -> Vec<String> {
+    let answer = prometheus.query(promql).await;
+    let mut series: Vec<String> = answer["data"]["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|sample| sample["metric"]["job"] == job)
+        .map(|sample| {
+            let mut labels = sample["metric"].as_object().cloned().unwrap_or_default();
+            labels.remove("job");
+            format!("{labels:?} {}", sample["value"][1])
+        })
+        .collect();
+    series.sort();
+    series
+}
+
+/// The recorded single node, steady cluster and cluster with a peer killed,
+/// each scraped through its sidecars at each detail level (one job per level):
+/// every recording rule and every alert answers the same at `shard` as at
+/// `full`, and the steady cluster's collections cost at most 30 series per
+/// node at `shard`.
+#[actix_web::test]
+async fn every_rule_and_alert_answers_the_same_at_each_detail() {
+    const CLUSTERS: [(&str, &[&str]); 3] = [
+        // The cluster recordings have no level-4 telemetry: segments come from the single node.
+        ("single", &[RECORDED]),
+        (
+            "steady",
+            &[
+                "cluster-v1.18.3-steady-node-a",
+                "cluster-v1.18.3-steady-node-b",
+                "cluster-v1.18.3-steady-node-c",
+            ],
+        ),
+        (
+            "peer-killed",
+            &[
+                "transitions-v1.18.3-peer-c-killed-node-a",
+                "transitions-v1.18.3-peer-c-killed-node-b",
+            ],
+        ),
+    ];
+    let mut apps = Vec::new();
+    let mut scrape_configs = String::new();
+    for (cluster, sidecars) in CLUSTERS {
+        for detail in ["shard", "full"] {
+            let mut targets = Vec::new();
+            for fixtures in sidecars {
+                let app = spawn_app_with(fixtures, |s| {
+                    s.detail = Some(detail.into());
+                    s.cache_ttl_seconds = Some(0.0);
+                })
+                .await;
+                targets.push(format!("'{}'", app.address.trim_start_matches("http://")));
+                apps.push((cluster, detail, app));
+            }
+            scrape_configs.push_str(&format!(
+                "  - job_name: {cluster}-{detail}\n    static_configs:\n      - targets: [{}]\n",
+                targets.join(", ")
+            ));
+        }
+    }
+    for (cluster, detail, app) in &apps {
+        let m = app.scrape_settled().await;
+        if (*cluster, *detail) == ("steady", "shard") {
+            for collection in ["orders", "small"] {
+                let series = m.matches(&format!("collection=\"{collection}\"")).count();
+                assert!(series <= 30, "{collection}: {series} series on one node");
+            }
+        }
+    }
+    let data = tempfile::tempdir().unwrap();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+         rule_files: ['{RULES_PATH}']\nscrape_configs:\n{scrape_configs}"
+    );
+    let prometheus = Prometheus::run(&config, data.path());
+    let queries: Vec<String> = recorded_names()
+        .into_iter()
+        .chain(["ALERTS".to_owned()])
+        .collect();
+    let compared = || async {
+        let mut differences = Vec::new();
+        let mut unanswered: Vec<&str> =
+            recorded_names().leak().iter().map(String::as_str).collect();
+        for (cluster, _) in CLUSTERS {
+            for query in &queries {
+                let shard = answers_of(&prometheus, query, &format!("{cluster}-shard")).await;
+                let full = answers_of(&prometheus, query, &format!("{cluster}-full")).await;
+                if !full.is_empty() {
+                    unanswered.retain(|name| name != query);
+                }
+                if shard != full {
+                    differences.push(format!(
+                        "{cluster} {query}:\n  shard {shard:?}\n  full  {full:?}"
+                    ));
+                }
+            }
+        }
+        (unanswered, differences)
+    };
+    let started = Instant::now();
+    let (mut unanswered, mut differences) = compared().await;
+    while (!unanswered.is_empty() || !differences.is_empty()) && started.elapsed() < PATIENCE {
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        (unanswered, differences) = compared().await;
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    assert!(
+        unanswered.is_empty(),
+        "rules without an answer: {unanswered:?}"
+    );
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use mock_qdrant::Fault;
 
 use crate::helpers::{
-    all_collectors, collector_success, every_collector, sample, shard_0, spawn_app, spawn_app_with,
+    all_collectors, collector_success, everything, sample, shard_0, spawn_app, spawn_app_with,
     value, RECORDED, RECORDED_INFO,
 };
 
@@ -194,7 +194,7 @@ async fn a_collection_deleted_between_list_and_fetch_is_skipped_without_failing(
 async fn the_api_key_header_is_sent_on_every_request() {
     let app = spawn_app_with(RECORDED, |s| {
         s.qdrant_api_key = Some(qdrant_exporter::config::ApiKey::parse("secret-ro").unwrap());
-        every_collector(s);
+        everything(s);
     })
     .await;
     app.mock.require_api_key(Some("secret-ro"));

@@ -176,7 +176,7 @@ pub async fn served_families() -> std::collections::BTreeMap<String, ServedFamil
         HANDMADE_V1_19,
         optimizing.path().to_str().unwrap(),
     ] {
-        let app = spawn_app_with(scenario, every_collector).await;
+        let app = spawn_app_with(scenario, everything).await;
         let exposition = app.scrape_settled().await;
         let mut scope = None;
         for line in exposition.lines() {
@@ -201,9 +201,15 @@ pub fn all_collectors() -> Vec<&'static str> {
         .collect()
 }
 
-/// Every collector on, the native relay included.
-pub fn every_collector(settings: &mut Settings) {
+/// Every collector on, the native relay included, at full detail: every figure.
+pub fn everything(settings: &mut Settings) {
     settings.collectors = Some(all_collectors().join(","));
+    full_detail(settings);
+}
+
+/// Every figure with every label.
+pub fn full_detail(settings: &mut Settings) {
+    settings.detail = Some("full".into());
 }
 
 /// `qdrant_exporter_scrape_success` of one collector.

@@ -4,14 +4,14 @@
 use mock_qdrant::Fault;
 
 use crate::helpers::{
-    assert_promtool_accepts, collector_success, collector_supported, sample, shard_0, spawn_app,
-    spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, RECORDED_INFO, RECORDED_PEER,
+    assert_promtool_accepts, collector_success, collector_supported, full_detail, sample, shard_0,
+    spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, RECORDED, RECORDED_INFO, RECORDED_PEER,
 };
 use crate::paths::per_collection_sum;
 
 #[actix_web::test]
 async fn recorded_fixtures_give_the_expected_values() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(RECORDED, full_detail).await;
     let m = app.scrape().await;
 
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
@@ -54,8 +54,12 @@ async fn recorded_fixtures_give_the_expected_values() {
             let s = format!(r#"{c},shard_id="{shard}",peer_id="{RECORDED_PEER}""#);
             assert_eq!(value(&m, "qdrant_shard_optimizer_ok", &s), 1.0);
             // Only the current status has a series.
-            for (status, expected) in [("green", Some(1.0)), ("yellow", None), ("grey", None), ("red", None)]
-            {
+            for (status, expected) in [
+                ("green", Some(1.0)),
+                ("yellow", None),
+                ("grey", None),
+                ("red", None),
+            ] {
                 assert_eq!(
                     sample(
                         &m,
@@ -187,9 +191,14 @@ async fn a_yellow_collection_is_yellow_only() {
         dir.path().join("collection-busy.json"),
     )
     .unwrap();
-    let app = spawn_app_with(dir.path().to_str().unwrap(), |_| {}).await;
+    let app = spawn_app_with(dir.path().to_str().unwrap(), full_detail).await;
     let m = app.scrape().await;
-    for (status, expected) in [("green", None), ("yellow", Some(1.0)), ("grey", None), ("red", None)] {
+    for (status, expected) in [
+        ("green", None),
+        ("yellow", Some(1.0)),
+        ("grey", None),
+        ("red", None),
+    ] {
         assert_eq!(
             sample(
                 &m,
@@ -218,7 +227,7 @@ async fn qdrant_1_12_shapes_are_exported() {
     // The per-collection path on the older shapes (telemetry: see `older_telemetry_shapes`).
     // The hand-made node is a raft follower: with its /cluster unanswered it
     // cannot tell, and serves the cluster-scope figures read here.
-    let app = spawn_app_with(HANDMADE_V1_12, |_| {}).await;
+    let app = spawn_app_with(HANDMADE_V1_12, full_detail).await;
     app.mock.fail_path("/telemetry", Fault::Status(404));
     app.mock.fail_path("/cluster", Fault::Status(500));
     let m = app.scrape().await;
@@ -313,7 +322,7 @@ async fn qdrant_1_12_shapes_are_exported() {
 #[actix_web::test]
 async fn qdrant_1_15_and_unknown_future_shapes_never_fail_a_refresh() {
     // The per-collection path on the older shapes (telemetry: see `older_telemetry_shapes`).
-    let app = spawn_app_with(HANDMADE_V1_15, |_| {}).await;
+    let app = spawn_app_with(HANDMADE_V1_15, full_detail).await;
     app.mock.fail_path("/telemetry", Fault::Status(404));
     let m = app.scrape().await;
     assert_eq!(value(&m, "qdrant_up", ""), 1.0);
@@ -384,7 +393,7 @@ async fn qdrant_1_15_and_unknown_future_shapes_never_fail_a_refresh() {
 #[actix_web::test]
 async fn older_telemetry_shapes_fall_back_only_where_they_lack() {
     // v1.12 telemetry has no local point counts: shards falls back, collections does not.
-    let app = spawn_app_with(HANDMADE_V1_12, |_| {}).await;
+    let app = spawn_app_with(HANDMADE_V1_12, full_detail).await;
     let m = app.scrape().await;
     for collector in ["collections", "shards", "segments"] {
         assert_eq!(collector_success(&m, collector), 1.0, "{collector}");
@@ -432,7 +441,7 @@ async fn older_telemetry_shapes_fall_back_only_where_they_lack() {
     assert_promtool_accepts(&m);
 
     // v1.15 telemetry carries all of it: no request per collection but snapshots.
-    let app = spawn_app_with(HANDMADE_V1_15, |_| {}).await;
+    let app = spawn_app_with(HANDMADE_V1_15, full_detail).await;
     let m = app.scrape().await;
     let sparse_0 = r#"collection="sparse_only",shard_id="0",peer_id="333""#;
     assert_eq!(
@@ -457,7 +466,9 @@ async fn older_telemetry_shapes_fall_back_only_where_they_lack() {
         .collect();
     assert_eq!(
         states,
-        [format!(r#"qdrant_shard_replica_state{{{future_0},state="Unknown"}} 1"#)]
+        [format!(
+            r#"qdrant_shard_replica_state{{{future_0},state="Unknown"}} 1"#
+        )]
     );
     assert_eq!(sample(&m, "qdrant_shard_optimizer_ok", future_0), None);
     assert_eq!(

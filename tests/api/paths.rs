@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use mock_qdrant::Fault;
 
-use crate::helpers::{collector_success, sample, spawn_app_with, value, RECORDED};
+use crate::helpers::{collector_success, full_detail, sample, spawn_app_with, value, RECORDED};
 
 /// Parsed samples of one family: labels → value.
 fn series(m: &str, family: &str) -> Vec<(BTreeMap<String, String>, f64)> {
@@ -88,7 +88,7 @@ fn collection_values(m: &str, family: &str) -> BTreeMap<String, f64> {
 async fn both_paths(directories: &[&str]) -> (Vec<String>, Vec<String>) {
     let (mut telemetry, mut fallback) = (Vec::new(), Vec::new());
     for directory in directories {
-        let app = spawn_app_with(directory, |_| {}).await;
+        let app = spawn_app_with(directory, full_detail).await;
         let m = app.scrape().await;
         assert_eq!(collector_success(&m, "collections"), 1.0, "{directory}");
         assert!(
@@ -96,7 +96,7 @@ async fn both_paths(directories: &[&str]) -> (Vec<String>, Vec<String>) {
             "{directory}: telemetry served, no fallback"
         );
         telemetry.push(m);
-        let app = spawn_app_with(directory, |_| {}).await;
+        let app = spawn_app_with(directory, full_detail).await;
         app.mock.fail_path("/telemetry", Fault::Status(404));
         fallback.push(app.scrape().await);
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::helpers::{every_collector, spawn_app_with, HANDMADE_V1_19};
+use crate::helpers::{everything, spawn_app_with, HANDMADE_V1_19};
 
 #[actix_web::test]
 async fn every_endpoint_read_that_the_v1_19_spec_documents_has_a_fixture() {
@@ -20,7 +20,7 @@ async fn every_endpoint_read_that_the_v1_19_spec_documents_has_a_fixture() {
         !documented.contains("/collections/{name}/memory"),
         "the memory endpoint reached the spec: give it a v1.19 fixture"
     );
-    let app = spawn_app_with(HANDMADE_V1_19, every_collector).await;
+    let app = spawn_app_with(HANDMADE_V1_19, everything).await;
     let m = app.scrape_settled().await;
     // `qdrant_exporter_qdrant_requests_total{endpoint="...",status_class="..."} n`
     let answered: Vec<(&str, &str)> = m
