@@ -505,34 +505,56 @@ async fn refresh_cost(mock: &MockQdrant, collections: usize, model: Model, build
 }
 
 /// Series each node of a 3-node cluster serves, 1,000 collections of 3 shards
-/// with 2 replicas each, and their sum over the nodes.
-async fn series_per_node(mock: &MockQdrant, model: Model, build: &Build) {
+/// with 2 replicas each, and their sum over the nodes; the most series per
+/// collection on one node, the largest scrape, and the largest peak RSS.
+/// `detail` sets QDRANT_EXPORTER_DETAIL (`None`: the build's default).
+async fn series_per_node(mock: &MockQdrant, model: Model, build: &Build, detail: Option<&str>) {
     const PEERS: [u64; 3] = [111, 222, 333];
-    mock.synthesize(1000);
-    let mut per_node = Vec::new();
+    const COLLECTIONS: usize = 1000;
+    mock.synthesize(COLLECTIONS);
+    let env: Vec<(&str, &str)> = detail
+        .map(|detail| ("QDRANT_EXPORTER_DETAIL", detail))
+        .into_iter()
+        .collect();
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .finish();
+    let (mut per_node, mut per_collection, mut bytes, mut peak) = (Vec::new(), 0, 0, 0.0_f64);
     for me in 0..PEERS.len() {
         mock.place_shards(PEERS.to_vec(), me, 3, 2);
-        let exporter = start_as(mock, model, build, "0").await;
-        let client = awc::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .finish();
-        let mut response = client
-            .get(format!("{}/metrics", exporter.url))
-            .send()
-            .await
-            .expect("answer");
-        let body = response
-            .body()
-            .limit(256 * 1024 * 1024)
-            .await
-            .expect("body");
-        let text = String::from_utf8_lossy(&body);
-        per_node.push(text.lines().filter(|l| !l.starts_with('#')).count());
+        let exporter = match model {
+            Model::Default => Exporter::start(build, &mock.url(), "0", &env).await,
+            Model::PerCollection => start_as(mock, model, build, "0").await,
+        };
+        // The second scrape serves what the first started in the background too.
+        let mut text = String::new();
+        for _ in 0..2 {
+            let mut response = client
+                .get(format!("{}/metrics", exporter.url))
+                .send()
+                .await
+                .expect("answer");
+            let body = response
+                .body()
+                .limit(256 * 1024 * 1024)
+                .await
+                .expect("body");
+            text = String::from_utf8_lossy(&body).into_owned();
+            settle(&[mock]).await;
+        }
+        let samples = text.lines().filter(|l| !l.starts_with('#'));
+        per_node.push(samples.clone().count());
+        let of_collections = samples.filter(|l| l.contains("collection=\"")).count();
+        per_collection = per_collection.max(of_collections.div_ceil(COLLECTIONS));
+        bytes = bytes.max(text.len());
+        peak = peak.max(exporter.rss_mib().1);
     }
     println!(
-        "{:<10} series {:<14} 1000 collections x 3 shards x 2 replicas on 3 nodes: per node {per_node:?}, summed {}",
+        "{:<10} series {:<14} detail {:<7} 1000 collections x 3 shards x 2 replicas on 3 nodes: per node {per_node:?}, summed {}; \
+         per collection on the busiest node {per_collection}; largest scrape {bytes} B; peak RSS {peak:.1} MiB",
         build.label,
         model.label(),
+        detail.unwrap_or("default"),
         per_node.iter().sum::<usize>()
     );
     mock.clear_faults();
@@ -625,9 +647,12 @@ async fn main() {
     }
     if runs("series") {
         let mock = MockQdrant::start(FIXTURES).expect("mock starts");
-        series_per_node(&mock, Model::PerCollection, this_build).await;
+        series_per_node(&mock, Model::PerCollection, this_build, None).await;
         for build in &builds {
-            series_per_node(&mock, Model::Default, build).await;
+            series_per_node(&mock, Model::Default, build, None).await;
+        }
+        for detail in ["shard", "full"] {
+            series_per_node(&mock, Model::Default, this_build, Some(detail)).await;
         }
     }
     if runs("cluster") {

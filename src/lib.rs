@@ -9,6 +9,7 @@
 pub mod allocator;
 mod basic_auth;
 mod cache;
+pub mod catalog;
 mod collectors;
 pub mod config;
 mod deadline;

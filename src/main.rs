@@ -46,9 +46,16 @@ async fn main() -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_BAD_CONFIG));
         }
     };
-    if let Some(Command::Kube(KubeCommand::Sidecar(args))) = &cli.command {
-        print!("{}", qdrant_exporter::kube::render(args));
-        return Ok(ExitCode::SUCCESS);
+    match &cli.command {
+        Some(Command::Kube(KubeCommand::Sidecar(args))) => {
+            print!("{}", qdrant_exporter::kube::render(args));
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::ListMetrics) => {
+            print!("{}", qdrant_exporter::catalog::listing());
+            return Ok(ExitCode::SUCCESS);
+        }
+        None => {}
     }
     let config = match environment(std::env::vars_os()).and_then(|env| Config::load(cli, env)) {
         Ok(config) => config,

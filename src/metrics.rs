@@ -12,6 +12,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use regex::Regex;
 
 /// Content type of the text exposition format.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -150,12 +151,35 @@ impl FamilySpec {
         }
     }
 
+    /// The help, then what the family is below full detail, then its scope.
+    pub fn described(&self) -> String {
+        let mut described = format!("{} ", self.help);
+        self.below_full.describe(&mut described);
+        described.push_str(self.scope.sentence());
+        described
+    }
+
     /// What the family keeps below full detail.
     pub const fn below_full(self, reduced: Reduced) -> Self {
         Self {
             below_full: reduced,
             ..self
         }
+    }
+}
+
+/// Which families are served: the metric allow and deny lists, each
+/// pattern matching whole family names.
+#[derive(Debug, Clone, Default)]
+pub struct FamilyFilter {
+    pub allow: Option<Regex>,
+    pub deny: Option<Regex>,
+}
+
+impl FamilyFilter {
+    pub fn serves(&self, name: &str) -> bool {
+        self.allow.as_ref().is_none_or(|allow| allow.is_match(name))
+            && !self.deny.as_ref().is_some_and(|deny| deny.is_match(name))
     }
 }
 
@@ -189,6 +213,10 @@ impl Family {
 
     pub fn is_empty(&self) -> bool {
         self.samples.is_empty()
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.spec.name
     }
 
     pub fn scope(&self) -> Scope {
@@ -290,16 +318,11 @@ impl Family {
     /// The `# HELP` and `# TYPE` lines.
     fn header(&self) -> String {
         let spec = self.spec;
-        let scope = spec.scope.sentence();
-        let mut header =
-            String::with_capacity(spec.name.len() * 2 + spec.help.len() + scope.len() + 96);
+        let mut header = String::with_capacity(spec.name.len() * 2 + spec.help.len() + 256);
         header.push_str("# HELP ");
         header.push_str(spec.name);
         header.push(' ');
-        escape_help(spec.help, &mut header);
-        header.push(' ');
-        spec.below_full.describe(&mut header);
-        header.push_str(scope);
+        escape_help(&spec.described(), &mut header);
         header.push_str("\n# TYPE ");
         header.push_str(spec.name);
         header.push_str(match spec.kind {

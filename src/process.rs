@@ -36,6 +36,17 @@ static START_TIME: FamilySpec = FamilySpec::gauge(
 static THREADS: FamilySpec =
     FamilySpec::gauge("process_threads", "Threads of the exporter's process.");
 
+/// Every family this module fills, for the catalog.
+pub static FAMILIES: &[&FamilySpec] = &[
+    &CPU_SECONDS,
+    &RESIDENT_MEMORY,
+    &VIRTUAL_MEMORY,
+    &OPEN_FDS,
+    &MAX_FDS,
+    &START_TIME,
+    &THREADS,
+];
+
 /// What `/proc/self/stat` says, in the units of the metrics.
 #[derive(Debug, PartialEq)]
 struct Stat {

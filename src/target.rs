@@ -16,7 +16,7 @@ use crate::cache::{Cache, Lookup};
 use crate::collectors::CollectorConfig;
 use crate::exposition::Rendered;
 use crate::limits::MAX_PROBED_TARGETS;
-use crate::metrics::Family;
+use crate::metrics::{Family, FamilyFilter};
 use crate::process;
 use crate::qdrant::{KeySource, QdrantClient, QdrantConfig, RequestCounter, ResponseBudget};
 use crate::refresh::{self, RefreshState};
@@ -33,6 +33,8 @@ pub struct TargetConfig {
     /// Whether the answer carries the exporter's own `process_*` figures
     /// (`/metrics`'s does; a probed target's is about that target alone).
     pub process_metrics: bool,
+    /// The metric allow and deny lists.
+    pub families: FamilyFilter,
 }
 
 impl TargetConfig {
@@ -143,6 +145,10 @@ impl Target {
                 )
                 .await;
                 snapshot.families.extend(target.process_families());
+                let served = &target.config.families;
+                snapshot
+                    .families
+                    .retain(|family| served.serves(family.name()));
                 let key = target.key.current();
                 let rendered = web::block(move || Rendered::of(snapshot, key.as_ref())).await;
                 if let Ok((rendered, left_out)) = rendered {
@@ -162,6 +168,7 @@ impl Target {
             None => {
                 let mut families = refresh::before_first_refresh(&self.config.collectors);
                 families.extend(self.process_families());
+                families.retain(|family| self.config.families.serves(family.name()));
                 Arc::new(Rendered::nothing_yet(families))
             }
         }

@@ -65,6 +65,23 @@ static SEND_FAILURES: FamilySpec = FamilySpec::gauge(
     "Raft messages this node failed to send to the peer (reported by the sending node only: the leader or a candidate).",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[
+    &ENABLED,
+    &PEER_INFO,
+    &PEERS,
+    &TERM,
+    &COMMIT,
+    &PENDING_OPERATIONS,
+    &LEADER,
+    &LEADER_KNOWN,
+    &VOTER,
+    &ROLE,
+    &CONSENSUS_THREAD,
+    &LAST_UPDATE_AGE,
+    &SEND_FAILURES,
+];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     let output = match ctx.cluster_view {
         Some(view) => cluster_view(view),

@@ -170,6 +170,38 @@ static COLLECTIONS_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
      absent when there is no limit.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[
+    &SHARD_STATUS,
+    &SHARD_OPTIMIZER_OK,
+    &SHARD_VECTORS,
+    &SHARD_UPDATE_QUEUE,
+    &SHARD_APPLIED_OPERATIONS,
+    &SHARD_OPTIMIZATIONS_FAILED,
+    &SHARD_OPTIMIZED_POINTS,
+    &SHARDS,
+    &POINTS,
+    &INDEXED_VECTORS,
+    &SEGMENTS,
+    &STATUS,
+    &OPTIMIZER_OK,
+    &UPDATE_QUEUE,
+    &SHARD_NUMBER,
+    &REPLICATION_FACTOR,
+    &WRITE_CONSISTENCY,
+    &VECTOR_DIMENSIONS,
+    &VECTOR_INFO,
+    &INDEXING_THRESHOLD,
+    &HNSW_M,
+    &PREVENT_UNOPTIMIZED,
+    &QUANTIZATION,
+    &SHARDING,
+    &VECTOR_MEMORY,
+    &STRICT_MODE,
+    &STRICT_MODE_LIMIT,
+    &COLLECTIONS_LIMIT,
+];
+
 /// Qdrant's indexing threshold is set in KiB.
 const KIB: f64 = 1024.0;
 

@@ -21,6 +21,9 @@ static BY_TYPE: FamilySpec = FamilySpec::gauge(
     "Issues Qdrant reports (GET /issues), by issue type.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[&ISSUES, &BY_TYPE];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     issues(ctx).boxed_local()
 }

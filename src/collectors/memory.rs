@@ -31,6 +31,9 @@ static BYTES: FamilySpec = FamilySpec::cluster_gauge(
      ram (heap), cached (in the page cache now), expected_cache (wanted in the page cache by the configuration).",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[&BYTES];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     collect_per_collection(
         ctx,

@@ -36,6 +36,7 @@ pub use context::{Context, Selected};
 pub use failure::Failure;
 pub use output::Output;
 
+use crate::metrics::FamilySpec;
 pub use crate::metrics::{Detail, Scope};
 use crate::qdrant::TelemetryDetail;
 
@@ -274,6 +275,26 @@ impl Collector {
             .iter()
             .copied()
             .find(|collector| collector.name() == name)
+    }
+
+    /// The families the collector fills, as the catalog lists them.
+    pub fn families(self) -> &'static [&'static FamilySpec] {
+        match self {
+            Collector::Collections => collections::FAMILIES,
+            Collector::Shards => shards::FAMILIES,
+            Collector::Segments => segments::FAMILIES,
+            Collector::Optimizations => optimizations::FAMILIES,
+            Collector::Cluster => cluster::FAMILIES,
+            Collector::Peers => peers::FAMILIES,
+            Collector::Snapshots => snapshots::FAMILIES,
+            Collector::OptimizerQueue => optimizer_queue::FAMILIES,
+            Collector::Memory => memory::FAMILIES,
+            Collector::Quotas => quotas::FAMILIES,
+            Collector::QuotaUsage => quota_usage::FAMILIES,
+            Collector::Issues => issues::FAMILIES,
+            Collector::System => system::FAMILIES,
+            Collector::NativeRelay => relay::FAMILIES,
+        }
     }
 
     /// Runs the collector over the refresh's context; what it produced, as

@@ -44,6 +44,10 @@ static LATEST_END: FamilySpec = FamilySpec::gauge(
      status it does not hold.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] =
+    &[&RUNNING, &RUNNING_POINTS, &OLDEST_START, &LATEST_END];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     let output = ctx.telemetry_only(from_telemetry);
     futures_util::future::ready(output).boxed_local()

@@ -50,6 +50,16 @@ static STAGE_PROGRESS: FamilySpec = FamilySpec::cluster_gauge(
     "Work done of the work known in the step the running optimizations are in (e.g. HNSW graph points in vector_index), 0 to 1; absent where Qdrant reports no counts.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[
+    &QUEUED,
+    &QUEUED_SEGMENTS,
+    &QUEUED_POINTS,
+    &IDLE_SEGMENTS,
+    &BY_STAGE,
+    &STAGE_PROGRESS,
+];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     collect_per_collection(
         ctx,

@@ -30,6 +30,9 @@ static VERSION: FamilySpec = FamilySpec::cluster_gauge(
     "The Qdrant version each peer that answered runs; always 1. Two versions at once: an upgrade in progress.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[&RESPONSIVE, &VERSION];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     async move {
         if !ctx.in_cluster_mode() {

@@ -27,6 +27,9 @@ static PEER_EXCEEDED: FamilySpec = FamilySpec::cluster_gauge(
     "1 while the peer refuses writes over one of the enforced limits, as it reports.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[&USAGE, &PEER_EXCEEDED];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     async move {
         if !ctx.may_have(SINCE) {

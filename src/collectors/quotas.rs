@@ -33,6 +33,9 @@ static EXCEEDED: FamilySpec = FamilySpec::gauge(
     "1 while this node refuses writes because the resource is over its quota (Qdrant keeps it until usage falls a margin below); absent for a resource not enforced.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[&ENABLED, &LIMIT, &MARGIN, &EXCEEDED];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     let output = match ctx.may_have(SINCE) {
         false => Output::unsupported("Qdrant reports its quota from 1.19 on"),

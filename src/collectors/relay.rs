@@ -42,6 +42,9 @@ static DROPPED_LINES: FamilySpec = FamilySpec::gauge(
      invalid: a bad name, label, escape or value, a second HELP or TYPE, a family met again.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[&DROPPED_LINES];
+
 /// Qdrant serves its metrics per collection from 1.17.1 on.
 const PER_COLLECTION_SINCE: (u64, u64, u64) = (1, 17, 1);
 

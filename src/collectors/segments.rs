@@ -47,6 +47,15 @@ static DEFERRED_POINTS: FamilySpec = FamilySpec::gauge(
 )
 .below_full(Reduced::FullOnly);
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[
+    &SEGMENTS,
+    &INDEXED_VECTORS,
+    &SEARCHES,
+    &DELETED_POINTS,
+    &DEFERRED_POINTS,
+];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     let output = ctx.telemetry_only(from_telemetry);
     futures_util::future::ready(output).boxed_local()

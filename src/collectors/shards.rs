@@ -99,6 +99,20 @@ static RESHARDING: FamilySpec = FamilySpec::cluster_gauge(
 )
 .below_full(Reduced::NonZero);
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[
+    &REPLICA_STATE,
+    &LOCAL_POINTS,
+    &LOCAL_DATA_BYTES,
+    &STRICT_MODE_USAGE,
+    &TRANSFERS,
+    &TRANSFER_INFO,
+    &TRANSFER_SENT,
+    &TRANSFER_EXPECTED,
+    &CLEAN_TASK,
+    &RESHARDING,
+];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     if let Some(view) = ctx.cluster_view {
         return futures_util::future::ready(cluster_view(ctx, view)).boxed_local();

@@ -26,6 +26,9 @@ static NEWEST: FamilySpec = FamilySpec::gauge(
     "Creation time of the collection's newest snapshot on this node, as a Unix timestamp; absent without snapshots.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[&COUNT, &SIZE, &NEWEST];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     async move {
         let fetched = fan_out(ctx.selected, ctx.deadline, |name| {

@@ -45,6 +45,17 @@ static LOW_MEMORY_MODE: FamilySpec = FamilySpec::gauge(
      the mode, disabled, no_resident or no_populate; always 1.",
 );
 
+/// Every family this module fills, for the catalog.
+pub(super) static FAMILIES: &[&FamilySpec] = &[
+    &CPU_CORES,
+    &CPU_CORES_USED,
+    &MEMORY,
+    &DISK,
+    &STARTED,
+    &RECOVERY_MODE,
+    &LOW_MEMORY_MODE,
+];
+
 pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
     let output = ctx.telemetry_only(from_telemetry);
     futures_util::future::ready(output).boxed_local()

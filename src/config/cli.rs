@@ -31,6 +31,8 @@ pub enum Command {
     /// Print Kubernetes objects for running the exporter (no cluster access)
     #[command(subcommand)]
     Kube(KubeCommand),
+    /// Print every metric family the exporter can serve: name, type, scope, collector, help
+    ListMetrics,
 }
 
 #[derive(Debug, clap::Subcommand)]

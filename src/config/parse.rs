@@ -9,7 +9,9 @@ use regex::Regex;
 use url::Url;
 
 use super::error::{invalid, ConfigError};
+use crate::catalog;
 use crate::collectors::{Collector, Detail};
+use crate::metrics::FamilyFilter;
 
 /// A count between `min` and `max`, inclusive.
 pub fn within(
@@ -159,6 +161,57 @@ pub fn detail(name: &str) -> Result<Detail, ConfigError> {
             format!("`{name}` is not one of {}", levels.join(", ")),
         )
     })
+}
+
+/// The metric allow and deny lists (as kube-state-metrics spells them): each
+/// a comma-separated list of patterns over whole family names, each of which
+/// must name at least one family of the catalog.
+pub fn family_filter(
+    allowlist: Option<&str>,
+    denylist: Option<&str>,
+) -> Result<FamilyFilter, ConfigError> {
+    if allowlist.is_some() && denylist.is_some() {
+        return Err(invalid(
+            "metric_denylist",
+            "set either metric_allowlist or metric_denylist, not both",
+        ));
+    }
+    Ok(FamilyFilter {
+        allow: family_patterns("metric_allowlist", allowlist)?,
+        deny: family_patterns("metric_denylist", denylist)?,
+    })
+}
+
+fn family_patterns(
+    setting: &'static str,
+    list: Option<&str>,
+) -> Result<Option<Regex>, ConfigError> {
+    let Some(list) = list else {
+        return Ok(None);
+    };
+    let mut whole = Vec::new();
+    for pattern in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let anchored = format!("^(?:{pattern})$");
+        let regex = Regex::new(&anchored).map_err(|e| {
+            invalid(
+                setting,
+                format!("`{pattern}`: {}", e.to_string().replace('\n', " ")),
+            )
+        })?;
+        if !catalog::names().any(|name| regex.is_match(name)) {
+            return Err(invalid(
+                setting,
+                format!("`{pattern}` matches no metric family (`qdrant-exporter list-metrics` lists them)"),
+            ));
+        }
+        whole.push(anchored);
+    }
+    if whole.is_empty() {
+        return Err(invalid(setting, "lists no pattern"));
+    }
+    Regex::new(&whole.join("|"))
+        .map(Some)
+        .map_err(|e| invalid(setting, e.to_string().replace('\n', " ")))
 }
 
 pub fn regex(setting: &'static str, pattern: Option<String>) -> Result<Option<Regex>, ConfigError> {

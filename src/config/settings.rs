@@ -131,6 +131,14 @@ pub struct Settings {
     #[arg(long, value_name = "REGEX")]
     pub collections_exclude: Option<String>,
 
+    /// Serve only the metric families matching one of these comma-separated regular expressions (whole names; `qdrant-exporter list-metrics` lists them)
+    #[arg(long, value_name = "REGEXES")]
+    pub metric_allowlist: Option<String>,
+
+    /// Serve every metric family but those matching one of these comma-separated regular expressions (whole names)
+    #[arg(long, value_name = "REGEXES")]
+    pub metric_denylist: Option<String>,
+
     /// How much of each collection is exported: shard (what every alert, rule and dashboard panel reads; per shard only what tells replicas apart) or full (every figure with every label)
     #[arg(long, value_name = "LEVEL", value_parser = ["shard", "full"])]
     pub detail: Option<String>,
@@ -184,6 +192,8 @@ impl Settings {
             max_collections: Some(5000),
             collections_include: None,
             collections_exclude: None,
+            metric_allowlist: None,
+            metric_denylist: None,
             detail: Some("shard".into()),
             cluster_view: Some(false),
             process_metrics: Some(true),
@@ -241,6 +251,8 @@ impl Settings {
             max_collections: higher.max_collections.or(self.max_collections),
             collections_include: higher.collections_include.or(self.collections_include),
             collections_exclude: higher.collections_exclude.or(self.collections_exclude),
+            metric_allowlist: higher.metric_allowlist.or(self.metric_allowlist),
+            metric_denylist: higher.metric_denylist.or(self.metric_denylist),
             detail: higher.detail.or(self.detail),
             cluster_view: higher.cluster_view.or(self.cluster_view),
             process_metrics: higher.process_metrics.or(self.process_metrics),

@@ -36,6 +36,10 @@ pub fn target_config(s: &Settings) -> Result<TargetConfig, ConfigError> {
         cache_ttl: seconds("cache_ttl_seconds", s.cache_ttl_seconds, 0.0)?,
         refresh_timeout: positive_seconds("refresh_timeout_seconds", s.refresh_timeout_seconds)?,
         process_metrics: s.process_metrics.unwrap_or(true),
+        families: parse::family_filter(
+            s.metric_allowlist.as_deref(),
+            s.metric_denylist.as_deref(),
+        )?,
     })
 }
 

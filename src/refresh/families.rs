@@ -65,6 +65,22 @@ static LAST_REFRESH: FamilySpec = FamilySpec::gauge(
     "When the served figures were fetched from Qdrant, as a Unix timestamp.",
 );
 
+/// Every family this module fills, for the catalog.
+pub static FAMILIES: &[&FamilySpec] = &[
+    &UP,
+    &INFO,
+    &COLLECTIONS,
+    &BUILD_INFO,
+    &SCRAPE_SUCCESS,
+    &COLLECTOR_SUPPORTED,
+    &SCRAPE_DURATION,
+    &DATA_AGE,
+    &COLLECTIONS_SKIPPED,
+    &CLUSTER_REPORTER,
+    &QDRANT_REQUESTS,
+    &LAST_REFRESH,
+];
+
 /// How one enabled collector fared, for the exporter's own metrics.
 pub struct Report {
     pub collector: Collector,

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::{self, FutureExt};
 
-pub use families::REVISION;
+pub use families::{FAMILIES as EXPORTER_FAMILIES, REVISION};
 
 use crate::collectors::{Collector, CollectorConfig, Context, Failure, Output, Scope, Selected};
 use crate::metrics::{escape_label_value, Family};

@@ -66,6 +66,25 @@ async fn the_metrics_table_matches_the_exported_families() {
     );
 }
 
+/// The catalog is the table: every family it lists, with its type and scope.
+#[test]
+fn the_metrics_table_is_the_catalog() {
+    let catalog: BTreeMap<String, (String, String)> = qdrant_exporter::catalog::entries()
+        .into_iter()
+        .map(|entry| {
+            let spec = entry.spec;
+            let kind = format!("{:?}", spec.kind).to_lowercase();
+            let scope = format!("{:?}", spec.scope).to_lowercase();
+            (spec.name.to_owned(), (kind, scope))
+        })
+        .collect();
+    let documented: BTreeMap<String, (String, String)> = table(METRICS, "metric")
+        .into_iter()
+        .map(|row| (row[0].clone(), (row[1].clone(), row[5].clone())))
+        .collect();
+    assert_eq!(catalog, documented, "the catalog vs docs/metrics.md");
+}
+
 #[test]
 fn the_configuration_table_matches_the_settings() {
     let defaults = serde_json::to_value(Settings::defaults()).unwrap();

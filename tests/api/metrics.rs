@@ -175,6 +175,40 @@ async fn recorded_fixtures_give_the_expected_values() {
     assert_promtool_accepts(&m);
 }
 
+/// The metric allow and deny lists pick families by whole name, and the
+/// exporter's own figures are families like any other.
+#[actix_web::test]
+async fn the_metric_lists_serve_only_the_families_they_allow() {
+    let families = |m: &str| -> std::collections::BTreeSet<String> {
+        m.lines()
+            .filter_map(|line| line.strip_prefix("# TYPE "))
+            .map(|line| line.split(' ').next().unwrap().to_owned())
+            .collect()
+    };
+    let app = spawn_app_with(RECORDED, |s| {
+        s.metric_allowlist = Some("qdrant_up, qdrant_shard_.*_points".into());
+    })
+    .await;
+    assert_eq!(
+        families(&app.scrape().await),
+        ["qdrant_shard_local_points", "qdrant_up"]
+            .map(String::from)
+            .into()
+    );
+    let app = spawn_app_with(RECORDED, |s| {
+        s.metric_denylist = Some("qdrant_shard_.*,process_.*".into());
+    })
+    .await;
+    let served = families(&app.scrape().await);
+    assert!(served.contains("qdrant_up") && served.contains("qdrant_collection_shards"));
+    assert!(
+        served
+            .iter()
+            .all(|name| !name.starts_with("qdrant_shard_") && !name.starts_with("process_")),
+        "{served:?}"
+    );
+}
+
 #[actix_web::test]
 async fn a_yellow_collection_is_yellow_only() {
     // The one recording taken while optimizers were still running, served as collection "busy".

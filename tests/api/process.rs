@@ -27,7 +27,7 @@ fn run(args: &[&str], vars: &[(&str, &str)]) -> (i32, String, String) {
 #[test]
 fn bad_configuration_exits_2_with_one_line_naming_the_setting() {
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let cases: [Case; 6] = [
+    let cases: [Case; 10] = [
         (&["--cache-ttl-seconds=-1"], &[], "cache_ttl_seconds"),
         (&[], &[("QDRANT_URL", "qdrant:6333")], "qdrant_url"),
         (
@@ -42,6 +42,30 @@ fn bad_configuration_exits_2_with_one_line_naming_the_setting() {
         ),
         (&["--concurrency", "lots"], &[], "--concurrency"),
         (&["--no-such-flag"], &[], "--no-such-flag"),
+        (&["--detail", "some"], &[], "--detail"),
+        (
+            &[],
+            &[(
+                "QDRANT_EXPORTER_METRIC_DENYLIST",
+                "qdrant_shard_replica_states",
+            )],
+            "metric_denylist",
+        ),
+        (
+            &["--metric-allowlist", "qdrant_up,("],
+            &[],
+            "metric_allowlist",
+        ),
+        (
+            &[
+                "--metric-allowlist",
+                "qdrant_up",
+                "--metric-denylist",
+                "qdrant_info",
+            ],
+            &[],
+            "metric_denylist",
+        ),
     ];
     for (args, vars, named) in cases {
         let (code, stdout, stderr) = run(args, vars);
@@ -50,6 +74,14 @@ fn bad_configuration_exits_2_with_one_line_naming_the_setting() {
         assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
         assert!(stderr.contains(named), "{named} not named in {stderr:?}");
     }
+}
+
+#[test]
+fn list_metrics_prints_the_catalog() {
+    let (code, stdout, _) = run(&["list-metrics"], &[]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("family\ttype\tscope\tsource\thelp\n"));
+    assert!(stdout.contains("\nqdrant_shard_replica_state\tgauge\tnode\tshards\t"));
 }
 
 #[test]
