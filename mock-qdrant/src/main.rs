@@ -30,6 +30,10 @@ struct Args {
     /// each, 2 replicas, answering as its raft leader
     #[arg(long, requires = "collections")]
     cluster_leader: bool,
+    /// The same cluster, answering as its node INDEX (0: the leader, 1 and 2: followers)
+    #[arg(long, requires = "collections", value_name = "INDEX", conflicts_with = "cluster_leader",
+          value_parser = clap::value_parser!(u8).range(0..3))]
+    cluster_node: Option<u8>,
 }
 
 /// The peers of `--cluster-leader`.
@@ -51,8 +55,8 @@ async fn main() -> std::io::Result<()> {
         mock.synthesize_names(names);
     }
     mock.set_latency(Duration::from_millis(args.latency_ms));
-    if args.cluster_leader {
-        mock.place_shards(PEERS.to_vec(), 0, 3, 2);
+    if let Some(me) = args.cluster_node.or(args.cluster_leader.then_some(0)) {
+        mock.place_shards(PEERS.to_vec(), usize::from(me), 3, 2);
     }
     if args.endless {
         mock.fail_all(Fault::Endless);
