@@ -651,7 +651,7 @@ async fn main() {
         for build in &builds {
             series_per_node(&mock, Model::Default, build, None).await;
         }
-        for detail in ["shard", "full"] {
+        for detail in ["collection", "shard", "full"] {
             series_per_node(&mock, Model::Default, this_build, Some(detail)).await;
         }
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What the series cost a real Prometheus: three sidecars of a mock 3-node cluster
-(1,000 collections of 3 shards x 2 replicas), one Prometheus per detail level, both
+(1,000 collections of 3 shards x 2 replicas), one Prometheus per detail level, all
 scraping every 15 s for 10 minutes side by side; then each Prometheus's head series,
 resident memory and Go heap in use. Figures printed, nothing asserted (BENCHMARKS.md).
 
@@ -78,7 +78,7 @@ def main():
             mocks.append(port)
         prometheus = {}
         work = tempfile.mkdtemp(prefix="measure-prometheus-")
-        for detail in ["shard", "full"]:
+        for detail in ["collection", "shard", "full"]:
             targets = []
             for mock in mocks:
                 port = free_port()
@@ -110,7 +110,7 @@ def main():
             series = own_metric(port, "prometheus_tsdb_head_series")
             heap = own_metric(port, "go_memstats_heap_inuse_bytes") / 2**20
             scraped = query(port, "sum(scrape_samples_scraped)")
-            print(f"detail {detail:5}: {scraped:,.0f} samples per round of 3 scrapes, "
+            print(f"detail {detail:10}: {scraped:,.0f} samples per round of 3 scrapes, "
                   f"head series {series:,.0f}, Prometheus RSS {vm_rss_mib(child.pid):.0f} MiB, "
                   f"Go heap in use {heap:.0f} MiB after {args.minutes:g} min")
     finally:

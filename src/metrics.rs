@@ -53,6 +53,9 @@ impl Scope {
 /// memory there, or money.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Detail {
+    /// For the many-tenant user: a few figures per collection, summed over
+    /// its shards and replicas, none of them labelled by shard or peer.
+    Collection,
     /// What every alert, recording rule and dashboard panel reads, and no
     /// more: per shard what tells replicas apart, per collection the rest.
     #[default]
@@ -62,10 +65,11 @@ pub enum Detail {
 }
 
 impl Detail {
-    pub const ALL: [Detail; 2] = [Detail::Shard, Detail::Full];
+    pub const ALL: [Detail; 3] = [Detail::Collection, Detail::Shard, Detail::Full];
 
     pub const fn name(self) -> &'static str {
         match self {
+            Detail::Collection => "collection",
             Detail::Shard => "shard",
             Detail::Full => "full",
         }
@@ -79,13 +83,13 @@ impl Detail {
 /// The labels that tell a shard's replicas apart.
 pub const SHARD_AND_PEER: &[&str] = &["shard_id", "peer_id"];
 
-/// What a family keeps below full detail.
+/// What a family keeps below full detail, where it is exported; at the
+/// collection level, its per-collection samples lose `shard_id` and
+/// `peer_id` too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reduced {
-    /// Everything, at every level.
+    /// Every label.
     Kept,
-    /// Nothing: it is exported at full detail only.
-    FullOnly,
     /// Its samples summed over these labels (a node's own work, which needs
     /// no shard to be counted once).
     Summed(&'static [&'static str]),
@@ -101,7 +105,6 @@ impl Reduced {
     fn describe(self, out: &mut String) {
         let (what, labels) = match self {
             Reduced::Kept => return,
-            Reduced::FullOnly => return out.push_str("Exported at detail=full only. "),
             Reduced::NonZero => {
                 return out.push_str("Below detail=full, absent while 0. ");
             }
@@ -121,6 +124,8 @@ pub struct FamilySpec {
     pub help: &'static str,
     pub scope: Scope,
     pub below_full: Reduced,
+    /// The lowest detail it is exported at.
+    pub lowest_detail: Detail,
 }
 
 impl FamilySpec {
@@ -132,6 +137,7 @@ impl FamilySpec {
             help,
             scope: Scope::Node,
             below_full: Reduced::Kept,
+            lowest_detail: Detail::Collection,
         }
     }
 
@@ -154,6 +160,12 @@ impl FamilySpec {
     /// The help, then what the family is below full detail, then its scope.
     pub fn described(&self) -> String {
         let mut described = format!("{} ", self.help);
+        match self.lowest_detail {
+            Detail::Collection => {}
+            lowest => {
+                let _ = write!(described, "Exported from detail={} up. ", lowest.name());
+            }
+        }
         self.below_full.describe(&mut described);
         described.push_str(self.scope.sentence());
         described
@@ -163,6 +175,14 @@ impl FamilySpec {
     pub const fn below_full(self, reduced: Reduced) -> Self {
         Self {
             below_full: reduced,
+            ..self
+        }
+    }
+
+    /// Exported from this detail up only.
+    pub const fn exported_from(self, lowest_detail: Detail) -> Self {
+        Self {
+            lowest_detail,
             ..self
         }
     }
@@ -266,19 +286,19 @@ impl Family {
         self.samples = Arc::new(samples);
     }
 
-    /// The family as `detail` exports it: its samples summed, or the lowest
-    /// kept, over the labels it drops there, in the order they first came;
-    /// or only those not 0; or none.
+    /// The family as `detail` exports it: none below its lowest detail; its
+    /// samples summed, or the lowest kept, over the labels it drops there, in
+    /// the order they first came; or only those not 0.
     pub fn reduce(&mut self, detail: Detail) {
+        if detail < self.spec.lowest_detail {
+            self.samples = Arc::default();
+            return;
+        }
         if detail == Detail::Full {
             return;
         }
         let (dropped, sum): (&[&str], bool) = match self.spec.below_full {
-            Reduced::Kept => return,
-            Reduced::FullOnly => {
-                self.samples = Arc::default();
-                return;
-            }
+            Reduced::Kept => (&[], true),
             Reduced::NonZero => {
                 let samples: String = self
                     .samples
@@ -286,16 +306,23 @@ impl Family {
                     .filter(|line| value_of(line) != 0.0)
                     .collect();
                 self.samples = Arc::new(samples);
-                return;
+                (&[], true)
             }
             Reduced::Summed(labels) => (labels, true),
             Reduced::Lowest(labels) => (labels, false),
         };
+        let per_collection = detail == Detail::Collection;
+        if dropped.is_empty() && !per_collection {
+            return;
+        }
         let mut series: Vec<(String, f64)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         for line in self.samples.split_inclusive('\n') {
             let value = value_of(line);
-            let kept = without_labels(line, dropped);
+            let also_shard = per_collection && collection_of(line).is_some();
+            let kept = without_labels(line, |name| {
+                dropped.contains(&name) || (also_shard && SHARD_AND_PEER.contains(&name))
+            });
             match index.get(&kept) {
                 Some(&at) if sum => series[at].1 += value,
                 Some(&at) => series[at].1 = series[at].1.min(value),
@@ -365,12 +392,12 @@ fn value_of(line: &str) -> f64 {
     }
 }
 
-/// A sample line's name and labels, less the `dropped` labels.
-fn without_labels(line: &str, dropped: &[&str]) -> String {
+/// A sample line's name and labels, less the labels `dropped` names.
+fn without_labels(line: &str, dropped: impl Fn(&str) -> bool) -> String {
     let name_end = line.find(['{', ' ']).unwrap_or(line.len());
     let mut kept = String::with_capacity(line.len());
     kept.push_str(&line[..name_end]);
-    let mut labels = labels_of(line).filter(|(name, _)| !dropped.contains(name));
+    let mut labels = labels_of(line).filter(|(name, _)| !dropped(name));
     if let Some((name, value)) = labels.next() {
         let _ = write!(kept, "{{{name}=\"{value}\"");
         for (name, value) in labels {
@@ -637,7 +664,10 @@ mod tests {
         static NON_ZERO: FamilySpec =
             FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::NonZero);
         static FULL_ONLY: FamilySpec =
-            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::FullOnly);
+            FamilySpec::gauge("qdrant_x", "X.").exported_from(Detail::Full);
+        static FROM_SHARD: FamilySpec =
+            FamilySpec::gauge("qdrant_x", "X.").exported_from(Detail::Shard);
+        // The collection "a" has a name that reads like another label.
         let filled = |spec: &'static FamilySpec, detail: Detail| {
             let mut family = GaugeFamily::new(spec);
             for (collection, shard, value) in [
@@ -672,7 +702,18 @@ mod tests {
         assert_eq!(filled(&NON_ZERO, Detail::Shard).lines().count(), 3);
         assert!(!filled(&NON_ZERO, Detail::Shard).contains("} 0\n"));
         assert_eq!(filled(&FULL_ONLY, Detail::Shard), "");
-        for spec in [&SUMMED, &LOWEST, &NON_ZERO, &FULL_ONLY] {
+        // At the collection level, the shard and peer labels go too.
+        assert_eq!(
+            filled(&LOWEST, Detail::Collection),
+            format!("{a} 1\nqdrant_x{{collection=\"b\",vector=\"v\"}} 0\n")
+        );
+        assert_eq!(
+            filled(&NON_ZERO, Detail::Collection),
+            format!("{a} 3\nqdrant_x{{collection=\"b\",vector=\"v\"}} 5\n")
+        );
+        assert_eq!(filled(&FROM_SHARD, Detail::Collection), "");
+        assert_eq!(filled(&FROM_SHARD, Detail::Shard).lines().count(), 4);
+        for spec in [&SUMMED, &LOWEST, &NON_ZERO, &FULL_ONLY, &FROM_SHARD] {
             assert_eq!(filled(spec, Detail::Full).lines().count(), 4);
         }
     }

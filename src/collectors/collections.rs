@@ -19,7 +19,9 @@ use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
 use super::vector_label;
-use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER};
+use crate::metrics::{
+    bool_value, Detail, Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER,
+};
 use crate::qdrant::models::{
     ClusterTelemetry, CollectionConfig, CollectionInfo, CollectionStatus, OptimizerStatus,
     VectorsConfig,
@@ -47,31 +49,36 @@ static SHARD_UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_update_queue_length",
     "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.17 and later).",
 )
-.below_full(Reduced::Summed(SHARD_AND_PEER));
+.below_full(Reduced::Summed(SHARD_AND_PEER))
+.exported_from(Detail::Shard);
 static SHARD_APPLIED_OPERATIONS: FamilySpec = FamilySpec::counter(
     "qdrant_shard_applied_operations_total",
     "Sequence number of the last operation the replica of the shard on the peer applied (its update \
      queue's op_num, Qdrant 1.17 and later): its rate is the replica's write rate. A replica a \
      transfer fills starts again from 0 and counts the transfer's batches too.",
 )
-.below_full(Reduced::Summed(SHARD_AND_PEER));
+.below_full(Reduced::Summed(SHARD_AND_PEER))
+.exported_from(Detail::Shard);
 static SHARD_OPTIMIZATIONS_FAILED: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimizations_failed_total",
     "Optimizations of the replica of the shard on the peer that failed since Qdrant started (Qdrant's \
      only count of failed optimizations; the error itself is in Qdrant's log).",
 )
-.below_full(Reduced::Summed(SHARD_AND_PEER));
+.below_full(Reduced::Summed(SHARD_AND_PEER))
+.exported_from(Detail::Shard);
 static SHARD_OPTIMIZED_POINTS: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimized_points_total",
     "Points the optimizations of the replica of the shard on the peer rewrote since Qdrant started: \
      its rate is the indexing throughput.",
 )
-.below_full(Reduced::Summed(SHARD_AND_PEER));
+.below_full(Reduced::Summed(SHARD_AND_PEER))
+.exported_from(Detail::Shard);
 static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shards",
     "Shards of the collection, as Qdrant's telemetry lists them: every shard key's, and during \
      resharding the one being added or removed.",
-);
+)
+.exported_from(Detail::Shard);
 
 // Where telemetry cannot serve: the cluster-wide figures of collection info.
 static POINTS: FamilySpec = FamilySpec::cluster_gauge(
@@ -104,7 +111,7 @@ static SHARD_NUMBER: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_number",
     "Configured number of shards of the collection (config.params.shard_number).",
 )
-.below_full(Reduced::FullOnly);
+.exported_from(Detail::Full);
 static REPLICATION_FACTOR: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_replication_factor",
     "Configured number of replicas of each shard (config.params.replication_factor).",
@@ -113,17 +120,17 @@ static WRITE_CONSISTENCY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_write_consistency_factor",
     "Configured number of replicas that must apply a write (config.params.write_consistency_factor).",
 )
-.below_full(Reduced::FullOnly);
+.exported_from(Detail::Full);
 static VECTOR_DIMENSIONS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_dimensions",
     "Dimensions of each dense vector of the collection; vector=\"default\" is the unnamed vector.",
 )
-.below_full(Reduced::FullOnly);
+.exported_from(Detail::Full);
 static VECTOR_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_info",
     "Configuration of each dense vector of the collection: distance function and whether it is stored on disk. Always 1.",
 )
-.below_full(Reduced::FullOnly);
+.exported_from(Detail::Full);
 
 // The configuration that explains behaviour: why nothing is indexed, what
 // shard_number means, what writes strict mode will refuse.
@@ -131,28 +138,34 @@ static INDEXING_THRESHOLD: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_indexing_threshold_bytes",
     "Vectors a segment may hold before the optimizer indexes it (optimizer_config.indexing_threshold, \
      set in KiB); 0: indexing is off. Absent while Qdrant's default applies.",
-);
+)
+.exported_from(Detail::Shard);
 static HNSW_M: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_hnsw_max_edges",
     "Edges per node of the collection's HNSW graph at most (hnsw_config.m); 0: no graph is built and every search scans.",
-);
+)
+.exported_from(Detail::Shard);
 static PREVENT_UNOPTIMIZED: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_prevent_unoptimized",
     "1 when writes wait for the optimizer rather than pile up unindexed (optimizer_config.prevent_unoptimized); absent while unset.",
-);
+)
+.exported_from(Detail::Shard);
 static QUANTIZATION: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_quantization_info",
     "The collection's quantization: its type and whether the quantized vectors stay in RAM. Always 1; absent without quantization.",
-);
+)
+.exported_from(Detail::Shard);
 static SHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_sharding_info",
     "How points are placed in shards, where Qdrant states it: custom (by shard key, and shard_number \
      is then per key). Always 1; absent for auto, which Qdrant leaves unsaid.",
-);
+)
+.exported_from(Detail::Shard);
 static VECTOR_MEMORY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_memory_info",
     "Where each dense vector is kept (Qdrant 1.19 and later): cold (on disk), cached or pinned, as configured. Always 1.",
-);
+)
+.exported_from(Detail::Shard);
 static STRICT_MODE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_strict_mode_enabled",
     "1 when strict mode applies its limits to the collection, 0 when configured but off; absent when not configured.",

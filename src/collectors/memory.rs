@@ -15,7 +15,7 @@ use futures_util::FutureExt;
 use super::context::Context;
 use super::fan_out::{collect_per_collection, AddedEndpoint};
 use super::output::Output;
-use crate::metrics::{Family, FamilySpec, GaugeFamily};
+use crate::metrics::{Detail, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{CollectionMemory, MemoryUsage};
 
 const ENDPOINT: AddedEndpoint = AddedEndpoint {
@@ -29,7 +29,8 @@ static BYTES: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_memory_bytes",
     "Bytes of every replica of the collection, summed over the peers, by component and kind: disk (on disk), \
      ram (heap), cached (in the page cache now), expected_cache (wanted in the page cache by the configuration).",
-);
+)
+.exported_from(Detail::Shard);
 
 /// Every family this module fills, for the catalog.
 pub(super) static FAMILIES: &[&FamilySpec] = &[&BYTES];

@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 use super::context::{Context, Selected};
 use super::output::Output;
 use super::timestamps::unix_seconds;
-use crate::metrics::{FamilySpec, GaugeFamily, Reduced};
+use crate::metrics::{Detail, FamilySpec, GaugeFamily, Reduced};
 
 /// Every optimizer of Qdrant 1.16–1.19, as it names them (the `name()` of
 /// lib/shard/src/optimizers/*_optimizer.rs); each gets a series, 0 when
@@ -42,7 +42,8 @@ static LATEST_END: FamilySpec = FamilySpec::gauge(
      the status (done, cancelled, error), as a Unix timestamp, from Qdrant's log of them (the \
      latest 16 optimizations of each replica, and every failed one since start); absent for a \
      status it does not hold.",
-);
+)
+.exported_from(Detail::Shard);
 
 /// Every family this module fills, for the catalog.
 pub(super) static FAMILIES: &[&FamilySpec] =

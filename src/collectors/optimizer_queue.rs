@@ -12,7 +12,7 @@ use futures_util::FutureExt;
 use super::context::Context;
 use super::fan_out::{collect_per_collection, AddedEndpoint};
 use super::output::Output;
-use crate::metrics::{Family, FamilySpec, GaugeFamily, Reduced};
+use crate::metrics::{Detail, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{Optimizations, ProgressTree};
 
 const ENDPOINT: AddedEndpoint = AddedEndpoint {
@@ -31,16 +31,17 @@ static QUEUED_SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_queued_segments",
     "Unoptimized segments waiting in those queues (Qdrant 1.17 and later).",
 )
-.below_full(Reduced::FullOnly);
+.exported_from(Detail::Full);
 static QUEUED_POINTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_queued_points",
     "Points in those unoptimized segments (Qdrant 1.17 and later).",
-);
+)
+.exported_from(Detail::Shard);
 static IDLE_SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_idle_segments",
     "Segments of every replica of the collection that need no optimization (Qdrant 1.17 and later).",
 )
-.below_full(Reduced::FullOnly);
+.exported_from(Detail::Full);
 static BY_STAGE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_by_stage",
     "Running optimizations of every replica of the collection, by the step they are in (Qdrant's step names; preparing and finishing around them).",

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use super::context::{Context, Selected};
 use super::output::Output;
 use super::vector_label;
-use crate::metrics::{Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER};
+use crate::metrics::{Detail, Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER};
 use crate::qdrant::models::{SegmentTelemetry, SegmentType};
 
 static SEGMENTS: FamilySpec = FamilySpec::gauge(
@@ -22,7 +22,8 @@ static SEGMENTS: FamilySpec = FamilySpec::gauge(
     "Segments of this node's replica of the shard, by segment_type (plain: no vector index yet; \
      indexed; special) and whether they take writes (appendable).",
 )
-.below_full(Reduced::Summed(&["segment_type", "appendable"]));
+.below_full(Reduced::Summed(&["segment_type", "appendable"]))
+.exported_from(Detail::Shard);
 static INDEXED_VECTORS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_indexed_vectors",
     "Vectors in the vector indexes of this node's replica of the shard, by vector name.",
@@ -34,18 +35,19 @@ static SEARCHES: FamilySpec = FamilySpec::counter(
      replica's segments: a segment the optimizer rebuilds starts again from 0, which rate() takes \
      for a reset.",
 )
-.below_full(Reduced::Summed(SHARD_AND_PEER));
+.below_full(Reduced::Summed(SHARD_AND_PEER))
+.exported_from(Detail::Shard);
 static DELETED_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_deleted_points",
     "Points deleted but not yet vacuumed away in this node's replica of the shard (segment info's \
      num_deleted_vectors, which Qdrant fills with the deleted point count).",
 )
-.below_full(Reduced::FullOnly);
+.exported_from(Detail::Full);
 static DEFERRED_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_deferred_points",
     "Points written to this node's replica of the shard but not yet visible to search (Qdrant 1.18 and later).",
 )
-.below_full(Reduced::FullOnly);
+.exported_from(Detail::Full);
 
 /// Every family this module fills, for the catalog.
 pub(super) static FAMILIES: &[&FamilySpec] = &[

@@ -10,17 +10,19 @@ use super::context::Context;
 use super::fan_out::fan_out;
 use super::output::Output;
 use super::timestamps::unix_seconds;
-use crate::metrics::{Family, FamilySpec, GaugeFamily};
+use crate::metrics::{Detail, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::SnapshotDescription;
 
 static COUNT: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshots",
     "Snapshots of the collection stored on this node.",
-);
+)
+.exported_from(Detail::Shard);
 static SIZE: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshots_size_bytes",
     "Total size of the collection's snapshots stored on this node.",
-);
+)
+.exported_from(Detail::Shard);
 static NEWEST: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshot_latest_timestamp_seconds",
     "Creation time of the collection's newest snapshot on this node, as a Unix timestamp; absent without snapshots.",

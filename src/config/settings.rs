@@ -139,8 +139,8 @@ pub struct Settings {
     #[arg(long, value_name = "REGEXES")]
     pub metric_denylist: Option<String>,
 
-    /// How much of each collection is exported: shard (what every alert, rule and dashboard panel reads; per shard only what tells replicas apart) or full (every figure with every label)
-    #[arg(long, value_name = "LEVEL", value_parser = ["shard", "full"])]
+    /// How much of each collection is exported: collection (a few figures per collection, no shard or peer labels), shard (what every alert, rule and dashboard panel reads; per shard only what tells replicas apart) or full (every figure with every label)
+    #[arg(long, value_name = "LEVEL", value_parser = ["collection", "shard", "full"])]
     pub detail: Option<String>,
 
     /// Report the whole cluster through whichever node answers (a load-balanced URL): every replica and peer, labelled by peer

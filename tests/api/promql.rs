@@ -72,6 +72,23 @@ pub fn alerting_rules() -> BTreeMap<String, (Value, Value)> {
         .collect()
 }
 
+/// The group of the rules that read what is exported from detail=shard up.
+pub const SHARD_DETAIL_GROUP: &str = "qdrant-shard-detail";
+
+/// The names of `group`'s rules: what they record, or their alert names.
+pub fn rule_names_of_group(group: &str) -> Vec<String> {
+    let rules: serde_yaml::Value = serde_yaml::from_str(RULES).unwrap();
+    rules["groups"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|g| g["name"].as_str() == Some(group))
+        .flat_map(|g| g["rules"].as_sequence().unwrap().iter())
+        .filter_map(|rule| rule["record"].as_str().or(rule["alert"].as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The names the recording rules record (`qdrant:…`).
 pub fn recorded_names() -> Vec<String> {
     rule_field("record")

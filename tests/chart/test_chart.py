@@ -143,6 +143,21 @@ def test_community_chart_values_label_route_and_disable_the_rules():
             assert rule["labels"]["team"] == ("storage" if name == "qdrant-cluster" else "platform"), rule["alert"]
 
 
+def test_at_collection_detail_the_rules_reading_shard_figures_are_left_out():
+    rules_file = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
+    assert "qdrant-shard-detail" in [g["name"] for g in rules_file["groups"]]
+    for detail, expected in [("shard", True), ("collection", False)]:
+        rendered = objects(
+            render({"mode": "standalone", "detail": detail, "qdrant": {"url": "http://qdrant:6333"}, "prometheusRule": {"enabled": True}})
+        )
+        by_kind = {o["kind"]: o for o in rendered}
+        groups = [g["name"] for g in by_kind["PrometheusRule"]["spec"]["groups"]]
+        assert ("qdrant-shard-detail" in groups) == expected, detail
+        assert "qdrant-cluster" in groups
+        env = by_kind["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]
+        assert {"name": "QDRANT_EXPORTER_DETAIL", "value": detail} in env
+
+
 def test_the_dashboard_config_map_carries_the_dashboard_file():
     rendered = objects(render({"grafanaDashboard": {"enabled": True}}))
     [config_map] = [o for o in rendered if o["kind"] == "ConfigMap"]
