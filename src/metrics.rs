@@ -7,7 +7,7 @@
 //! structure of label strings (several times that): at 1,000 collections a
 //! refresh holds some 80,000 series.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -80,6 +80,32 @@ impl Detail {
     }
 }
 
+/// How samples are combined into one.
+#[derive(Clone, Copy)]
+enum Combined {
+    Summed,
+    Lowest,
+    Highest,
+}
+
+/// The `collection` label of the figures of the collections beyond
+/// `max_distinct_collections`, folded together: no collection has it, since
+/// Qdrant refuses `/` in collection names, in every version.
+pub const OTHER_COLLECTIONS: &str = "/other";
+
+/// How a family's figures of several collections fold into one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Across {
+    /// Counts, sizes, points: their sum.
+    Summed,
+    /// Health flags (1 when fine): the lowest.
+    Lowest,
+    /// Timestamps of the latest, the fullest ratio: the highest.
+    Highest,
+    /// Configuration and such, which do not add up: left out.
+    LeftOut,
+}
+
 /// The labels that tell a shard's replicas apart.
 pub const SHARD_AND_PEER: &[&str] = &["shard_id", "peer_id"];
 
@@ -126,6 +152,8 @@ pub struct FamilySpec {
     pub below_full: Reduced,
     /// The lowest detail it is exported at.
     pub lowest_detail: Detail,
+    /// How its figures of the collections beyond `max_distinct_collections` fold together.
+    pub across_collections: Across,
 }
 
 impl FamilySpec {
@@ -138,6 +166,7 @@ impl FamilySpec {
             scope: Scope::Node,
             below_full: Reduced::Kept,
             lowest_detail: Detail::Collection,
+            across_collections: Across::Summed,
         }
     }
 
@@ -175,6 +204,14 @@ impl FamilySpec {
     pub const fn below_full(self, reduced: Reduced) -> Self {
         Self {
             below_full: reduced,
+            ..self
+        }
+    }
+
+    /// How its figures of several collections fold into one.
+    pub const fn across_collections(self, across: Across) -> Self {
+        Self {
+            across_collections: across,
             ..self
         }
     }
@@ -297,38 +334,79 @@ impl Family {
         if detail == Detail::Full {
             return;
         }
-        let (dropped, sum): (&[&str], bool) = match self.spec.below_full {
-            Reduced::Kept => (&[], true),
-            Reduced::NonZero => {
-                let samples: String = self
-                    .samples
-                    .split_inclusive('\n')
-                    .filter(|line| value_of(line) != 0.0)
-                    .collect();
-                self.samples = Arc::new(samples);
-                (&[], true)
-            }
-            Reduced::Summed(labels) => (labels, true),
-            Reduced::Lowest(labels) => (labels, false),
+        let (dropped, combined): (&[&str], Combined) = match self.spec.below_full {
+            Reduced::Kept | Reduced::NonZero => (&[], Combined::Summed),
+            Reduced::Summed(labels) => (labels, Combined::Summed),
+            Reduced::Lowest(labels) => (labels, Combined::Lowest),
         };
+        let non_zero = self.spec.below_full == Reduced::NonZero;
         let per_collection = detail == Detail::Collection;
-        if dropped.is_empty() && !per_collection {
+        if dropped.is_empty() && !per_collection && !non_zero {
             return;
         }
+        self.aggregate(combined, |line| {
+            if non_zero && value_of(line) == 0.0 {
+                return None;
+            }
+            let also_shard = per_collection && collection_of(line).is_some();
+            Some(rewritten(line, |name, value| {
+                let gone =
+                    dropped.contains(&name) || (also_shard && SHARD_AND_PEER.contains(&name));
+                (!gone).then_some(value)
+            }))
+        });
+    }
+
+    /// The samples of collections not in `distinct` (as written, escaped)
+    /// folded into one series per family and label set, under
+    /// `collection="/other"`, without shard or peer labels; left out where the
+    /// family's figures do not add up over collections.
+    pub fn fold_collections(&mut self, distinct: &HashSet<String>) {
+        let folded = |line: &str| collection_of(line).is_some_and(|c| !distinct.contains(c));
+        if !self.samples.split_inclusive('\n').any(folded) {
+            return;
+        }
+        let combined = match self.spec.across_collections {
+            Across::Summed | Across::LeftOut => Combined::Summed,
+            Across::Lowest => Combined::Lowest,
+            Across::Highest => Combined::Highest,
+        };
+        let left_out = self.spec.across_collections == Across::LeftOut;
+        self.aggregate(combined, |line| {
+            if !folded(line) {
+                return Some(rewritten(line, |_, value| Some(value)));
+            }
+            if left_out {
+                return None;
+            }
+            Some(rewritten(line, |name, value| match name {
+                COLLECTION_LABEL => Some(OTHER_COLLECTIONS),
+                name if SHARD_AND_PEER.contains(&name) => None,
+                _ => Some(value),
+            }))
+        });
+    }
+
+    /// The samples, each under the name and labels `key` gives it (none:
+    /// left out), those under the same combined, in the order they first came.
+    fn aggregate(&mut self, combined: Combined, key: impl Fn(&str) -> Option<String>) {
         let mut series: Vec<(String, f64)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
         for line in self.samples.split_inclusive('\n') {
+            let Some(key) = key(line) else { continue };
             let value = value_of(line);
-            let also_shard = per_collection && collection_of(line).is_some();
-            let kept = without_labels(line, |name| {
-                dropped.contains(&name) || (also_shard && SHARD_AND_PEER.contains(&name))
-            });
-            match index.get(&kept) {
-                Some(&at) if sum => series[at].1 += value,
-                Some(&at) => series[at].1 = series[at].1.min(value),
+            match index.get(&key) {
+                Some(&at) => {
+                    let total = &mut series[at].1;
+                    *total = match combined {
+                        Combined::Summed => *total + value,
+                        Combined::Lowest => total.min(value),
+                        Combined::Highest => total.max(value),
+                    };
+                }
                 None => {
-                    index.insert(kept.clone(), series.len());
-                    series.push((kept, value));
+                    index.insert(key.clone(), series.len());
+                    series.push((key, value));
                 }
             }
         }
@@ -392,12 +470,14 @@ fn value_of(line: &str) -> f64 {
     }
 }
 
-/// A sample line's name and labels, less the labels `dropped` names.
-fn without_labels(line: &str, dropped: impl Fn(&str) -> bool) -> String {
+/// A sample line's name and labels, each label's value (as written) as
+/// `value_of` gives it: none leaves the label out.
+fn rewritten<'a>(line: &'a str, value_of: impl Fn(&str, &'a str) -> Option<&'a str>) -> String {
     let name_end = line.find(['{', ' ']).unwrap_or(line.len());
     let mut kept = String::with_capacity(line.len());
     kept.push_str(&line[..name_end]);
-    let mut labels = labels_of(line).filter(|(name, _)| !dropped(name));
+    let mut labels =
+        labels_of(line).filter_map(|(name, value)| Some((name, value_of(name, value)?)));
     if let Some((name, value)) = labels.next() {
         let _ = write!(kept, "{{{name}=\"{value}\"");
         for (name, value) in labels {

@@ -20,7 +20,7 @@ use super::fan_out::fan_out;
 use super::output::Output;
 use super::vector_label;
 use crate::metrics::{
-    bool_value, Detail, Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER,
+    bool_value, Across, Detail, Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER,
 };
 use crate::qdrant::models::{
     ClusterTelemetry, CollectionConfig, CollectionInfo, CollectionStatus, OptimizerStatus,
@@ -38,7 +38,8 @@ static SHARD_OPTIMIZER_OK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_optimizer_ok",
     "1 when the optimizers of the replica of the shard on the peer report ok, 0 on an error.",
 )
-.below_full(Reduced::Lowest(SHARD_AND_PEER));
+.below_full(Reduced::Lowest(SHARD_AND_PEER))
+.across_collections(Across::Lowest);
 static SHARD_VECTORS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_vectors",
     "Vectors in the replica of the shard on the peer, by vector name; \
@@ -78,7 +79,8 @@ static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
     "Shards of the collection, as Qdrant's telemetry lists them: every shard key's, and during \
      resharding the one being added or removed.",
 )
-.exported_from(Detail::Shard);
+.exported_from(Detail::Shard)
+.across_collections(Across::LeftOut);
 
 // Where telemetry cannot serve: the cluster-wide figures of collection info.
 static POINTS: FamilySpec = FamilySpec::cluster_gauge(
@@ -101,7 +103,8 @@ static STATUS: FamilySpec = FamilySpec::cluster_gauge(
 static OPTIMIZER_OK: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizer_ok",
     "1 when the collection's optimizers report ok, 0 when they report an error. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
-);
+)
+.across_collections(Across::Lowest);
 static UPDATE_QUEUE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_update_queue_length",
     "Updates waiting in the collection's update queue (Qdrant 1.17 and later). Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
@@ -111,26 +114,31 @@ static SHARD_NUMBER: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_number",
     "Configured number of shards of the collection (config.params.shard_number).",
 )
-.exported_from(Detail::Full);
+.exported_from(Detail::Full)
+.across_collections(Across::LeftOut);
 static REPLICATION_FACTOR: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_replication_factor",
     "Configured number of replicas of each shard (config.params.replication_factor).",
-);
+)
+.across_collections(Across::LeftOut);
 static WRITE_CONSISTENCY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_write_consistency_factor",
     "Configured number of replicas that must apply a write (config.params.write_consistency_factor).",
 )
-.exported_from(Detail::Full);
+.exported_from(Detail::Full)
+.across_collections(Across::LeftOut);
 static VECTOR_DIMENSIONS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_dimensions",
     "Dimensions of each dense vector of the collection; vector=\"default\" is the unnamed vector.",
 )
-.exported_from(Detail::Full);
+.exported_from(Detail::Full)
+.across_collections(Across::LeftOut);
 static VECTOR_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_info",
     "Configuration of each dense vector of the collection: distance function and whether it is stored on disk. Always 1.",
 )
-.exported_from(Detail::Full);
+.exported_from(Detail::Full)
+.across_collections(Across::LeftOut);
 
 // The configuration that explains behaviour: why nothing is indexed, what
 // shard_number means, what writes strict mode will refuse.
@@ -139,33 +147,39 @@ static INDEXING_THRESHOLD: FamilySpec = FamilySpec::cluster_gauge(
     "Vectors a segment may hold before the optimizer indexes it (optimizer_config.indexing_threshold, \
      set in KiB); 0: indexing is off. Absent while Qdrant's default applies.",
 )
-.exported_from(Detail::Shard);
+.exported_from(Detail::Shard)
+.across_collections(Across::LeftOut);
 static HNSW_M: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_hnsw_max_edges",
     "Edges per node of the collection's HNSW graph at most (hnsw_config.m); 0: no graph is built and every search scans.",
 )
-.exported_from(Detail::Shard);
+.exported_from(Detail::Shard)
+.across_collections(Across::LeftOut);
 static PREVENT_UNOPTIMIZED: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_prevent_unoptimized",
     "1 when writes wait for the optimizer rather than pile up unindexed (optimizer_config.prevent_unoptimized); absent while unset.",
 )
-.exported_from(Detail::Shard);
+.exported_from(Detail::Shard)
+.across_collections(Across::LeftOut);
 static QUANTIZATION: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_quantization_info",
     "The collection's quantization: its type and whether the quantized vectors stay in RAM. Always 1; absent without quantization.",
 )
-.exported_from(Detail::Shard);
+.exported_from(Detail::Shard)
+.across_collections(Across::LeftOut);
 static SHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_sharding_info",
     "How points are placed in shards, where Qdrant states it: custom (by shard key, and shard_number \
      is then per key). Always 1; absent for auto, which Qdrant leaves unsaid.",
 )
-.exported_from(Detail::Shard);
+.exported_from(Detail::Shard)
+.across_collections(Across::LeftOut);
 static VECTOR_MEMORY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_memory_info",
     "Where each dense vector is kept (Qdrant 1.19 and later): cold (on disk), cached or pinned, as configured. Always 1.",
 )
-.exported_from(Detail::Shard);
+.exported_from(Detail::Shard)
+.across_collections(Across::LeftOut);
 static STRICT_MODE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_strict_mode_enabled",
     "1 when strict mode applies its limits to the collection, 0 when configured but off; absent when not configured.",
@@ -175,7 +189,8 @@ static STRICT_MODE_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
     "A limit of the collection's strict mode, beyond which writes are refused: max_points_count, \
      max_collection_vector_size_bytes, max_collection_payload_size_bytes, max_payload_index_count; \
      absent where unset.",
-);
+)
+.across_collections(Across::LeftOut);
 
 static COLLECTIONS_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collections_limit",

@@ -39,6 +39,9 @@ pub struct Context<'a> {
     pub relay_per_collection: bool,
     /// How much of each collection is exported.
     pub detail: Detail,
+    /// The collections with series of their own, as their label values are
+    /// written (escaped), where the others are folded together.
+    pub distinct_collections: Option<&'a HashSet<String>>,
     pub deadline: Instant,
 }
 

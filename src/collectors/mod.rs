@@ -305,6 +305,9 @@ impl Collector {
             let mut output = run.await;
             for family in &mut output.families {
                 family.reduce(ctx.detail);
+                if let Some(distinct) = ctx.distinct_collections {
+                    family.fold_collections(distinct);
+                }
             }
             output
         }
@@ -338,6 +341,8 @@ pub struct CollectorConfig {
     /// How often each collector runs where not its default; zero means on every refresh.
     pub intervals: BTreeMap<Collector, Duration>,
     pub max_collections: usize,
+    /// Most collections with series of their own; the rest are folded together.
+    pub max_distinct_collections: Option<usize>,
     pub include: Option<Regex>,
     pub exclude: Option<Regex>,
     /// How much of each collection is exported.

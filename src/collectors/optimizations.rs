@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 use super::context::{Context, Selected};
 use super::output::Output;
 use super::timestamps::unix_seconds;
-use crate::metrics::{Detail, FamilySpec, GaugeFamily, Reduced};
+use crate::metrics::{Across, Detail, FamilySpec, GaugeFamily, Reduced};
 
 /// Every optimizer of Qdrant 1.16–1.19, as it names them (the `name()` of
 /// lib/shard/src/optimizers/*_optimizer.rs); each gets a series, 0 when
@@ -34,7 +34,8 @@ static RUNNING_POINTS: FamilySpec = FamilySpec::gauge(
 static OLDEST_START: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimization_oldest_start_timestamp_seconds",
     "Start of the longest-running optimization on this node's replicas of the collection, as a Unix timestamp; absent while none runs.",
-);
+)
+.across_collections(Across::Lowest);
 
 static LATEST_END: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimization_latest_end_timestamp_seconds",
@@ -43,7 +44,8 @@ static LATEST_END: FamilySpec = FamilySpec::gauge(
      latest 16 optimizations of each replica, and every failed one since start); absent for a \
      status it does not hold.",
 )
-.exported_from(Detail::Shard);
+.exported_from(Detail::Shard)
+.across_collections(Across::Highest);
 
 /// Every family this module fills, for the catalog.
 pub(super) static FAMILIES: &[&FamilySpec] =

@@ -12,7 +12,7 @@ use futures_util::FutureExt;
 use super::context::Context;
 use super::fan_out::{collect_per_collection, AddedEndpoint};
 use super::output::Output;
-use crate::metrics::{Detail, Family, FamilySpec, GaugeFamily};
+use crate::metrics::{Across, Detail, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{Optimizations, ProgressTree};
 
 const ENDPOINT: AddedEndpoint = AddedEndpoint {
@@ -49,7 +49,8 @@ static BY_STAGE: FamilySpec = FamilySpec::cluster_gauge(
 static STAGE_PROGRESS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimization_stage_progress_ratio",
     "Work done of the work known in the step the running optimizations are in (e.g. HNSW graph points in vector_index), 0 to 1; absent where Qdrant reports no counts.",
-);
+)
+.across_collections(Across::LeftOut);
 
 /// Every family this module fills, for the catalog.
 pub(super) static FAMILIES: &[&FamilySpec] = &[

@@ -21,7 +21,7 @@ use super::context::{Context, Selected};
 use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
-use crate::metrics::{Family, FamilySpec, GaugeFamily, Reduced};
+use crate::metrics::{Across, Family, FamilySpec, GaugeFamily, Reduced};
 use crate::qdrant::models::{
     ClusterTelemetry, CollectionClusterInfo, CollectionTelemetry, Counted, Transfers,
 };
@@ -64,7 +64,8 @@ static STRICT_MODE_USAGE: FamilySpec = FamilySpec::gauge(
      estimates a collection with replicas on other nodes as one local replica times the shards; \
      this takes the largest, so it is never below Qdrant's figure. Absent where the limit is not \
      set (or 0), or where the node holds no replica outside a transfer.",
-);
+)
+.across_collections(Across::Highest);
 static TRANSFERS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfers",
     "Shard transfers of the collection in progress.",

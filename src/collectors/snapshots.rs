@@ -10,7 +10,7 @@ use super::context::Context;
 use super::fan_out::fan_out;
 use super::output::Output;
 use super::timestamps::unix_seconds;
-use crate::metrics::{Detail, Family, FamilySpec, GaugeFamily};
+use crate::metrics::{Across, Detail, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::SnapshotDescription;
 
 static COUNT: FamilySpec = FamilySpec::gauge(
@@ -26,7 +26,8 @@ static SIZE: FamilySpec = FamilySpec::gauge(
 static NEWEST: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshot_latest_timestamp_seconds",
     "Creation time of the collection's newest snapshot on this node, as a Unix timestamp; absent without snapshots.",
-);
+)
+.across_collections(Across::Highest);
 
 /// Every family this module fills, for the catalog.
 pub(super) static FAMILIES: &[&FamilySpec] = &[&COUNT, &SIZE, &NEWEST];

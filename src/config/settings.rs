@@ -123,6 +123,10 @@ pub struct Settings {
     #[arg(long, value_name = "N")]
     pub max_collections: Option<usize>,
 
+    /// Most collections with series of their own (the first by name); the figures of the rest are folded into collection="/other"
+    #[arg(long, value_name = "N")]
+    pub max_distinct_collections: Option<usize>,
+
     /// Export only collections whose name matches this regular expression
     #[arg(long, value_name = "REGEX")]
     pub collections_include: Option<String>,
@@ -190,6 +194,7 @@ impl Settings {
             native_metrics_relay: Some(false),
             native_metrics_per_collection: Some(false),
             max_collections: Some(5000),
+            max_distinct_collections: None,
             collections_include: None,
             collections_exclude: None,
             metric_allowlist: None,
@@ -249,6 +254,9 @@ impl Settings {
                 .native_metrics_per_collection
                 .or(self.native_metrics_per_collection),
             max_collections: higher.max_collections.or(self.max_collections),
+            max_distinct_collections: higher
+                .max_distinct_collections
+                .or(self.max_distinct_collections),
             collections_include: higher.collections_include.or(self.collections_include),
             collections_exclude: higher.collections_exclude.or(self.collections_exclude),
             metric_allowlist: higher.metric_allowlist.or(self.metric_allowlist),

@@ -27,6 +27,10 @@ pub fn target_config(s: &Settings) -> Result<TargetConfig, ConfigError> {
             )?,
             intervals: parse::intervals(s.collector_intervals.as_deref().unwrap_or_default())?,
             max_collections: within("max_collections", s.max_collections, 1, 1_000_000)?,
+            max_distinct_collections: s
+                .max_distinct_collections
+                .map(|n| within("max_distinct_collections", Some(n), 1, 1_000_000))
+                .transpose()?,
             include: parse::regex("collections_include", s.collections_include.clone())?,
             exclude: parse::regex("collections_exclude", s.collections_exclude.clone())?,
             detail: parse::detail(s.detail.as_deref().unwrap_or_default())?,

@@ -3,6 +3,7 @@
 //! (a hung peer holds Qdrant's answer for about 9.4 s). No scrape waits for
 //! them: the refreshes serve each one's last figures, with their age.
 
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ struct Inputs {
     cluster: Result<ClusterInfo, QdrantError>,
     peer_id: Option<u64>,
     detail: Detail,
+    distinct_collections: Option<HashSet<String>>,
 }
 
 /// Frees the collector for its next run if its task ends without a result
@@ -52,6 +54,7 @@ pub fn start(
         cluster: context.cluster.clone(),
         peer_id: context.peer_id,
         detail: context.detail,
+        distinct_collections: context.distinct_collections.cloned(),
     };
     let budget = interval.max(client.cluster_request_timeout());
     state.schedule.start(collector);
@@ -77,6 +80,7 @@ async fn run(collector: Collector, inputs: Inputs, running: Running, budget: Dur
         // The relay is a node-scope collector, run in the refresh.
         relay_per_collection: false,
         detail: inputs.detail,
+        distinct_collections: inputs.distinct_collections.as_ref(),
         deadline,
     };
     let (collector, output, duration) =

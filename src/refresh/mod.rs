@@ -28,7 +28,7 @@ use futures_util::future::{self, FutureExt};
 pub use families::{FAMILIES as EXPORTER_FAMILIES, REVISION};
 
 use crate::collectors::{Collector, CollectorConfig, Context, Failure, Output, Scope, Selected};
-use crate::metrics::{escape_label_value, Family};
+use crate::metrics::{escape_label_value, Family, OTHER_COLLECTIONS};
 use crate::qdrant::models::{ClusterInfo, Telemetry, VersionInfo};
 use crate::qdrant::{QdrantClient, QdrantError, TelemetryDetail};
 use cluster_view::ClusterView;
@@ -196,6 +196,11 @@ pub async fn refresh(
             .and_then(|selected| selected.as_ref().ok()?.own_peer_id()),
     };
     let unanswered = QdrantError::Timeout(cluster_view::WAIT);
+    // The first by name have series of their own; the rest are folded together.
+    let distinct_collections = config
+        .max_distinct_collections
+        .filter(|&most| selection.names.len() > most)
+        .map(|most| escaped(&selection.names[..most]));
     let context = Context {
         client,
         version: reached.version.as_ref().ok(),
@@ -214,6 +219,7 @@ pub async fn refresh(
         },
         relay_per_collection: config.relay_per_collection,
         detail: config.detail,
+        distinct_collections: distinct_collections.as_ref(),
         deadline,
     };
     // Before the cluster view's first answer (a peer hung since the start),
@@ -258,15 +264,10 @@ pub async fn refresh(
 
     // Every enabled collector's figures: this refresh's, or its last run's.
     // As the label values are written: escaped.
-    let exported: HashSet<String> = selection
-        .names
-        .iter()
-        .map(|name| {
-            let mut escaped = String::with_capacity(name.len());
-            escape_label_value(name, &mut escaped);
-            escaped
-        })
-        .collect();
+    let mut exported = escaped(&selection.names);
+    if distinct_collections.is_some() {
+        exported.insert(OTHER_COLLECTIONS.to_owned());
+    }
     let mut reports = Vec::new();
     let mut relayed = String::new();
     for &collector in &config.enabled {
@@ -367,6 +368,18 @@ fn reports_cluster(cluster: &Result<ClusterInfo, QdrantError>, problems: &Proble
 
 /// The families less the series of collections no longer exported (deleted
 /// since, or filtered out), so that figures served again are never stale.
+/// Collection names as their label values are written: escaped.
+fn escaped(names: &[String]) -> HashSet<String> {
+    names
+        .iter()
+        .map(|name| {
+            let mut escaped = String::with_capacity(name.len());
+            escape_label_value(name, &mut escaped);
+            escaped
+        })
+        .collect()
+}
+
 fn without_unexported(mut families: Vec<Family>, exported: &HashSet<String>) -> Vec<Family> {
     for family in &mut families {
         family.retain_collections(|collection| exported.contains(collection));

@@ -6,11 +6,14 @@ use crate::collectors::{CollectorConfig, Failure};
 /// else answering as Qdrant, and each request about it would fail.
 const MAX_NAME_CHARS: usize = 255;
 
-/// Whether a request about the collection could name it: not too long, and
-/// sent as UTF-8 (the client reads other bytes as U+FFFD, a name Qdrant
-/// would not know).
+/// Whether a request about the collection could name it: not too long, sent
+/// as UTF-8 (the client reads other bytes as U+FFFD, a name Qdrant would not
+/// know), without `/` (Qdrant refuses it in every version; the folded
+/// collections' label value has one).
 fn is_valid_name(name: &str) -> bool {
-    name.chars().count() <= MAX_NAME_CHARS && !name.contains(char::REPLACEMENT_CHARACTER)
+    name.chars().count() <= MAX_NAME_CHARS
+        && !name.contains(char::REPLACEMENT_CHARACTER)
+        && !name.contains('/')
 }
 
 /// The collections to export: valid names, filtered by name, then capped.
@@ -70,7 +73,7 @@ impl Selection {
         Some(Failure {
             kind: format!("{} invalid names", self.invalid.len()),
             message: format!(
-                "{} collection name(s) longer than {MAX_NAME_CHARS} characters or not UTF-8 skipped, e.g. {:?}… ({} characters)",
+                "{} collection name(s) longer than {MAX_NAME_CHARS} characters, not UTF-8 or with a '/' skipped, e.g. {:?}… ({} characters)",
                 self.invalid.len(),
                 start,
                 example.chars().count()

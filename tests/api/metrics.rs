@@ -4,8 +4,9 @@
 use mock_qdrant::Fault;
 
 use crate::helpers::{
-    assert_promtool_accepts, collector_success, collector_supported, full_detail, sample, shard_0,
-    spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, RECORDED, RECORDED_INFO, RECORDED_PEER,
+    assert_promtool_accepts, collector_success, collector_supported, everything, full_detail,
+    sample, shard_0, spawn_app_with, value, HANDMADE_V1_12, HANDMADE_V1_15, RECORDED,
+    RECORDED_INFO, RECORDED_PEER,
 };
 use crate::paths::per_collection_sum;
 
@@ -521,4 +522,75 @@ async fn older_telemetry_shapes_fall_back_only_where_they_lack() {
         .count();
     assert_eq!(per_collection, 0);
     assert_promtool_accepts(&m);
+}
+
+/// Beyond `max_distinct_collections`, each family's figures of the other
+/// collections are one series under `collection="/other"`, without shard and
+/// peer labels: their sum (the lowest health flag, the latest timestamp, the
+/// fullest ratio), measured here against the same figures served one by one;
+/// none where figures do not add up. The first collections by name are
+/// served as they are.
+#[actix_web::test]
+async fn the_collections_beyond_the_limit_fold_into_series_that_add_them_up() {
+    use std::collections::BTreeMap;
+    type Series = BTreeMap<BTreeMap<String, String>, f64>;
+    let one_by_one = spawn_app_with(RECORDED, everything).await;
+    let one_by_one = one_by_one.scrape_settled().await;
+    let folded = spawn_app_with(RECORDED, |s| {
+        everything(s);
+        s.max_distinct_collections = Some(2);
+    })
+    .await;
+    let folded = folded.scrape_settled().await;
+    let distinct = ["docs", "empty"];
+    let about = |m: &str, name: &str, keep: &dyn Fn(&str) -> bool| -> Series {
+        crate::paths::series(m, name)
+            .into_iter()
+            .filter(|(labels, _)| labels.get("collection").is_some_and(|c| keep(c)))
+            .collect()
+    };
+    let mut folded_families = 0;
+    for entry in qdrant_exporter::catalog::entries() {
+        let name = entry.spec.name;
+        let across = format!("{:?}", entry.spec.across_collections);
+        let is_distinct = |c: &str| distinct.contains(&c);
+        assert_eq!(
+            about(&folded, name, &is_distinct),
+            about(&one_by_one, name, &is_distinct),
+            "{name}: the distinct collections as they are"
+        );
+        let mut expected = Series::new();
+        for (mut labels, value) in about(&one_by_one, name, &|c| !is_distinct(c)) {
+            labels.insert("collection".into(), "/other".into());
+            labels.remove("shard_id");
+            labels.remove("peer_id");
+            let total = expected.entry(labels).or_insert(match across.as_str() {
+                "Lowest" => f64::INFINITY,
+                "Highest" => f64::NEG_INFINITY,
+                _ => 0.0,
+            });
+            *total = match across.as_str() {
+                "Lowest" => total.min(value),
+                "Highest" => total.max(value),
+                _ => *total + value,
+            };
+        }
+        if across == "LeftOut" {
+            expected.clear();
+        }
+        let served = about(&folded, name, &|c| c == "/other");
+        assert_eq!(
+            served, expected,
+            "{name} ({across}) of the other collections"
+        );
+        folded_families += usize::from(!served.is_empty());
+    }
+    assert!(folded_families >= 20, "{folded_families} families folded");
+    // (Qdrant's own relayed figures are Qdrant's, as it serves them.)
+    assert!(
+        !folded
+            .lines()
+            .any(|line| line.starts_with("qdrant_") && line.contains(r#"collection="images""#)),
+        "no series of its own beyond the limit"
+    );
 }

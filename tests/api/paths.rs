@@ -11,7 +11,7 @@ use mock_qdrant::Fault;
 use crate::helpers::{collector_success, full_detail, sample, spawn_app_with, value, RECORDED};
 
 /// Parsed samples of one family: labels → value.
-fn series(m: &str, family: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+pub fn series(m: &str, family: &str) -> Vec<(BTreeMap<String, String>, f64)> {
     let prefix = format!("{family}{{");
     m.lines()
         .filter_map(|line| line.strip_prefix(prefix.as_str()))
