@@ -37,10 +37,11 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     entries().into_iter().map(|entry| entry.spec.name)
 }
 
-/// The catalog as tab-separated lines under a header: name, type, scope,
-/// source, help (what the family is below full detail included).
+/// The catalog as tab-separated lines under a header: name, type, labels
+/// (comma-separated), scope, source, help (what the family is below full
+/// detail included).
 pub fn listing() -> String {
-    let mut out = String::from("family\ttype\tscope\tsource\thelp\n");
+    let mut out = String::from("family\ttype\tlabels\tscope\tsource\thelp\n");
     for Entry { spec, source } in entries() {
         let kind = match spec.kind {
             Kind::Gauge => "gauge",
@@ -52,8 +53,9 @@ pub fn listing() -> String {
         };
         let _ = writeln!(
             out,
-            "{}\t{kind}\t{scope}\t{source}\t{}",
+            "{}\t{kind}\t{}\t{scope}\t{source}\t{}",
             spec.name,
+            spec.labels.join(","),
             spec.described()
         );
     }
@@ -80,7 +82,9 @@ mod tests {
     fn the_listing_has_a_line_per_family_with_its_source() {
         let listing = listing();
         assert_eq!(listing.lines().count(), names().count() + 1);
-        assert!(listing.contains("\nqdrant_shard_segments\tgauge\tnode\tsegments\tSegments of "));
+        assert!(listing.contains(
+            "\nqdrant_shard_segments\tgauge\tcollection,shard_id,peer_id,segment_type,appendable\tnode\tsegments\tSegments of "
+        ));
         assert!(listing.contains("Below detail=full, summed over segment_type and appendable."));
     }
 }

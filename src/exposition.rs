@@ -88,7 +88,7 @@ mod tests {
     use super::*;
     use crate::metrics::{FamilySpec, GaugeFamily};
 
-    static UP: FamilySpec = FamilySpec::gauge("qdrant_up", "up");
+    static UP: FamilySpec = FamilySpec::gauge("qdrant_up", &[], "up");
 
     fn whole(text: &Text) -> Vec<u8> {
         let mut out = Vec::new();

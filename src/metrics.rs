@@ -146,6 +146,9 @@ impl Reduced {
 #[derive(Debug, PartialEq, Eq)]
 pub struct FamilySpec {
     pub name: &'static str,
+    /// The names of its labels, as every sample is pushed with them (the
+    /// cluster view adds `peer_id` to the node's figures that lack it).
+    pub labels: &'static [&'static str],
     pub kind: Kind,
     pub help: &'static str,
     pub scope: Scope,
@@ -158,9 +161,14 @@ pub struct FamilySpec {
 
 impl FamilySpec {
     /// A gauge of this node.
-    pub const fn gauge(name: &'static str, help: &'static str) -> Self {
+    pub const fn gauge(
+        name: &'static str,
+        labels: &'static [&'static str],
+        help: &'static str,
+    ) -> Self {
         Self {
             name,
+            labels,
             kind: Kind::Gauge,
             help,
             scope: Scope::Node,
@@ -171,18 +179,26 @@ impl FamilySpec {
     }
 
     /// A gauge of the cluster.
-    pub const fn cluster_gauge(name: &'static str, help: &'static str) -> Self {
+    pub const fn cluster_gauge(
+        name: &'static str,
+        labels: &'static [&'static str],
+        help: &'static str,
+    ) -> Self {
         Self {
             scope: Scope::Cluster,
-            ..Self::gauge(name, help)
+            ..Self::gauge(name, labels, help)
         }
     }
 
     /// A counter of this node.
-    pub const fn counter(name: &'static str, help: &'static str) -> Self {
+    pub const fn counter(
+        name: &'static str,
+        labels: &'static [&'static str],
+        help: &'static str,
+    ) -> Self {
         Self {
             kind: Kind::Counter,
-            ..Self::gauge(name, help)
+            ..Self::gauge(name, labels, help)
         }
     }
 
@@ -693,12 +709,13 @@ mod tests {
         String::from_utf8(out).expect("the exposition is UTF-8")
     }
 
-    static X: FamilySpec = FamilySpec::gauge("qdrant_x", "X.");
+    static X: FamilySpec = FamilySpec::gauge("qdrant_x", &[], "X.");
 
     #[test]
     fn families_are_written_in_the_text_format() {
-        static ESCAPED: FamilySpec = FamilySpec::gauge("qdrant_x", "Help with \\ and\nnewline.");
-        static EMPTY: FamilySpec = FamilySpec::gauge("qdrant_empty", "Nothing.");
+        static ESCAPED: FamilySpec =
+            FamilySpec::gauge("qdrant_x", &[], "Help with \\ and\nnewline.");
+        static EMPTY: FamilySpec = FamilySpec::gauge("qdrant_empty", &[], "Nothing.");
         let mut family = GaugeFamily::new(&ESCAPED);
         family.push(&[("collection", "a \"b\"\\\nc"), ("vector", "ü")], 2000.0);
         family.push(&[], 0.25);
@@ -738,15 +755,15 @@ mod tests {
     #[test]
     fn below_full_detail_a_family_is_summed_lowest_non_zero_or_gone() {
         static SUMMED: FamilySpec =
-            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::Summed(SHARD_AND_PEER));
+            FamilySpec::gauge("qdrant_x", &[], "X.").below_full(Reduced::Summed(SHARD_AND_PEER));
         static LOWEST: FamilySpec =
-            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::Lowest(SHARD_AND_PEER));
+            FamilySpec::gauge("qdrant_x", &[], "X.").below_full(Reduced::Lowest(SHARD_AND_PEER));
         static NON_ZERO: FamilySpec =
-            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::NonZero);
+            FamilySpec::gauge("qdrant_x", &[], "X.").below_full(Reduced::NonZero);
         static FULL_ONLY: FamilySpec =
-            FamilySpec::gauge("qdrant_x", "X.").exported_from(Detail::Full);
+            FamilySpec::gauge("qdrant_x", &[], "X.").exported_from(Detail::Full);
         static FROM_SHARD: FamilySpec =
-            FamilySpec::gauge("qdrant_x", "X.").exported_from(Detail::Shard);
+            FamilySpec::gauge("qdrant_x", &[], "X.").exported_from(Detail::Shard);
         // The collection "a" has a name that reads like another label.
         let filled = |spec: &'static FamilySpec, detail: Detail| {
             let mut family = GaugeFamily::new(spec);
@@ -801,7 +818,7 @@ mod tests {
     #[test]
     fn the_help_says_what_a_family_is_below_full_detail() {
         static SUMMED: FamilySpec =
-            FamilySpec::gauge("qdrant_x", "X.").below_full(Reduced::Summed(SHARD_AND_PEER));
+            FamilySpec::gauge("qdrant_x", &[], "X.").below_full(Reduced::Summed(SHARD_AND_PEER));
         assert!(Family::new(&SUMMED).header().starts_with(
             "# HELP qdrant_x X. Below detail=full, summed over shard_id and peer_id. Node scope:"
         ));
@@ -825,7 +842,7 @@ mod tests {
 
     #[test]
     fn large_families_are_pieces_of_the_text_without_a_copy() {
-        static SMALL: FamilySpec = FamilySpec::gauge("qdrant_small", "Small.");
+        static SMALL: FamilySpec = FamilySpec::gauge("qdrant_small", &[], "Small.");
         let mut large = GaugeFamily::new(&X);
         for index in 0..2000 {
             large.push(&[("collection", &format!("c{index}"))], 1.0);

@@ -11,30 +11,36 @@ use crate::metrics::{Family, FamilySpec};
 
 static CPU_SECONDS: FamilySpec = FamilySpec::counter(
     "process_cpu_seconds_total",
+    &[],
     "Total user and system CPU time of the exporter's process, in seconds.",
 );
 static RESIDENT_MEMORY: FamilySpec = FamilySpec::gauge(
     "process_resident_memory_bytes",
+    &[],
     "Resident memory of the exporter's process, in bytes.",
 );
 static VIRTUAL_MEMORY: FamilySpec = FamilySpec::gauge(
     "process_virtual_memory_bytes",
+    &[],
     "Virtual memory of the exporter's process, in bytes.",
 );
 static OPEN_FDS: FamilySpec = FamilySpec::gauge(
     "process_open_fds",
+    &[],
     "File descriptors the exporter's process holds open.",
 );
 static MAX_FDS: FamilySpec = FamilySpec::gauge(
     "process_max_fds",
+    &[],
     "The exporter's limit on open file descriptors (the soft limit, raised to the hard one at start).",
 );
 static START_TIME: FamilySpec = FamilySpec::gauge(
     "process_start_time_seconds",
+    &[],
     "When the exporter's process started, as a Unix timestamp.",
 );
 static THREADS: FamilySpec =
-    FamilySpec::gauge("process_threads", "Threads of the exporter's process.");
+    FamilySpec::gauge("process_threads", &[], "Threads of the exporter's process.");
 
 /// Every family this module fills, for the catalog.
 pub static FAMILIES: &[&FamilySpec] = &[

@@ -19,49 +19,64 @@ const CONSENSUS_STATES: [&str; 3] = ["working", "stopped", "stopped_with_err"];
 
 static ENABLED: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_enabled",
+    &[],
     "1 when Qdrant runs in distributed (cluster) mode.",
 );
 static PEER_INFO: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_peer_info",
+    &["peer_id"],
     "This node's raft peer id. Always 1.",
 );
 static PEERS: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_peers",
+    &[],
     "Peers in the cluster, as this node knows them.",
 );
-static TERM: FamilySpec = FamilySpec::gauge("qdrant_cluster_term", "Raft term the peer reports.");
+static TERM: FamilySpec =
+    FamilySpec::gauge("qdrant_cluster_term", &[], "Raft term the peer reports.");
 static COMMIT: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_commit",
+    &[],
     "Index of the last raft operation the peer committed.",
 );
 static PENDING_OPERATIONS: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_pending_operations",
+    &[],
     "Raft operations waiting to be applied on the peer.",
 );
 static LEADER: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_leader",
+    &[],
     "1 when the peer is the raft leader.",
 );
 static LEADER_KNOWN: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_leader_known",
+    &[],
     "1 when a raft leader is known; 0 during an election.",
 );
-static VOTER: FamilySpec =
-    FamilySpec::gauge("qdrant_cluster_voter", "1 when the peer is a raft voter.");
+static VOTER: FamilySpec = FamilySpec::gauge(
+    "qdrant_cluster_voter",
+    &[],
+    "1 when the peer is a raft voter.",
+);
 static ROLE: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_role",
+    &["role"],
     "The peer's raft role as a state set (Leader, Follower, Candidate, PreCandidate).",
 );
 static CONSENSUS_THREAD: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_consensus_thread_status",
+    &["status"],
     "State of the peer's consensus thread as a state set (working, stopped, stopped_with_err).",
 );
 static LAST_UPDATE_AGE: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_consensus_last_update_age_seconds",
+    &[],
     "Seconds since the consensus thread last reported progress, at refresh time.",
 );
 static SEND_FAILURES: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_message_send_failures",
+    &["peer_id", "peer_uri"],
     "Raft messages this node failed to send to the peer (reported by the sending node only: the leader or a candidate).",
 );
 

@@ -30,30 +30,35 @@ use crate::qdrant::QdrantError;
 
 static SHARD_STATUS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_status",
+    &["collection", "shard_id", "peer_id", "status"],
     "The current status of the replica of the shard on the peer (green, yellow, grey, red), \
      always 1; absent for a status this exporter does not know, and while the replica is the \
      source of a transfer or a placeholder being recovered (Qdrant reports no status for those).",
 );
 static SHARD_OPTIMIZER_OK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_optimizer_ok",
+    &["collection", "shard_id", "peer_id"],
     "1 when the optimizers of the replica of the shard on the peer report ok, 0 on an error.",
 )
 .below_full(Reduced::Lowest(SHARD_AND_PEER))
 .across_collections(Across::Lowest);
 static SHARD_VECTORS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_vectors",
+    &["collection", "shard_id", "peer_id", "vector"],
     "Vectors in the replica of the shard on the peer, by vector name; \
      vector=\"default\" is the unnamed vector.",
 )
 .below_full(Reduced::Summed(SHARD_AND_PEER));
 static SHARD_UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_update_queue_length",
+    &["collection", "shard_id", "peer_id"],
     "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.17 and later).",
 )
 .below_full(Reduced::Summed(SHARD_AND_PEER))
 .exported_from(Detail::Shard);
 static SHARD_APPLIED_OPERATIONS: FamilySpec = FamilySpec::counter(
     "qdrant_shard_applied_operations_total",
+    &["collection", "shard_id", "peer_id"],
     "Sequence number of the last operation the replica of the shard on the peer applied (its update \
      queue's op_num, Qdrant 1.17 and later): its rate is the replica's write rate. A replica a \
      transfer fills starts again from 0 and counts the transfer's batches too.",
@@ -62,6 +67,7 @@ static SHARD_APPLIED_OPERATIONS: FamilySpec = FamilySpec::counter(
 .exported_from(Detail::Shard);
 static SHARD_OPTIMIZATIONS_FAILED: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimizations_failed_total",
+    &["collection", "shard_id", "peer_id"],
     "Optimizations of the replica of the shard on the peer that failed since Qdrant started (Qdrant's \
      only count of failed optimizations; the error itself is in Qdrant's log).",
 )
@@ -69,6 +75,7 @@ static SHARD_OPTIMIZATIONS_FAILED: FamilySpec = FamilySpec::counter(
 .exported_from(Detail::Shard);
 static SHARD_OPTIMIZED_POINTS: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimized_points_total",
+    &["collection", "shard_id", "peer_id"],
     "Points the optimizations of the replica of the shard on the peer rewrote since Qdrant started: \
      its rate is the indexing throughput.",
 )
@@ -76,6 +83,7 @@ static SHARD_OPTIMIZED_POINTS: FamilySpec = FamilySpec::counter(
 .exported_from(Detail::Shard);
 static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shards",
+    &["collection"],
     "Shards of the collection, as Qdrant's telemetry lists them: every shard key's, and during \
      resharding the one being added or removed.",
 )
@@ -85,56 +93,67 @@ static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
 // Where telemetry cannot serve: the cluster-wide figures of collection info.
 static POINTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_points",
+    &["collection"],
     "Approximate number of points in the collection. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static INDEXED_VECTORS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_indexed_vectors",
+    &["collection"],
     "Approximate number of vectors in the collection's vector indexes. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_segments",
+    &["collection"],
     "Number of segments of the collection. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static STATUS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_status",
+    &["collection", "status"],
     "The collection's current status (green, yellow, grey, red), always 1; absent for a status \
      unknown to this exporter. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static OPTIMIZER_OK: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizer_ok",
+    &["collection"],
     "1 when the collection's optimizers report ok, 0 when they report an error. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 )
 .across_collections(Across::Lowest);
 static UPDATE_QUEUE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_update_queue_length",
+    &["collection"],
     "Updates waiting in the collection's update queue (Qdrant 1.17 and later). Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 
 static SHARD_NUMBER: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_number",
+    &["collection"],
     "Configured number of shards of the collection (config.params.shard_number).",
 )
 .exported_from(Detail::Full)
 .across_collections(Across::LeftOut);
 static REPLICATION_FACTOR: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_replication_factor",
+    &["collection"],
     "Configured number of replicas of each shard (config.params.replication_factor).",
 )
 .across_collections(Across::LeftOut);
 static WRITE_CONSISTENCY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_write_consistency_factor",
+    &["collection"],
     "Configured number of replicas that must apply a write (config.params.write_consistency_factor).",
 )
 .exported_from(Detail::Full)
 .across_collections(Across::LeftOut);
 static VECTOR_DIMENSIONS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_dimensions",
+    &["collection", "vector"],
     "Dimensions of each dense vector of the collection; vector=\"default\" is the unnamed vector.",
 )
 .exported_from(Detail::Full)
 .across_collections(Across::LeftOut);
 static VECTOR_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_info",
+    &["collection", "vector", "distance", "on_disk"],
     "Configuration of each dense vector of the collection: distance function and whether it is stored on disk. Always 1.",
 )
 .exported_from(Detail::Full)
@@ -144,6 +163,7 @@ static VECTOR_INFO: FamilySpec = FamilySpec::cluster_gauge(
 // shard_number means, what writes strict mode will refuse.
 static INDEXING_THRESHOLD: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_indexing_threshold_bytes",
+    &["collection"],
     "Vectors a segment may hold before the optimizer indexes it (optimizer_config.indexing_threshold, \
      set in KiB); 0: indexing is off. Absent while Qdrant's default applies.",
 )
@@ -151,24 +171,28 @@ static INDEXING_THRESHOLD: FamilySpec = FamilySpec::cluster_gauge(
 .across_collections(Across::LeftOut);
 static HNSW_M: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_hnsw_max_edges",
+    &["collection"],
     "Edges per node of the collection's HNSW graph at most (hnsw_config.m); 0: no graph is built and every search scans.",
 )
 .exported_from(Detail::Shard)
 .across_collections(Across::LeftOut);
 static PREVENT_UNOPTIMIZED: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_prevent_unoptimized",
+    &["collection"],
     "1 when writes wait for the optimizer rather than pile up unindexed (optimizer_config.prevent_unoptimized); absent while unset.",
 )
 .exported_from(Detail::Shard)
 .across_collections(Across::LeftOut);
 static QUANTIZATION: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_quantization_info",
+    &["collection", "type", "always_ram"],
     "The collection's quantization: its type and whether the quantized vectors stay in RAM. Always 1; absent without quantization.",
 )
 .exported_from(Detail::Shard)
 .across_collections(Across::LeftOut);
 static SHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_sharding_info",
+    &["collection", "method"],
     "How points are placed in shards, where Qdrant states it: custom (by shard key, and shard_number \
      is then per key). Always 1; absent for auto, which Qdrant leaves unsaid.",
 )
@@ -176,16 +200,19 @@ static SHARDING: FamilySpec = FamilySpec::cluster_gauge(
 .across_collections(Across::LeftOut);
 static VECTOR_MEMORY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_memory_info",
+    &["collection", "vector", "memory"],
     "Where each dense vector is kept (Qdrant 1.19 and later): cold (on disk), cached or pinned, as configured. Always 1.",
 )
 .exported_from(Detail::Shard)
 .across_collections(Across::LeftOut);
 static STRICT_MODE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_strict_mode_enabled",
+    &["collection"],
     "1 when strict mode applies its limits to the collection, 0 when configured but off; absent when not configured.",
 );
 static STRICT_MODE_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_strict_mode_limit",
+    &["collection", "limit"],
     "A limit of the collection's strict mode, beyond which writes are refused: max_points_count, \
      max_collection_vector_size_bytes, max_collection_payload_size_bytes, max_payload_index_count; \
      absent where unset.",
@@ -194,6 +221,7 @@ static STRICT_MODE_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
 
 static COLLECTIONS_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collections_limit",
+    &[],
     "The most collections Qdrant allows (service.max_collections), beside qdrant_collections; \
      absent when there is no limit.",
 );

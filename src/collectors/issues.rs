@@ -15,9 +15,10 @@ use crate::metrics::{FamilySpec, GaugeFamily};
 use crate::qdrant::QdrantError;
 
 static ISSUES: FamilySpec =
-    FamilySpec::gauge("qdrant_issues", "Issues Qdrant reports (GET /issues).");
+    FamilySpec::gauge("qdrant_issues", &[], "Issues Qdrant reports (GET /issues).");
 static BY_TYPE: FamilySpec = FamilySpec::gauge(
     "qdrant_issues_by_type",
+    &["issue_type"],
     "Issues Qdrant reports (GET /issues), by issue type.",
 );
 

@@ -27,6 +27,7 @@ const ENDPOINT: AddedEndpoint = AddedEndpoint {
 
 static BYTES: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_memory_bytes",
+    &["collection", "component", "vector", "kind"],
     "Bytes of every replica of the collection, summed over the peers, by component and kind: disk (on disk), \
      ram (heap), cached (in the page cache now), expected_cache (wanted in the page cache by the configuration).",
 )

@@ -23,22 +23,26 @@ const OPTIMIZERS: [&str; 4] = ["indexing", "merge", "vacuum", "config mismatch"]
 
 static RUNNING: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimizations_running",
+    &["collection", "optimizer"],
     "Optimizations running on this node's replicas of the collection, by optimizer (as Qdrant names them).",
 )
 .below_full(Reduced::Summed(&["optimizer"]));
 static RUNNING_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimizations_running_points",
+    &["collection"],
     "Points in the segments the running optimizations on this node's replicas rewrite (Qdrant 1.17 and later).",
 )
 .below_full(Reduced::NonZero);
 static OLDEST_START: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimization_oldest_start_timestamp_seconds",
+    &["collection"],
     "Start of the longest-running optimization on this node's replicas of the collection, as a Unix timestamp; absent while none runs.",
 )
 .across_collections(Across::Lowest);
 
 static LATEST_END: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimization_latest_end_timestamp_seconds",
+    &["collection", "status"],
     "End of the latest optimization on this node's replicas of the collection that ended with \
      the status (done, cancelled, error), as a Unix timestamp, from Qdrant's log of them (the \
      latest 16 optimizations of each replica, and every failed one since start); absent for a \

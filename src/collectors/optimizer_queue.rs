@@ -24,30 +24,36 @@ const ENDPOINT: AddedEndpoint = AddedEndpoint {
 
 static QUEUED: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_queued",
+    &["collection"],
     "Optimizations waiting in the optimizer queues of every replica of the collection's shards \
      (Qdrant 1.17 and later).",
 );
 static QUEUED_SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_queued_segments",
+    &["collection"],
     "Unoptimized segments waiting in those queues (Qdrant 1.17 and later).",
 )
 .exported_from(Detail::Full);
 static QUEUED_POINTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_queued_points",
+    &["collection"],
     "Points in those unoptimized segments (Qdrant 1.17 and later).",
 )
 .exported_from(Detail::Shard);
 static IDLE_SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_idle_segments",
+    &["collection"],
     "Segments of every replica of the collection that need no optimization (Qdrant 1.17 and later).",
 )
 .exported_from(Detail::Full);
 static BY_STAGE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_by_stage",
+    &["collection", "stage"],
     "Running optimizations of every replica of the collection, by the step they are in (Qdrant's step names; preparing and finishing around them).",
 );
 static STAGE_PROGRESS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimization_stage_progress_ratio",
+    &["collection", "stage"],
     "Work done of the work known in the step the running optimizations are in (e.g. HNSW graph points in vector_index), 0 to 1; absent where Qdrant reports no counts.",
 )
 .across_collections(Across::LeftOut);

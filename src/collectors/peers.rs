@@ -22,11 +22,13 @@ const SINCE: (u64, u64, u64) = (1, 17, 0);
 
 static RESPONSIVE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_cluster_peer_responsive",
+    &["peer_id"],
     "1 when the reporter reaches the peer, 0 when it cannot (GET /cluster/telemetry, Qdrant 1.17 and later).",
 );
 
 static VERSION: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_cluster_peer_version_info",
+    &["peer_id", "version"],
     "The Qdrant version each peer that answered runs; always 1. Two versions at once: an upgrade in progress.",
 );
 

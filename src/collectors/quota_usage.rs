@@ -18,12 +18,14 @@ const SINCE: (u64, u64, u64) = (1, 19, 0);
 
 static USAGE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_quota_usage_percent",
+    &["peer_id", "resource"],
     "Each peer's usage, in percent, by resource, as it reports it: resident_memory of the memory \
      available to Qdrant, disk_usage of its storage filesystem; absent where the peer cannot tell, \
      or did not answer.",
 );
 static PEER_EXCEEDED: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_quota_peer_exceeded",
+    &["peer_id"],
     "1 while the peer refuses writes over one of the enforced limits, as it reports.",
 );
 

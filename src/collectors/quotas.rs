@@ -18,18 +18,22 @@ const SINCE: (u64, u64, u64) = (1, 19, 0);
 
 static ENABLED: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_quota_enabled",
+    &[],
     "Whether Qdrant enforces its resource quota (1) or not (0).",
 );
 static LIMIT: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_quota_limit_percent",
+    &["resource"],
     "Usage, in percent, at which a node refuses writes, by resource; absent where no limit is set.",
 );
 static MARGIN: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_quota_release_margin_percent",
+    &[],
     "Percentage points below its limit a resource must fall before a refusing node accepts writes again; absent while Qdrant's built-in default applies.",
 );
 static EXCEEDED: FamilySpec = FamilySpec::gauge(
     "qdrant_quota_exceeded",
+    &["resource"],
     "1 while this node refuses writes because the resource is over its quota (Qdrant keeps it until usage falls a margin below); absent for a resource not enforced.",
 );
 

@@ -38,6 +38,7 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
 
 static DROPPED_LINES: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_relay_dropped_lines",
+    &[],
     "Lines of Qdrant's last /metrics left out of the relay because they would make the answer \
      invalid: a bad name, label, escape or value, a second HELP or TYPE, a family met again.",
 );

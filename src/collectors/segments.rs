@@ -19,6 +19,13 @@ use crate::qdrant::models::{SegmentTelemetry, SegmentType};
 
 static SEGMENTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_segments",
+    &[
+        "collection",
+        "shard_id",
+        "peer_id",
+        "segment_type",
+        "appendable",
+    ],
     "Segments of this node's replica of the shard, by segment_type (plain: no vector index yet; \
      indexed; special) and whether they take writes (appendable).",
 )
@@ -26,10 +33,12 @@ static SEGMENTS: FamilySpec = FamilySpec::gauge(
 .exported_from(Detail::Shard);
 static INDEXED_VECTORS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_indexed_vectors",
+    &["collection", "shard_id", "peer_id", "vector"],
     "Vectors in the vector indexes of this node's replica of the shard, by vector name.",
 );
 static SEARCHES: FamilySpec = FamilySpec::counter(
     "qdrant_shard_vector_index_searches_total",
+    &["collection", "shard_id", "peer_id", "vector", "path"],
     "Searches the vector indexes of this node's replica of the shard answered, by vector name and \
      the path they took (unfiltered_plain and filtered_plain are full scans). Summed over the \
      replica's segments: a segment the optimizer rebuilds starts again from 0, which rate() takes \
@@ -39,12 +48,14 @@ static SEARCHES: FamilySpec = FamilySpec::counter(
 .exported_from(Detail::Shard);
 static DELETED_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_deleted_points",
+    &["collection", "shard_id", "peer_id"],
     "Points deleted but not yet vacuumed away in this node's replica of the shard (segment info's \
      num_deleted_vectors, which Qdrant fills with the deleted point count).",
 )
 .exported_from(Detail::Full);
 static DEFERRED_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_deferred_points",
+    &["collection", "shard_id", "peer_id"],
     "Points written to this node's replica of the shard but not yet visible to search (Qdrant 1.18 and later).",
 )
 .exported_from(Detail::Full);

@@ -43,21 +43,25 @@ const REPLICA_STATES: [&str; 11] = [
 ];
 static REPLICA_STATE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_replica_state",
+    &["collection", "shard_id", "peer_id", "state"],
     "The current state of each replica of the shard, always 1 (Qdrant's replica states; Unknown \
      for a state this exporter does not know). Each node's view of every replica of the shards it \
      holds a replica of.",
 );
 static LOCAL_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_local_points",
+    &["collection", "shard_id", "peer_id"],
     "Points in the replica of the shard on the peer; the recording rules derive collection totals.",
 );
 static LOCAL_DATA_BYTES: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_local_data_bytes",
+    &["collection", "kind"],
     "Bytes of vectors and payloads in the node's replicas of the collection, by kind.",
 )
 .below_full(Reduced::Summed(&["kind"]));
 static STRICT_MODE_USAGE: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_strict_mode_usage_ratio",
+    &["collection", "limit"],
     "The collection's size as this node estimates it for strict mode, over the limit it is \
      checked against (limit: max_points_count, max_collection_vector_size_bytes, \
      max_collection_payload_size_bytes); at 1 the writes this node takes are refused. Qdrant \
@@ -68,25 +72,36 @@ static STRICT_MODE_USAGE: FamilySpec = FamilySpec::gauge(
 .across_collections(Across::Highest);
 static TRANSFERS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfers",
+    &["collection"],
     "Shard transfers of the collection in progress.",
 )
 .below_full(Reduced::NonZero);
 static TRANSFER_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfer_info",
+    &[
+        "collection",
+        "shard_id",
+        "from_peer_id",
+        "to_peer_id",
+        "method",
+    ],
     "Each shard transfer of the collection in progress: its shard, source and target peers and \
      method. Always 1; at most 64 per collection are listed (all are counted).",
 );
 static TRANSFER_SENT: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_transfer_sent_records",
+    &["collection", "shard_id", "from_peer_id", "to_peer_id"],
     "Records a shard transfer has sent, as the node running it reports them (stream_records \
      transfers); flat for long: the transfer is stalled.",
 );
 static TRANSFER_EXPECTED: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_transfer_expected_records",
+    &["collection", "shard_id", "from_peer_id", "to_peer_id"],
     "Records a shard transfer has to send in all, as the node running it reports them.",
 );
 static CLEAN_TASK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_clean_task_status",
+    &["collection", "shard_id", "peer_id", "status"],
     "The status of the cleanup of this node's replica of the shard after resharding (started, \
      progress, done, cancelled, failed), always 1; absent for a shard no cleanup ran on.",
 );
@@ -96,6 +111,7 @@ const CLEAN_STATES: [&str; 5] = ["started", "progress", "done", "cancelled", "fa
 
 static RESHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_resharding_operations",
+    &["collection"],
     "Resharding operations of the collection in progress.",
 )
 .below_full(Reduced::NonZero);

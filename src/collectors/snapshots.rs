@@ -15,16 +15,19 @@ use crate::qdrant::models::SnapshotDescription;
 
 static COUNT: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshots",
+    &["collection"],
     "Snapshots of the collection stored on this node.",
 )
 .exported_from(Detail::Shard);
 static SIZE: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshots_size_bytes",
+    &["collection"],
     "Total size of the collection's snapshots stored on this node.",
 )
 .exported_from(Detail::Shard);
 static NEWEST: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshot_latest_timestamp_seconds",
+    &["collection"],
     "Creation time of the collection's newest snapshot on this node, as a Unix timestamp; absent without snapshots.",
 )
 .across_collections(Across::Highest);

@@ -17,30 +17,37 @@ const KIB: f64 = 1024.0;
 
 static CPU_CORES: FamilySpec = FamilySpec::gauge(
     "qdrant_system_cpu_cores",
+    &[],
     "CPU cores Qdrant counts on (from 1.19 within its cgroup's limit; before, the host's).",
 );
 static CPU_CORES_USED: FamilySpec = FamilySpec::gauge(
     "qdrant_system_cpu_cores_used",
+    &[],
     "CPU cores Qdrant's process used, averaged over about the last two seconds (Qdrant 1.18 and later).",
 );
 static MEMORY: FamilySpec = FamilySpec::gauge(
     "qdrant_system_memory_bytes",
+    &[],
     "Memory Qdrant may use (from 1.19 its cgroup's limit; before, the host's RAM).",
 );
 static DISK: FamilySpec = FamilySpec::gauge(
     "qdrant_system_disk_bytes",
+    &[],
     "Size of the filesystem holding Qdrant's storage (from 1.19; before, the host's disk).",
 );
 static STARTED: FamilySpec = FamilySpec::gauge(
     "qdrant_start_time_seconds",
+    &[],
     "When the Qdrant process started, as a Unix timestamp.",
 );
 static RECOVERY_MODE: FamilySpec = FamilySpec::gauge(
     "qdrant_recovery_mode",
+    &[],
     "1 when Qdrant started in recovery mode, in which it serves no collection's reads or writes, else 0.",
 );
 static LOW_MEMORY_MODE: FamilySpec = FamilySpec::gauge(
     "qdrant_low_memory_mode",
+    &["mode"],
     "How Qdrant loaded its segments at start (storage.low_memory_mode, Qdrant 1.18 and later): \
      the mode, disabled, no_resident or no_populate; always 1.",
 );

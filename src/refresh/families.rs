@@ -18,50 +18,64 @@ pub const REVISION: &str = env!("QDRANT_EXPORTER_REVISION");
 
 static UP: FamilySpec = FamilySpec::gauge(
     "qdrant_up",
+    &[],
     "1 when the last refresh reached Qdrant and was authorised to list collections, else 0.",
 );
 static INFO: FamilySpec = FamilySpec::gauge(
     "qdrant_info",
+    &["version", "commit"],
     "Version and commit of the Qdrant server. Always 1.",
 );
-static COLLECTIONS: FamilySpec =
-    FamilySpec::cluster_gauge("qdrant_collections", "Number of collections in Qdrant.");
+static COLLECTIONS: FamilySpec = FamilySpec::cluster_gauge(
+    "qdrant_collections",
+    &[],
+    "Number of collections in Qdrant.",
+);
 static BUILD_INFO: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_build_info",
+    &["version", "revision"],
     "Version and git revision of this exporter. Always 1.",
 );
 static SCRAPE_SUCCESS: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_scrape_success",
+    &["collector"],
     "1 when the collector's last refresh succeeded completely, else 0.",
 );
 static COLLECTOR_SUPPORTED: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_collector_supported",
+    &["collector"],
     "0 when the Qdrant version lacks what the collector reads; the collector then exports nothing.",
 );
 static SCRAPE_DURATION: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_scrape_duration_seconds",
+    &["collector"],
     "Time the collector's last run took.",
 );
 static DATA_AGE: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_collector_data_age_seconds",
+    &["collector"],
     "Seconds between the collector's last fetch from Qdrant and this refresh: \
      about 0 for collectors that run on every refresh, up to their interval for the others.",
 );
 static COLLECTIONS_SKIPPED: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_collections_skipped",
+    &["reason"],
     "Collections not exported: filtered out by name, over max_collections, or with a name Qdrant would refuse.",
 );
 static CLUSTER_REPORTER: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_cluster_reporter",
+    &[],
     "1 when this exporter reports the cluster-scope figures and sends the requests that ask every \
      peer (it is the raft leader's, a single node's, or the cluster view), else 0.",
 );
 static QDRANT_REQUESTS: FamilySpec = FamilySpec::counter(
     "qdrant_exporter_qdrant_requests_total",
+    &["endpoint", "status_class"],
     "Requests the exporter sent to Qdrant, by endpoint and status class (2xx..5xx, timeout, error).",
 );
 static LAST_REFRESH: FamilySpec = FamilySpec::gauge(
     "qdrant_exporter_last_refresh_timestamp_seconds",
+    &[],
     "When the served figures were fetched from Qdrant, as a Unix timestamp.",
 );
 

@@ -1,12 +1,12 @@
 //! The tables of docs/ say what the code does: every exported family and every
 //! setting is documented, and nothing documented is missing from the code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use qdrant_exporter::config::{env_name, flag_name, Cli, Settings};
 use qdrant_exporter::{Collector, Scope};
 
-use crate::helpers::served_families;
+use crate::helpers::{served_expositions, served_families};
 use crate::promql::alerting_rules;
 
 const METRICS: &str = include_str!("../../docs/metrics.md");
@@ -66,23 +66,71 @@ async fn the_metrics_table_matches_the_exported_families() {
     );
 }
 
-/// The catalog is the table: every family it lists, with its type and scope.
+/// The catalog is the table: every family it lists, with its type, labels and scope.
 #[test]
 fn the_metrics_table_is_the_catalog() {
-    let catalog: BTreeMap<String, (String, String)> = qdrant_exporter::catalog::entries()
+    let catalog: BTreeMap<String, (String, String, String)> = qdrant_exporter::catalog::entries()
         .into_iter()
         .map(|entry| {
             let spec = entry.spec;
             let kind = format!("{:?}", spec.kind).to_lowercase();
             let scope = format!("{:?}", spec.scope).to_lowercase();
-            (spec.name.to_owned(), (kind, scope))
+            let labels = spec.labels.join("`, `");
+            (spec.name.to_owned(), (kind, labels, scope))
         })
         .collect();
-    let documented: BTreeMap<String, (String, String)> = table(METRICS, "metric")
+    let documented: BTreeMap<String, (String, String, String)> = table(METRICS, "metric")
         .into_iter()
-        .map(|row| (row[0].clone(), (row[1].clone(), row[5].clone())))
+        .map(|row| {
+            let kind = row[1].clone();
+            (row[0].clone(), (kind, row[2].clone(), row[5].clone()))
+        })
         .collect();
     assert_eq!(catalog, documented, "the catalog vs docs/metrics.md");
+}
+
+/// Each sample of every family the fixtures fill carries labels its family
+/// declares in the catalog, every label declared is carried (a label may be
+/// absent where it does not apply: `vector` of a memory component that is
+/// not a vector's), and every family of the catalog is filled by some fixture.
+#[actix_web::test]
+async fn every_family_is_filled_with_the_labels_it_declares() {
+    let catalog: BTreeMap<&str, BTreeSet<&str>> = qdrant_exporter::catalog::entries()
+        .into_iter()
+        .map(|entry| (entry.spec.name, entry.spec.labels.iter().copied().collect()))
+        .collect();
+    let mut carried: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let expositions = served_expositions().await;
+    for exposition in &expositions {
+        for line in exposition.lines().filter(|line| !line.starts_with('#')) {
+            let name_end = line.find(['{', ' ']).unwrap();
+            let name = &line[..name_end];
+            let Some(declared) = catalog.get(name) else {
+                continue; // Qdrant's own, relayed
+            };
+            let labels: BTreeSet<&str> = line[name_end..]
+                .strip_prefix('{')
+                .and_then(|rest| rest.rsplit_once('}'))
+                .map(|(labels, _)| {
+                    labels
+                        .split("\",")
+                        .filter_map(|pair| pair.split_once("=\""))
+                })
+                .into_iter()
+                .flatten()
+                .map(|(name, _)| name)
+                .collect();
+            assert!(labels.is_subset(declared), "{line}: declared {declared:?}");
+            carried.entry(name).or_default().extend(labels);
+        }
+    }
+    for (name, declared) in &catalog {
+        assert_eq!(
+            carried.get(name),
+            Some(declared),
+            "{name}: carried vs declared"
+        );
+    }
 }
 
 #[test]

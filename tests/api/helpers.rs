@@ -161,11 +161,11 @@ pub struct ServedFamily {
     pub scope: Option<&'static str>,
 }
 
-/// Every family served, by name, with every collector and the relay on, over
-/// scenarios that between them produce all of them.
-pub async fn served_families() -> std::collections::BTreeMap<String, ServedFamily> {
-    let mut families = std::collections::BTreeMap::new();
+/// What is served with every collector and the relay on, at full detail, over
+/// scenarios that between them produce every family.
+pub async fn served_expositions() -> Vec<String> {
     let optimizing = optimizing_directory();
+    let mut expositions = Vec::new();
     for scenario in [
         RECORDED,
         "cluster-v1.18.3-steady-node-a",
@@ -177,7 +177,15 @@ pub async fn served_families() -> std::collections::BTreeMap<String, ServedFamil
         optimizing.path().to_str().unwrap(),
     ] {
         let app = spawn_app_with(scenario, everything).await;
-        let exposition = app.scrape_settled().await;
+        expositions.push(app.scrape_settled().await);
+    }
+    expositions
+}
+
+/// Every family served, by name, in [`served_expositions`].
+pub async fn served_families() -> std::collections::BTreeMap<String, ServedFamily> {
+    let mut families = std::collections::BTreeMap::new();
+    for exposition in served_expositions().await {
         let mut scope = None;
         for line in exposition.lines() {
             if let Some(help) = line.strip_prefix("# HELP ") {

@@ -80,8 +80,10 @@ fn bad_configuration_exits_2_with_one_line_naming_the_setting() {
 fn list_metrics_prints_the_catalog() {
     let (code, stdout, _) = run(&["list-metrics"], &[]);
     assert_eq!(code, 0);
-    assert!(stdout.starts_with("family\ttype\tscope\tsource\thelp\n"));
-    assert!(stdout.contains("\nqdrant_shard_replica_state\tgauge\tnode\tshards\t"));
+    assert!(stdout.starts_with("family\ttype\tlabels\tscope\tsource\thelp\n"));
+    assert!(stdout.contains(
+        "\nqdrant_shard_replica_state\tgauge\tcollection,shard_id,peer_id,state\tnode\tshards\t"
+    ));
 }
 
 #[test]
