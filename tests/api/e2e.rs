@@ -474,3 +474,122 @@ async fn every_rule_and_alert_answers_the_same_at_each_detail() {
         "rules without an answer: {unanswered:?}"
     );
 }
+
+/// Two installs in one Prometheus: two recorded clusters (the steady one, and
+/// the transitions' steady one, with other collections and figures), each
+/// scraped through its three sidecars as the same job in a namespace of its
+/// own, and again as a probe target of one job in a shared namespace. Every
+/// recording rule and alert answers for each cluster the same wherever it is
+/// installed: none folds two into one.
+#[actix_web::test]
+async fn two_installs_in_one_prometheus_never_merge() {
+    // (namespace, target, the cluster's recordings)
+    const INSTALLS: [(&str, &str, &str); 4] = [
+        ("a", "", "cluster-v1.18.3-steady-node"),
+        ("b", "", "transitions-v1.18.3-steady-node"),
+        ("c", "x", "cluster-v1.18.3-steady-node"),
+        ("c", "y", "transitions-v1.18.3-steady-node"),
+    ];
+    let mut apps = Vec::new();
+    let mut groups = String::new();
+    for (namespace, target, cluster) in INSTALLS {
+        let mut targets = Vec::new();
+        for node in ["a", "b", "c"] {
+            let app = spawn_app_with(&format!("{cluster}-{node}"), |s| {
+                s.cache_ttl_seconds = Some(0.0);
+            })
+            .await;
+            app.scrape_settled().await;
+            targets.push(format!("'{}'", app.address.trim_start_matches("http://")));
+            apps.push(app);
+        }
+        let target = match target {
+            "" => String::new(),
+            name => format!(", target: {name}"),
+        };
+        groups.push_str(&format!(
+            "      - targets: [{}]\n        labels: {{namespace: {namespace}{target}}}\n",
+            targets.join(", ")
+        ));
+    }
+    let data = tempfile::tempdir().unwrap();
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+         rule_files: ['{RULES_PATH}']\nscrape_configs:\n  - job_name: qdrant-exporter\n    \
+         static_configs:\n{groups}"
+    );
+    let prometheus = Prometheus::run(&config, data.path());
+    let answers = |query: String| {
+        let prometheus = &prometheus;
+        async move {
+            let answer = prometheus.query(&query).await;
+            let mut by_install: std::collections::BTreeMap<(String, String), Vec<String>> =
+                INSTALLS
+                    .iter()
+                    .map(|(n, t, _)| ((n.to_string(), t.to_string()), Vec::new()))
+                    .collect();
+            for sample in answer["data"]["result"].as_array().into_iter().flatten() {
+                let mut labels = sample["metric"].as_object().cloned().unwrap_or_default();
+                let label = |name: &str| {
+                    let value = labels.get(name).and_then(|value| value.as_str());
+                    value.unwrap_or_default().to_owned()
+                };
+                let install = (label("namespace"), label("target"));
+                labels.remove("namespace");
+                labels.remove("target");
+                let series = format!("{labels:?} {}", sample["value"][1]);
+                by_install.entry(install).or_default().push(series);
+            }
+            for series in by_install.values_mut() {
+                series.sort();
+            }
+            by_install
+        }
+    };
+    let install = |namespace: &str, target: &str| (namespace.to_owned(), target.to_owned());
+    // What both clusters answer (no level-4 telemetry: no segments or indexed vectors).
+    let expected = [
+        "qdrant:collection_points:sum",
+        "qdrant:collection_status:worst",
+        "qdrant:collection_optimizer_ok:min",
+        "qdrant:shard_active_replicas:count",
+        "qdrant:collection_shards_without_active_replica",
+    ];
+    let compared = || async {
+        let mut differences = Vec::new();
+        let mut answered = Vec::new();
+        for query in recorded_names().into_iter().chain(["ALERTS".to_owned()]) {
+            let by_install = answers(query.clone()).await;
+            let (steady, other) = (
+                &by_install[&install("a", "")],
+                &by_install[&install("b", "")],
+            );
+            if by_install.len() != INSTALLS.len()
+                || &by_install[&install("c", "x")] != steady
+                || &by_install[&install("c", "y")] != other
+            {
+                differences.push(format!("{query}: {by_install:?}"));
+            }
+            if !steady.is_empty() && !other.is_empty() && steady != other {
+                answered.push(query);
+            }
+        }
+        (answered, differences)
+    };
+    let all_answered = |answered: &[String]| {
+        expected
+            .iter()
+            .all(|rule| answered.iter().any(|a| a == rule))
+    };
+    let started = Instant::now();
+    let (mut answered, mut differences) = compared().await;
+    while (!all_answered(&answered) || !differences.is_empty()) && started.elapsed() < PATIENCE {
+        actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+        (answered, differences) = compared().await;
+    }
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+    assert!(
+        all_answered(&answered),
+        "answered, each cluster its own: {answered:?}"
+    );
+}

@@ -56,14 +56,15 @@ def rule_expressions():
     return [(r.get("alert") or r["record"], r["expr"]) for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
 
 
-def test_every_aggregation_and_match_keeps_namespace_and_job():
-    """Two Qdrant clusters in one Prometheus: no rule may fold one into the other."""
+def test_every_aggregation_and_match_keeps_what_tells_installs_apart():
+    """Two Qdrant clusters in one Prometheus (two namespaces, two probe targets of one exporter,
+    two Kubernetes clusters in one Thanos): no rule may fold one into the other."""
     for name, expr in rule_expressions():
         for aggregation in AGGREGATION.finditer(expr):
             assert aggregation.group(2) == "by", f"{name}: {aggregation.group(0)!r} drops namespace and job"
         for grouping in GROUPING.finditer(expr):
             labels = {label.strip() for label in grouping.group(2).split(",")}
-            assert {"namespace", "job"} <= labels, f"{name}: {grouping.group(0)!r}"
+            assert {"cluster", "namespace", "job", "target"} <= labels, f"{name}: {grouping.group(0)!r}"
 
 
 def test_the_aggregation_check_catches_a_rule_that_drops_the_cluster():
