@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::helpers::{spawn_app_with, RECORDED};
 use crate::promql::{
-    alert_names, dashboard_expressions, documented_expressions, recorded_names,
-    rule_names_of_group, RULES_PATH, SHARD_DETAIL_GROUP,
+    alert_names, dashboard_expressions, dashboard_variable_selectors, documented_expressions,
+    recorded_names, rule_names_of_group, RULES_PATH, SHARD_DETAIL_GROUP,
 };
 use crate::relay::{assert_valid_with_lint_only_in_native_families, with_native_body};
 
@@ -155,16 +155,25 @@ impl Prometheus {
     }
 }
 
-/// The dashboard's queries with its variables filled in as Grafana would.
+/// A dashboard query with its variables filled in as Grafana would here: no
+/// cluster, namespace or probe target label (each variable then has no
+/// value, and `=~""` matches the label's absence), the one job, every
+/// instance and collection.
+fn filled(expr: &str) -> String {
+    expr.replace("$cluster", "")
+        .replace("$namespace", "")
+        .replace("$job", "qdrant-exporter")
+        .replace("$target", "")
+        .replace("$instance", ".*")
+        .replace("$collection", ".*")
+        .replace("$__rate_interval", "1m")
+}
+
+/// The dashboard's queries, filled in.
 fn dashboard_queries() -> Vec<String> {
     dashboard_expressions()
-        .into_iter()
-        .map(|expr| {
-            expr.replace("$job", ".*")
-                .replace("$instance", ".*")
-                .replace("$collection", ".*")
-                .replace("$__rate_interval", "1m")
-        })
+        .iter()
+        .map(|expr| filled(expr))
         .collect()
 }
 
@@ -209,6 +218,21 @@ async fn a_real_prometheus_scrapes_alerts_and_sees_qdrant_go_down() {
                 })
         })
         .await;
+
+    // The variables a scrape of one exporter fills have values (a family of every detail level).
+    for (variable, selector) in dashboard_variable_selectors() {
+        if ["job", "instance", "collection"].contains(&variable.as_str()) {
+            let selector = filled(&selector);
+            prometheus
+                .eventually(&format!("${variable} from {selector}"), || async {
+                    let answer = prometheus.query(&selector).await;
+                    answer["data"]["result"]
+                        .as_array()
+                        .is_some_and(|r| !r.is_empty())
+                })
+                .await;
+        }
+    }
 
     // Every dashboard query and every example of docs/metrics.md parses and runs in a real Prometheus.
     for query in dashboard_queries()

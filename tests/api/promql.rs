@@ -33,6 +33,23 @@ pub fn dashboard_expressions() -> Vec<String> {
     found
 }
 
+/// The dashboard's variables filled from a query: name → the selector of
+/// `label_values(selector, label)`, variables as written.
+pub fn dashboard_variable_selectors() -> Vec<(String, String)> {
+    let dashboard: Value = serde_json::from_str(DASHBOARD).unwrap();
+    dashboard["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|variable| {
+            let query = variable["query"]["query"].as_str()?;
+            let inner = query.strip_prefix("label_values(")?.strip_suffix(')')?;
+            let (selector, _label) = inner.rsplit_once(", ")?;
+            Some((variable["name"].as_str()?.to_owned(), selector.to_owned()))
+        })
+        .collect()
+}
+
 /// One field of every rule, alerting and recording, where the rule has it.
 fn rule_field(field: &str) -> Vec<String> {
     let rules: serde_yaml::Value = serde_yaml::from_str(RULES).unwrap();

@@ -158,12 +158,62 @@ def test_at_collection_detail_the_rules_reading_shard_figures_are_left_out():
         assert {"name": "QDRANT_EXPORTER_DETAIL", "value": detail} in env
 
 
-def test_the_dashboard_config_map_carries_the_dashboard_file():
-    rendered = objects(render({"grafanaDashboard": {"enabled": True}}))
-    [config_map] = [o for o in rendered if o["kind"] == "ConfigMap"]
+def dashboard_of(values: dict) -> tuple[str, dict]:
+    [config_map] = [o for o in objects(render(values)) if o["kind"] == "ConfigMap"]
     assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    [(file, text)] = config_map["data"].items()
+    return file, json.loads(text)
+
+
+def test_the_dashboard_config_map_carries_the_dashboard_file():
     dashboard = json.loads((CHART / "files" / "dashboard.json").read_text())
-    assert json.loads(config_map["data"]["qdrant-exporter.json"]) == dashboard
+    file, shared = dashboard_of({"grafanaDashboard": {"enabled": True, "shared": True}})
+    assert (file, shared) == ("qdrant-exporter.json", dashboard)
+    file, own = dashboard_of({"grafanaDashboard": {"enabled": True}})
+    assert file.endswith(".json") and file != "qdrant-exporter.json"
+    assert {k: v for k, v in own.items() if k not in ("uid", "title")} == {
+        k: v for k, v in dashboard.items() if k not in ("uid", "title")
+    }
+
+
+def test_two_releases_have_dashboards_of_their_own():
+    """Two releases' dashboards in one Grafana: neither overwrites nor removes the other's."""
+    dashboards = [
+        dashboard_of({"grafanaDashboard": {"enabled": True}, "namespaceOverride": namespace})
+        for namespace in ["team-a", "team-b"]
+    ]
+    files = {file for file, _ in dashboards}
+    uids = {dashboard["uid"] for _, dashboard in dashboards}
+    titles = {dashboard["title"] for _, dashboard in dashboards}
+    assert len(files) == len(uids) == len(titles) == 2
+    assert all(len(uid) <= 40 for uid in uids), "Grafana's longest uid"
+
+
+def test_every_dashboard_query_is_scoped_to_one_install():
+    """Single-valued cluster, namespace, job and probe target in every selector: no panel folds
+    two installs into one."""
+    dashboard = json.loads((CHART / "files" / "dashboard.json").read_text())
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    for name in ["cluster", "namespace", "job", "target"]:
+        assert not variables[name]["multi"] and not variables[name]["includeAll"], name
+    scope = 'cluster=~"$cluster", namespace=~"$namespace", job=~"$job", target=~"$target"'
+    expressions = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            for key, child in value.items():
+                if key == "expr":
+                    expressions.append(child)
+                else:
+                    walk(child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child)
+
+    walk(dashboard["panels"])
+    assert expressions
+    for expr in expressions:
+        assert expr.count("{") == expr.count(scope), expr
 
 
 def test_selectors_never_carry_the_chart_version():
