@@ -442,7 +442,11 @@ async fn every_rule_and_alert_answers_the_same_at_each_detail() {
     let alerts_inside = format!("ALERTS{{alertname=~\"{}\"}}", shard_detail.join("|"));
     let compared = || async {
         let mut differences = Vec::new();
-        let mut unanswered: Vec<String> = recorded_names();
+        // The optimizer's time to green needs points optimized over time: recordings stand still.
+        let mut unanswered: Vec<String> = recorded_names()
+            .into_iter()
+            .filter(|name| name != "qdrant:collection_optimizer_eta:seconds")
+            .collect();
         for (cluster, _) in CLUSTERS {
             let job = |detail: &str| format!("{cluster}-{detail}");
             for query in recorded_names().into_iter().chain(["ALERTS".to_owned()]) {
