@@ -89,6 +89,9 @@ pub fn alerting_rules() -> BTreeMap<String, (Value, Value)> {
         .collect()
 }
 
+/// The group of the rules that read Qdrant's own request metrics.
+pub const REQUESTS_GROUP: &str = "qdrant-requests";
+
 /// The group of the rules that read what is exported from detail=shard up.
 pub const SHARD_DETAIL_GROUP: &str = "qdrant-shard-detail";
 

@@ -143,6 +143,14 @@ def test_community_chart_values_label_route_and_disable_the_rules():
             assert rule["labels"]["team"] == ("storage" if name == "qdrant-cluster" else "platform"), rule["alert"]
 
 
+def test_the_request_objectives_come_from_the_values():
+    rendered = objects(render({"prometheusRule": {"enabled": True, "slo": {"errorRatio": 0.005, "latencySeconds": 2}}}))
+    [rule] = [o for o in rendered if o["kind"] == "PrometheusRule"]
+    records = {r["record"]: r["expr"] for g in rule["spec"]["groups"] for r in g["rules"] if "record" in r}
+    assert records["qdrant:slo_error_ratio:target"] == "vector(0.005)"
+    assert records["qdrant:slo_latency_seconds:target"] == "vector(2)"
+
+
 def test_at_collection_detail_the_rules_reading_shard_figures_are_left_out():
     rules_file = yaml.safe_load((CHART / "files" / "alerts.yaml").read_text())
     assert "qdrant-shard-detail" in [g["name"] for g in rules_file["groups"]]
