@@ -314,16 +314,22 @@ async fn a_redirect_is_not_followed_and_the_key_stays_home() {
     assert_eq!(elsewhere.requests(), [], "nothing reached the other host");
 }
 
-/// A name no Qdrant accepts (a 100 kB one) is skipped with its reason, not
-/// asked about in vain on every refresh.
+/// A name no Qdrant accepts (a 100 kB one; one with a `/`, refused in every
+/// version, which keeps `collection="/other"` free for the folded
+/// collections) is skipped with its reason, not asked about in vain on every
+/// refresh.
 #[actix_web::test]
 async fn a_collection_name_qdrant_would_refuse_is_skipped() {
     let app = spawn_app_with(RECORDED, |s| {
         s.collectors = Some("collections,snapshots".into());
     })
     .await;
-    app.mock
-        .synthesize_names(vec!["n".repeat(100_000), "fine".into()]);
+    app.mock.synthesize_names(vec![
+        "n".repeat(100_000),
+        "fine".into(),
+        "slash/inside".into(),
+        "/other".into(),
+    ]);
     let m = app.scrape().await;
     assert_eq!(
         value(
@@ -331,8 +337,9 @@ async fn a_collection_name_qdrant_would_refuse_is_skipped() {
             "qdrant_exporter_collections_skipped",
             r#"reason="invalid_name""#
         ),
-        1.0
+        3.0
     );
+    assert!(!m.contains("slash/inside") && !m.contains(r#"collection="/other""#));
     assert_eq!(collector_success(&m, "collections"), 1.0);
     assert_eq!(collector_success(&m, "snapshots"), 1.0);
     assert_eq!(

@@ -98,25 +98,3 @@ async fn awkward_names_give_valid_exposition_and_encoded_paths() {
     expected.sort();
     assert_eq!(paths, expected);
 }
-
-/// Qdrant refuses `/` in collection names in every version (legacy names
-/// included): such a name comes from something else answering as Qdrant,
-/// and it is skipped, which keeps `collection="/other"` free for the folded
-/// collections.
-#[actix_web::test]
-async fn a_name_with_a_slash_is_skipped_as_invalid() {
-    let app = spawn_app_with(RECORDED, |_| {}).await;
-    app.mock
-        .synthesize_names(vec!["kept".into(), "slash/inside".into(), "/other".into()]);
-    let m = app.scrape().await;
-    assert_eq!(
-        value(
-            &m,
-            "qdrant_exporter_collections_skipped",
-            r#"reason="invalid_name""#
-        ),
-        2.0
-    );
-    assert!(m.contains(r#"collection="kept""#));
-    assert!(!m.contains("slash/inside") && !m.contains(r#"collection="/other""#));
-}
