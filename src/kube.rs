@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, Probe,
-    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
+    ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -20,6 +20,9 @@ use crate::endpoints::{
 /// Makes `kubectl logs` and `kubectl exec` pick Qdrant, not the sidecar the
 /// official chart renders before it.
 const DEFAULT_CONTAINER_ANNOTATION: &str = "kubectl.kubernetes.io/default-container";
+
+/// Where Qdrant's container mounts its storage, and where the sidecar mounts it too.
+const STORAGE_MOUNT_PATH: &str = "/qdrant/storage";
 
 /// User and group of the distroless `nonroot` image the Dockerfile builds on.
 const NONROOT_UID: i64 = 65532;
@@ -49,6 +52,9 @@ pub struct SidecarArgs {
     /// Qdrant has no API key: send none
     #[arg(long)]
     pub no_api_key: bool,
+    /// Name of the official chart's storage volume (its persistence.storageVolumeName), mounted read-only into the sidecar for the disk figures
+    #[arg(long, default_value = "qdrant-storage")]
+    pub storage_volume_name: String,
     /// Name of the StatefulSet the patch applies to
     #[arg(long, default_value = "qdrant")]
     pub statefulset: String,
@@ -79,6 +85,10 @@ impl SidecarArgs {
                 self.api_key_secret_key
             )),
         }
+        line.push_str(&format!(
+            " --storage-volume-name {}",
+            self.storage_volume_name
+        ));
         if self.format == Format::Patch {
             line.push_str(&format!(" --statefulset {}", self.statefulset));
         }
@@ -102,6 +112,12 @@ pub fn sidecar_container(args: &SidecarArgs) -> Container {
             ..EnvVar::default()
         },
     ];
+    // The disk figures: statvfs of Qdrant's storage, mounted read-only below.
+    env.push(EnvVar {
+        name: "QDRANT_EXPORTER_VOLUMES".into(),
+        value: Some(format!("storage={STORAGE_MOUNT_PATH}")),
+        ..EnvVar::default()
+    });
     if !args.no_api_key {
         env.push(EnvVar {
             name: "QDRANT_API_KEY".into(),
@@ -159,6 +175,14 @@ pub fn sidecar_container(args: &SidecarArgs) -> Container {
             ..ResourceRequirements::default()
         }),
         security_context: Some(restricted_security_context()),
+        // The official chart's StatefulSet always has this volume (its
+        // volumeClaimTemplates); read-only, the sidecar can never write Qdrant's data.
+        volume_mounts: Some(vec![VolumeMount {
+            name: args.storage_volume_name.clone(),
+            mount_path: STORAGE_MOUNT_PATH.into(),
+            read_only: Some(true),
+            ..VolumeMount::default()
+        }]),
         ..Container::default()
     }
 }

@@ -39,6 +39,8 @@ pub struct Context<'a> {
     pub relay_per_collection: bool,
     /// How much of each collection is exported.
     pub detail: Detail,
+    /// The volumes whose filesystems the `volumes` collector reports.
+    pub volumes: &'a [super::Volume],
     /// The collections with series of their own, as their label values are
     /// written (escaped), where the others are folded together.
     pub distinct_collections: Option<&'a HashSet<String>>,

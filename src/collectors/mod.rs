@@ -24,6 +24,7 @@ mod shards;
 mod snapshots;
 mod system;
 mod timestamps;
+mod volumes;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -79,6 +80,7 @@ catalog!(
     QuotaUsage,
     Issues,
     System,
+    Volumes,
     NativeRelay,
 );
 
@@ -252,6 +254,16 @@ impl Collector {
                 reads_cluster_view: false,
                 in_cluster_view: false,
             },
+            Collector::Volumes => Facts {
+                name: "volumes",
+                reads: "statvfs of each volume of the volumes setting (the sidecar's read-only mount of Qdrant's storage); no request to Qdrant",
+                on_by_default: true,
+                default_interval: EVERY_REFRESH,
+                telemetry: None,
+                scope: Scope::Node,
+                reads_cluster_view: false,
+                in_cluster_view: false,
+            },
             Collector::NativeRelay => Facts {
                 name: "native_relay",
                 reads: "GET /metrics",
@@ -293,6 +305,7 @@ impl Collector {
             Collector::QuotaUsage => quota_usage::FAMILIES,
             Collector::Issues => issues::FAMILIES,
             Collector::System => system::FAMILIES,
+            Collector::Volumes => volumes::FAMILIES,
             Collector::NativeRelay => relay::FAMILIES,
         }
     }
@@ -329,9 +342,19 @@ impl Collector {
             Collector::QuotaUsage => quota_usage::collect(ctx),
             Collector::Issues => issues::collect(ctx),
             Collector::System => system::collect(ctx),
+            Collector::Volumes => volumes::collect(ctx),
             Collector::NativeRelay => relay::collect(ctx),
         }
     }
+}
+
+/// A filesystem whose use the `volumes` collector reports: Qdrant's storage,
+/// mounted into the sidecar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    /// The `volume` label.
+    pub name: String,
+    pub path: std::path::PathBuf,
 }
 
 /// The collectors' settings, validated: which run, how often, over which collections.
@@ -347,6 +370,8 @@ pub struct CollectorConfig {
     pub exclude: Option<Regex>,
     /// How much of each collection is exported.
     pub detail: Detail,
+    /// The volumes whose filesystems the `volumes` collector reports.
+    pub volumes: Vec<Volume>,
     /// Report the whole cluster through whichever node answers.
     pub cluster_view: bool,
     /// The native relay asks for Qdrant's request metrics per collection.

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::error::{invalid, ConfigError};
 use crate::catalog;
-use crate::collectors::{Collector, Detail};
+use crate::collectors::{Collector, Detail, Volume};
 use crate::metrics::FamilyFilter;
 
 /// A count between `min` and `max`, inclusive.
@@ -151,6 +151,42 @@ pub fn intervals(list: &str) -> Result<BTreeMap<Collector, Duration>, ConfigErro
         intervals.insert(collector, seconds(SETTING, Some(value), 0.0)?);
     }
     Ok(intervals)
+}
+
+/// `NAME=PATH,...`: a label-safe name and an absolute path each, each name once.
+pub fn volumes(list: &str) -> Result<Vec<Volume>, ConfigError> {
+    let mut volumes: Vec<Volume> = Vec::new();
+    for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((name, path)) = entry.split_once('=') else {
+            return Err(invalid("volumes", format!("`{entry}` is not NAME=PATH")));
+        };
+        let label_safe = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !label_safe {
+            return Err(invalid(
+                "volumes",
+                format!("`{name}` is not a volume name (letters, digits, _ and -)"),
+            ));
+        }
+        let path = std::path::PathBuf::from(path);
+        if !path.is_absolute() {
+            return Err(invalid(
+                "volumes",
+                format!("`{}` is not an absolute path", path.display()),
+            ));
+        }
+        if volumes.iter().any(|volume| volume.name == name) {
+            return Err(invalid("volumes", format!("`{name}` is named twice")));
+        }
+        volumes.push(Volume {
+            name: name.to_owned(),
+            path,
+        });
+    }
+    Ok(volumes)
 }
 
 pub fn detail(name: &str) -> Result<Detail, ConfigError> {

@@ -123,6 +123,10 @@ pub struct Settings {
     #[arg(long, value_name = "N")]
     pub max_collections: Option<usize>,
 
+    /// Filesystems whose use the volumes collector reports, comma-separated NAME=PATH: Qdrant's volumes mounted read-only into the sidecar, e.g. storage=/qdrant/storage
+    #[arg(long, value_name = "LIST")]
+    pub volumes: Option<String>,
+
     /// Most collections with series of their own (the first by name); the figures of the rest are folded into collection="/other"
     #[arg(long, value_name = "N")]
     pub max_distinct_collections: Option<usize>,
@@ -194,6 +198,7 @@ impl Settings {
             native_metrics_relay: Some(false),
             native_metrics_per_collection: Some(false),
             max_collections: Some(5000),
+            volumes: None,
             max_distinct_collections: None,
             collections_include: None,
             collections_exclude: None,
@@ -254,6 +259,7 @@ impl Settings {
                 .native_metrics_per_collection
                 .or(self.native_metrics_per_collection),
             max_collections: higher.max_collections.or(self.max_collections),
+            volumes: higher.volumes.or(self.volumes),
             max_distinct_collections: higher
                 .max_distinct_collections
                 .or(self.max_distinct_collections),

@@ -34,6 +34,7 @@ pub fn target_config(s: &Settings) -> Result<TargetConfig, ConfigError> {
             include: parse::regex("collections_include", s.collections_include.clone())?,
             exclude: parse::regex("collections_exclude", s.collections_exclude.clone())?,
             detail: parse::detail(s.detail.as_deref().unwrap_or_default())?,
+            volumes: parse::volumes(s.volumes.as_deref().unwrap_or_default())?,
             cluster_view: s.cluster_view.unwrap_or(false),
             relay_per_collection: relay_per_collection(s)?,
         },

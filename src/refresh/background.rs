@@ -81,6 +81,8 @@ async fn run(collector: Collector, inputs: Inputs, running: Running, budget: Dur
         relay_per_collection: false,
         detail: inputs.detail,
         distinct_collections: inputs.distinct_collections.as_ref(),
+        // The volumes are the node's: a node-scope collector, run in the refresh.
+        volumes: &[],
         deadline,
     };
     let (collector, output, duration) =

@@ -220,6 +220,7 @@ pub async fn refresh(
         relay_per_collection: config.relay_per_collection,
         detail: config.detail,
         distinct_collections: distinct_collections.as_ref(),
+        volumes: &config.volumes,
         deadline,
     };
     // Before the cluster view's first answer (a peer hung since the start),

@@ -209,9 +209,11 @@ pub fn all_collectors() -> Vec<&'static str> {
         .collect()
 }
 
-/// Every collector on, the native relay included, at full detail: every figure.
+/// Every collector on, the native relay included, at full detail, the
+/// checkout's filesystem as the storage volume: every figure.
 pub fn everything(settings: &mut Settings) {
     settings.collectors = Some(all_collectors().join(","));
+    settings.volumes = Some(format!("storage={}", env!("CARGO_MANIFEST_DIR")));
     full_detail(settings);
 }
 
