@@ -44,9 +44,10 @@ const REPLICA_STATES: [&str; 11] = [
 static REPLICA_STATE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_replica_state",
     &["collection", "shard_id", "peer_id", "state"],
-    "The current state of each replica of the shard, always 1 (Qdrant's replica states; Unknown \
-     for a state this exporter does not know). Each node's view of every replica of the shards it \
-     holds a replica of.",
+    "The current state of each replica of the shard, always 1: one of Active, Dead, Partial, \
+     Initializing, Listener, PartialSnapshot, Recovery, Resharding, ReshardingScaleDown, \
+     ActiveRead, ManualRecovery (Qdrant's), or Unknown for a state this exporter does not know. \
+     Each node's view of every replica of the shards it holds a replica of.",
 );
 static LOCAL_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_local_points",
@@ -640,6 +641,16 @@ mod tests {
         let m = text(&families("cluster-v1.18.3-transfer-node-a").unwrap());
         assert!(m.contains(r#"method="snapshot"} 1"#), "{m}");
         assert!(!m.contains("qdrant_shard_transfer_sent_records{"), "{m}");
+    }
+
+    #[test]
+    fn the_help_names_every_replica_state() {
+        let named = format!("one of {} (Qdrant's)", REPLICA_STATES.join(", "));
+        assert!(
+            REPLICA_STATE.help.contains(&named),
+            "{}",
+            REPLICA_STATE.help
+        );
     }
 
     #[test]

@@ -168,7 +168,7 @@ class Metrics:
             (s.labels["collection"], s.labels["shard_id"], s.labels["peer_id"]): s.value
             for s in self._samples("qdrant_shard_local_points") or ()
         }
-        # A state set whose every member is 0 is a state the exporter does not know.
+        # The exporter names a state it does not know `Unknown`, as this package does.
         current: dict[tuple[str, str, str], str] = {}
         for s in states:
             key = (s.labels["collection"], s.labels["shard_id"], s.labels["peer_id"])
