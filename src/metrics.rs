@@ -17,8 +17,17 @@ use regex::Regex;
 /// Content type of the text exposition format.
 pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// The label whose value says which collection a sample is about.
-const COLLECTION_LABEL: &str = "collection";
+/// The label names many families share: declared in the catalog and pushed
+/// by the collectors under one spelling.
+pub mod label {
+    /// Which collection a sample is about.
+    pub const COLLECTION: &str = "collection";
+    pub const SHARD_ID: &str = "shard_id";
+    /// Which peer (raft peer id) holds the replica.
+    pub const PEER_ID: &str = "peer_id";
+    /// Which named vector; the unnamed one is `default`.
+    pub const VECTOR: &str = "vector";
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -107,7 +116,7 @@ pub enum Across {
 }
 
 /// The labels that tell a shard's replicas apart.
-pub const SHARD_AND_PEER: &[&str] = &["shard_id", "peer_id"];
+pub const SHARD_AND_PEER: &[&str] = &[label::SHARD_ID, label::PEER_ID];
 
 /// What a family keeps below full detail, where it is exported; at the
 /// collection level, its per-collection samples lose `shard_id` and
@@ -396,7 +405,7 @@ impl Family {
                 return None;
             }
             Some(rewritten(line, |name, value| match name {
-                COLLECTION_LABEL => Some(OTHER_COLLECTIONS),
+                label::COLLECTION => Some(OTHER_COLLECTIONS),
                 name if SHARD_AND_PEER.contains(&name) => None,
                 _ => Some(value),
             }))
@@ -473,7 +482,7 @@ fn labels_of(line: &str) -> impl Iterator<Item = (&str, &str)> {
 
 /// The value of a sample line's `collection` label, as written (escaped).
 fn collection_of(line: &str) -> Option<&str> {
-    labels_of(line).find_map(|(name, value)| (name == COLLECTION_LABEL).then_some(value))
+    labels_of(line).find_map(|(name, value)| (name == label::COLLECTION).then_some(value))
 }
 
 /// A sample line's value (our own lines: always a number).

@@ -10,6 +10,7 @@ use super::context::Context;
 use super::failure::Failure;
 use super::output::Output;
 use super::timestamps::seconds_since;
+use crate::metrics::label::PEER_ID;
 use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{ClusterInfo, ClusterTelemetry, EnabledCluster, PeerDetails};
 use crate::qdrant::QdrantError;
@@ -24,7 +25,7 @@ static ENABLED: FamilySpec = FamilySpec::gauge(
 );
 static PEER_INFO: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_peer_info",
-    &["peer_id"],
+    &[PEER_ID],
     "This node's raft peer id. Always 1.",
 );
 static PEERS: FamilySpec = FamilySpec::gauge(
@@ -76,7 +77,7 @@ static LAST_UPDATE_AGE: FamilySpec = FamilySpec::gauge(
 );
 static SEND_FAILURES: FamilySpec = FamilySpec::gauge(
     "qdrant_cluster_message_send_failures",
-    &["peer_id", "peer_uri"],
+    &[PEER_ID, "peer_uri"],
     "Raft messages this node failed to send to the peer (reported by the sending node only: the leader or a candidate).",
 );
 
@@ -144,7 +145,7 @@ fn raft_families(cluster: &EnabledCluster) -> Vec<Family> {
     let raft = &cluster.raft_info;
     let peer_id = cluster.peer_id.to_string();
     let mut this_peer = GaugeFamily::new(&PEER_INFO);
-    this_peer.push(&[("peer_id", &peer_id)], 1.0);
+    this_peer.push(&[(PEER_ID, &peer_id)], 1.0);
 
     let mut role = GaugeFamily::new(&ROLE);
     push_state_set(&mut role, &[], "role", &ROLES, raft.role.as_deref());
@@ -172,10 +173,7 @@ fn raft_families(cluster: &EnabledCluster) -> Vec<Family> {
             .iter()
             .find(|(_, p)| p.uri == *uri)
             .map_or("unknown", |(id, _)| id.as_str());
-        send_failures.push(
-            &[("peer_id", peer), ("peer_uri", uri)],
-            failures.count as f64,
-        );
+        send_failures.push(&[(PEER_ID, peer), ("peer_uri", uri)], failures.count as f64);
     }
     let leader_known = raft.leader.is_some_and(|leader| leader != 0);
 
@@ -206,7 +204,7 @@ fn cluster_view(view: Result<&ClusterTelemetry, &QdrantError>) -> Output {
         let mut family = GaugeFamily::new(spec);
         for (peer_id, peer) in peers {
             if let Some(value) = peer.details.as_ref().and_then(value) {
-                family.push(&[("peer_id", peer_id)], value);
+                family.push(&[(PEER_ID, peer_id)], value);
             }
         }
         family.finish()
@@ -219,7 +217,7 @@ fn cluster_view(view: Result<&ClusterTelemetry, &QdrantError>) -> Output {
             continue;
         };
         leader_known |= details.role.as_deref() == Some("Leader");
-        let labels = [("peer_id", peer_id.as_str())];
+        let labels = [(PEER_ID, peer_id.as_str())];
         push_state_set(&mut role, &labels, "role", &ROLES, details.role.as_deref());
         push_state_set(
             &mut consensus,

@@ -19,6 +19,7 @@ use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
 use super::vector_label;
+use crate::metrics::label::{COLLECTION, PEER_ID, SHARD_ID, VECTOR};
 use crate::metrics::{
     bool_value, Across, Detail, Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER,
 };
@@ -30,35 +31,35 @@ use crate::qdrant::QdrantError;
 
 static SHARD_STATUS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_status",
-    &["collection", "shard_id", "peer_id", "status"],
+    &[COLLECTION, SHARD_ID, PEER_ID, "status"],
     "The current status of the replica of the shard on the peer (green, yellow, grey, red), \
      always 1; absent for a status this exporter does not know, and while the replica is the \
      source of a transfer or a placeholder being recovered (Qdrant reports no status for those).",
 );
 static SHARD_OPTIMIZER_OK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_optimizer_ok",
-    &["collection", "shard_id", "peer_id"],
+    &[COLLECTION, SHARD_ID, PEER_ID],
     "1 when the optimizers of the replica of the shard on the peer report ok, 0 on an error.",
 )
 .below_full(Reduced::Lowest(SHARD_AND_PEER))
 .across_collections(Across::Lowest);
 static SHARD_VECTORS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_vectors",
-    &["collection", "shard_id", "peer_id", "vector"],
+    &[COLLECTION, SHARD_ID, PEER_ID, VECTOR],
     "Vectors in the replica of the shard on the peer, by vector name; \
      vector=\"default\" is the unnamed vector.",
 )
 .below_full(Reduced::Summed(SHARD_AND_PEER));
 static SHARD_UPDATE_QUEUE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_update_queue_length",
-    &["collection", "shard_id", "peer_id"],
+    &[COLLECTION, SHARD_ID, PEER_ID],
     "Updates waiting in the update queue of the replica of the shard on the peer (Qdrant 1.17 and later).",
 )
 .below_full(Reduced::Summed(SHARD_AND_PEER))
 .exported_from(Detail::Shard);
 static SHARD_APPLIED_OPERATIONS: FamilySpec = FamilySpec::counter(
     "qdrant_shard_applied_operations_total",
-    &["collection", "shard_id", "peer_id"],
+    &[COLLECTION, SHARD_ID, PEER_ID],
     "Sequence number of the last operation the replica of the shard on the peer applied (its update \
      queue's op_num, Qdrant 1.17 and later): its rate is the replica's write rate. A replica a \
      transfer fills starts again from 0 and counts the transfer's batches too.",
@@ -67,7 +68,7 @@ static SHARD_APPLIED_OPERATIONS: FamilySpec = FamilySpec::counter(
 .exported_from(Detail::Shard);
 static SHARD_OPTIMIZATIONS_FAILED: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimizations_failed_total",
-    &["collection", "shard_id", "peer_id"],
+    &[COLLECTION, SHARD_ID, PEER_ID],
     "Optimizations of the replica of the shard on the peer that failed since Qdrant started (Qdrant's \
      only count of failed optimizations; the error itself is in Qdrant's log).",
 )
@@ -75,7 +76,7 @@ static SHARD_OPTIMIZATIONS_FAILED: FamilySpec = FamilySpec::counter(
 .exported_from(Detail::Shard);
 static SHARD_OPTIMIZED_POINTS: FamilySpec = FamilySpec::counter(
     "qdrant_shard_optimized_points_total",
-    &["collection", "shard_id", "peer_id"],
+    &[COLLECTION, SHARD_ID, PEER_ID],
     "Points the optimizations of the replica of the shard on the peer rewrote since Qdrant started: \
      its rate is the indexing throughput.",
 )
@@ -83,7 +84,7 @@ static SHARD_OPTIMIZED_POINTS: FamilySpec = FamilySpec::counter(
 .exported_from(Detail::Shard);
 static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shards",
-    &["collection"],
+    &[COLLECTION],
     "Shards of the collection, as Qdrant's telemetry lists them: every shard key's, and during \
      resharding the one being added or removed.",
 )
@@ -93,67 +94,67 @@ static SHARDS: FamilySpec = FamilySpec::cluster_gauge(
 // Where telemetry cannot serve: the cluster-wide figures of collection info.
 static POINTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_points",
-    &["collection"],
+    &[COLLECTION],
     "Approximate number of points in the collection. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static INDEXED_VECTORS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_indexed_vectors",
-    &["collection"],
+    &[COLLECTION],
     "Approximate number of vectors in the collection's vector indexes. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_segments",
-    &["collection"],
+    &[COLLECTION],
     "Number of segments of the collection. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static STATUS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_status",
-    &["collection", "status"],
+    &[COLLECTION, "status"],
     "The collection's current status (green, yellow, grey, red), always 1; absent for a status \
      unknown to this exporter. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 static OPTIMIZER_OK: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizer_ok",
-    &["collection"],
+    &[COLLECTION],
     "1 when the collection's optimizers report ok, 0 when they report an error. Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 )
 .across_collections(Across::Lowest);
 static UPDATE_QUEUE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_update_queue_length",
-    &["collection"],
+    &[COLLECTION],
     "Updates waiting in the collection's update queue (Qdrant 1.17 and later). Only where Qdrant's telemetry cannot serve (see the fallback in docs/metrics.md).",
 );
 
 static SHARD_NUMBER: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_number",
-    &["collection"],
+    &[COLLECTION],
     "Configured number of shards of the collection (config.params.shard_number).",
 )
 .exported_from(Detail::Full)
 .across_collections(Across::LeftOut);
 static REPLICATION_FACTOR: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_replication_factor",
-    &["collection"],
+    &[COLLECTION],
     "Configured number of replicas of each shard (config.params.replication_factor).",
 )
 .across_collections(Across::LeftOut);
 static WRITE_CONSISTENCY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_write_consistency_factor",
-    &["collection"],
+    &[COLLECTION],
     "Configured number of replicas that must apply a write (config.params.write_consistency_factor).",
 )
 .exported_from(Detail::Full)
 .across_collections(Across::LeftOut);
 static VECTOR_DIMENSIONS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_dimensions",
-    &["collection", "vector"],
+    &[COLLECTION, VECTOR],
     "Dimensions of each dense vector of the collection; vector=\"default\" is the unnamed vector.",
 )
 .exported_from(Detail::Full)
 .across_collections(Across::LeftOut);
 static VECTOR_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_info",
-    &["collection", "vector", "distance", "on_disk"],
+    &[COLLECTION, VECTOR, "distance", "on_disk"],
     "Configuration of each dense vector of the collection: distance function and whether it is stored on disk. Always 1.",
 )
 .exported_from(Detail::Full)
@@ -163,7 +164,7 @@ static VECTOR_INFO: FamilySpec = FamilySpec::cluster_gauge(
 // shard_number means, what writes strict mode will refuse.
 static INDEXING_THRESHOLD: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_indexing_threshold_bytes",
-    &["collection"],
+    &[COLLECTION],
     "Vectors a segment may hold before the optimizer indexes it (optimizer_config.indexing_threshold, \
      set in KiB); 0: indexing is off. Absent while Qdrant's default applies.",
 )
@@ -171,28 +172,28 @@ static INDEXING_THRESHOLD: FamilySpec = FamilySpec::cluster_gauge(
 .across_collections(Across::LeftOut);
 static HNSW_M: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_hnsw_max_edges",
-    &["collection"],
+    &[COLLECTION],
     "Edges per node of the collection's HNSW graph at most (hnsw_config.m); 0: no graph is built and every search scans.",
 )
 .exported_from(Detail::Shard)
 .across_collections(Across::LeftOut);
 static PREVENT_UNOPTIMIZED: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_prevent_unoptimized",
-    &["collection"],
+    &[COLLECTION],
     "1 when writes wait for the optimizer rather than pile up unindexed (optimizer_config.prevent_unoptimized); absent while unset.",
 )
 .exported_from(Detail::Shard)
 .across_collections(Across::LeftOut);
 static QUANTIZATION: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_quantization_info",
-    &["collection", "type", "always_ram"],
+    &[COLLECTION, "type", "always_ram"],
     "The collection's quantization: its type and whether the quantized vectors stay in RAM. Always 1; absent without quantization.",
 )
 .exported_from(Detail::Shard)
 .across_collections(Across::LeftOut);
 static SHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_sharding_info",
-    &["collection", "method"],
+    &[COLLECTION, "method"],
     "How points are placed in shards, where Qdrant states it: custom (by shard key, and shard_number \
      is then per key). Always 1; absent for auto, which Qdrant leaves unsaid.",
 )
@@ -200,19 +201,19 @@ static SHARDING: FamilySpec = FamilySpec::cluster_gauge(
 .across_collections(Across::LeftOut);
 static VECTOR_MEMORY: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_vector_memory_info",
-    &["collection", "vector", "memory"],
+    &[COLLECTION, VECTOR, "memory"],
     "Where each dense vector is kept (Qdrant 1.19 and later): cold (on disk), cached or pinned, as configured. Always 1.",
 )
 .exported_from(Detail::Shard)
 .across_collections(Across::LeftOut);
 static STRICT_MODE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_strict_mode_enabled",
-    &["collection"],
+    &[COLLECTION],
     "1 when strict mode applies its limits to the collection, 0 when configured but off; absent when not configured.",
 );
 static STRICT_MODE_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_strict_mode_limit",
-    &["collection", "limit"],
+    &[COLLECTION, "limit"],
     "A limit of the collection's strict mode, beyond which writes are refused: max_points_count, \
      max_collection_vector_size_bytes, max_collection_payload_size_bytes, max_payload_index_count; \
      absent where unset.",
@@ -287,7 +288,7 @@ fn push_vectors(
 ) {
     for (name, count) in by_name.into_iter().flatten() {
         let mut labels = labels.to_vec();
-        labels.push(("vector", vector_label(name)));
+        labels.push((VECTOR, vector_label(name)));
         family.push(&labels, *count as f64);
     }
 }
@@ -322,7 +323,7 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
             .shards
             .as_ref()
             .ok_or("telemetry lists no shards (details level below 3)")?;
-        shard_count.push(&[("collection", &collection.id)], shards.len() as f64);
+        shard_count.push(&[(COLLECTION, &collection.id)], shards.len() as f64);
         if let Some(config) = &collection.config {
             configs.push((collection.id.as_str(), config));
         }
@@ -330,9 +331,9 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
             let Some(local) = &shard.local else { continue };
             let shard_id = shard.id.to_string();
             let labels = [
-                ("collection", collection.id.as_str()),
-                ("shard_id", &shard_id),
-                ("peer_id", &peer_id),
+                (COLLECTION, collection.id.as_str()),
+                (SHARD_ID, &shard_id),
+                (PEER_ID, &peer_id),
             ];
             // A placeholder's status says nothing of data it does not hold yet.
             if let Some(shard_status) = local.status.filter(|_| !local.is_dummy()) {
@@ -395,7 +396,7 @@ fn collection_info_families(collections: &[(&str, CollectionInfo)]) -> Vec<Famil
 
     let mut configs = Vec::new();
     for (name, info) in collections {
-        let collection = [("collection", *name)];
+        let collection = [(COLLECTION, *name)];
         points.push_some(&collection, info.points_count);
         indexed.push_some(&collection, info.indexed_vectors_count);
         segments.push_some(&collection, info.segments_count);
@@ -433,7 +434,7 @@ fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
     let mut vector_info = GaugeFamily::new(&VECTOR_INFO);
     let mut behaviour = Behaviour::default();
     for (name, config) in configs {
-        let collection = [("collection", *name)];
+        let collection = [(COLLECTION, *name)];
         shard_number.push_some(&collection, config.params.shard_number);
         replication_factor.push_some(&collection, config.params.replication_factor);
         write_consistency.push_some(&collection, config.params.write_consistency_factor);
@@ -446,21 +447,18 @@ fn config_families(configs: &[(&str, &CollectionConfig)]) -> Vec<Family> {
             Some(VectorsConfig::Other(_)) | None => Vec::new(),
         };
         for (vector, params) in vectors {
-            dimensions.push(
-                &[("collection", name), ("vector", vector)],
-                params.size as f64,
-            );
+            dimensions.push(&[(COLLECTION, name), (VECTOR, vector)], params.size as f64);
             if let Some(memory) = &params.memory {
                 behaviour.vector_memory.push(
-                    &[("collection", name), ("vector", vector), ("memory", memory)],
+                    &[(COLLECTION, name), (VECTOR, vector), ("memory", memory)],
                     1.0,
                 );
             }
             let on_disk = if params.is_on_disk() { "true" } else { "false" };
             vector_info.push(
                 &[
-                    ("collection", name),
-                    ("vector", vector),
+                    (COLLECTION, name),
+                    (VECTOR, vector),
                     ("distance", &params.distance),
                     ("on_disk", on_disk),
                 ],
@@ -510,7 +508,7 @@ impl Default for Behaviour {
 
 impl Behaviour {
     fn push(&mut self, name: &str, config: &CollectionConfig) {
-        let collection = [("collection", name)];
+        let collection = [(COLLECTION, name)];
         if let Some(optimizer) = &config.optimizer_config {
             if let Some(threshold) = optimizer.indexing_threshold {
                 self.indexing_threshold
@@ -532,7 +530,7 @@ impl Behaviour {
             };
             self.quantization.push(
                 &[
-                    ("collection", name),
+                    (COLLECTION, name),
                     ("type", kind),
                     ("always_ram", always_ram),
                 ],
@@ -541,7 +539,7 @@ impl Behaviour {
         }
         if let Some(method) = &config.params.sharding_method {
             self.sharding
-                .push(&[("collection", name), ("method", method)], 1.0);
+                .push(&[(COLLECTION, name), ("method", method)], 1.0);
         }
         if let Some(strict) = &config.strict_mode_config {
             self.strict_mode
@@ -549,7 +547,7 @@ impl Behaviour {
             let index_limit = ("max_payload_index_count", strict.max_payload_index_count);
             for (limit, value) in strict.size_limits().into_iter().chain([index_limit]) {
                 self.strict_mode_limit
-                    .push_some(&[("collection", name), ("limit", limit)], value);
+                    .push_some(&[(COLLECTION, name), ("limit", limit)], value);
             }
         }
     }
@@ -583,9 +581,9 @@ fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>
             for replica in &shard.replicas {
                 let peer_id = replica.peer_id.to_string();
                 let labels = [
-                    ("collection", name),
-                    ("shard_id", shard_id.as_str()),
-                    ("peer_id", peer_id.as_str()),
+                    (COLLECTION, name),
+                    (SHARD_ID, shard_id.as_str()),
+                    (PEER_ID, peer_id.as_str()),
                 ];
                 if let Some(replica_status) = replica.status {
                     push_status(&mut status, &labels, replica_status);

@@ -15,6 +15,7 @@ use futures_util::FutureExt;
 use super::context::Context;
 use super::fan_out::{collect_per_collection, AddedEndpoint};
 use super::output::Output;
+use crate::metrics::label::{COLLECTION, VECTOR};
 use crate::metrics::{Detail, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{CollectionMemory, MemoryUsage};
 
@@ -27,7 +28,7 @@ const ENDPOINT: AddedEndpoint = AddedEndpoint {
 
 static BYTES: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_memory_bytes",
-    &["collection", "component", "vector", "kind"],
+    &[COLLECTION, "component", VECTOR, "kind"],
     "Bytes of every replica of the collection, summed over the peers, by component and kind: disk (on disk), \
      ram (heap), cached (in the page cache now), expected_cache (wanted in the page cache by the configuration).",
 )
@@ -60,8 +61,8 @@ fn family(collections: &[(&str, CollectionMemory)]) -> Family {
                 ("cached", usage.cached_bytes),
                 ("expected_cache", usage.expected_cache_bytes),
             ] {
-                let mut labels = vec![("collection", *collection), ("component", component)];
-                labels.extend(vector.map(|name| ("vector", name)));
+                let mut labels = vec![(COLLECTION, *collection), ("component", component)];
+                labels.extend(vector.map(|name| (VECTOR, name)));
                 labels.push(("kind", kind));
                 bytes.push(&labels, value as f64);
             }

@@ -13,6 +13,7 @@ use futures_util::FutureExt;
 use super::context::{Context, Selected};
 use super::output::Output;
 use super::timestamps::unix_seconds;
+use crate::metrics::label::COLLECTION;
 use crate::metrics::{Across, Detail, FamilySpec, GaugeFamily, Reduced};
 
 /// Every optimizer of Qdrant 1.16–1.19, as it names them (the `name()` of
@@ -23,26 +24,26 @@ const OPTIMIZERS: [&str; 4] = ["indexing", "merge", "vacuum", "config mismatch"]
 
 static RUNNING: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimizations_running",
-    &["collection", "optimizer"],
+    &[COLLECTION, "optimizer"],
     "Optimizations running on this node's replicas of the collection, by optimizer (as Qdrant names them).",
 )
 .below_full(Reduced::Summed(&["optimizer"]));
 static RUNNING_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimizations_running_points",
-    &["collection"],
+    &[COLLECTION],
     "Points in the segments the running optimizations on this node's replicas rewrite (Qdrant 1.17 and later).",
 )
 .below_full(Reduced::NonZero);
 static OLDEST_START: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimization_oldest_start_timestamp_seconds",
-    &["collection"],
+    &[COLLECTION],
     "Start of the longest-running optimization on this node's replicas of the collection, as a Unix timestamp; absent while none runs.",
 )
 .across_collections(Across::Lowest);
 
 static LATEST_END: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_optimization_latest_end_timestamp_seconds",
-    &["collection", "status"],
+    &[COLLECTION, "status"],
     "End of the latest optimization on this node's replicas of the collection that ended with \
      the status (done, cancelled, error), as a Unix timestamp, from Qdrant's log of them (the \
      latest 16 optimizations of each replica, and every failed one since start); absent for a \
@@ -123,16 +124,16 @@ fn from_telemetry(selected: &Selected) -> Output {
         let name = collection.id.as_str();
         for (optimizer, count) in by_optimizer {
             running.push(
-                &[("collection", name), ("optimizer", optimizer)],
+                &[(COLLECTION, name), ("optimizer", optimizer)],
                 count as f64,
             );
         }
-        running_points.push_some(&[("collection", name)], points);
+        running_points.push_some(&[(COLLECTION, name)], points);
         if let Some(started) = started {
-            oldest.push(&[("collection", name)], started);
+            oldest.push(&[(COLLECTION, name)], started);
         }
         for (status, end) in ended {
-            latest_end.push(&[("collection", name), ("status", status)], end);
+            latest_end.push(&[(COLLECTION, name), ("status", status)], end);
         }
     }
     if !logged && !selected.collections.is_empty() {

@@ -12,6 +12,7 @@ use futures_util::FutureExt;
 use super::context::Context;
 use super::fan_out::{collect_per_collection, AddedEndpoint};
 use super::output::Output;
+use crate::metrics::label::COLLECTION;
 use crate::metrics::{Across, Detail, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::{Optimizations, ProgressTree};
 
@@ -24,36 +25,36 @@ const ENDPOINT: AddedEndpoint = AddedEndpoint {
 
 static QUEUED: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_queued",
-    &["collection"],
+    &[COLLECTION],
     "Optimizations waiting in the optimizer queues of every replica of the collection's shards \
      (Qdrant 1.17 and later).",
 );
 static QUEUED_SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_queued_segments",
-    &["collection"],
+    &[COLLECTION],
     "Unoptimized segments waiting in those queues (Qdrant 1.17 and later).",
 )
 .exported_from(Detail::Full);
 static QUEUED_POINTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_queued_points",
-    &["collection"],
+    &[COLLECTION],
     "Points in those unoptimized segments (Qdrant 1.17 and later).",
 )
 .exported_from(Detail::Shard);
 static IDLE_SEGMENTS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_idle_segments",
-    &["collection"],
+    &[COLLECTION],
     "Segments of every replica of the collection that need no optimization (Qdrant 1.17 and later).",
 )
 .exported_from(Detail::Full);
 static BY_STAGE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimizations_by_stage",
-    &["collection", "stage"],
+    &[COLLECTION, "stage"],
     "Running optimizations of every replica of the collection, by the step they are in (Qdrant's step names; preparing and finishing around them).",
 );
 static STAGE_PROGRESS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_optimization_stage_progress_ratio",
-    &["collection", "stage"],
+    &[COLLECTION, "stage"],
     "Work done of the work known in the step the running optimizations are in (e.g. HNSW graph points in vector_index), 0 to 1; absent where Qdrant reports no counts.",
 )
 .across_collections(Across::LeftOut);
@@ -86,7 +87,7 @@ fn families(collections: &[(&str, Optimizations)]) -> Vec<Family> {
     let mut by_stage = GaugeFamily::new(&BY_STAGE);
     let mut stage_progress = GaugeFamily::new(&STAGE_PROGRESS);
     for (collection, optimizations) in collections {
-        let labels = [("collection", *collection)];
+        let labels = [(COLLECTION, *collection)];
         if let Some(summary) = &optimizations.summary {
             queued.push(&labels, summary.queued_optimizations as f64);
             queued_segments.push(&labels, summary.queued_segments as f64);
@@ -106,7 +107,7 @@ fn families(collections: &[(&str, Optimizations)]) -> Vec<Family> {
         }
         stages.sort_by_key(|(name, ..)| *name);
         for (stage, count, work) in stages {
-            let labels = [("collection", *collection), ("stage", stage)];
+            let labels = [(COLLECTION, *collection), ("stage", stage)];
             by_stage.push(&labels, count as f64);
             if work.total > 0 {
                 stage_progress.push(&labels, work.done as f64 / work.total as f64);

@@ -13,6 +13,7 @@ use futures_util::FutureExt;
 use super::context::Context;
 use super::failure::Failure;
 use super::output::Output;
+use crate::metrics::label::PEER_ID;
 use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::ClusterTelemetry;
 use crate::qdrant::QdrantError;
@@ -22,13 +23,13 @@ const SINCE: (u64, u64, u64) = (1, 17, 0);
 
 static RESPONSIVE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_cluster_peer_responsive",
-    &["peer_id"],
+    &[PEER_ID],
     "1 when the reporter reaches the peer, 0 when it cannot (GET /cluster/telemetry, Qdrant 1.17 and later).",
 );
 
 static VERSION: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_cluster_peer_version_info",
-    &["peer_id", "version"],
+    &[PEER_ID, "version"],
     "The Qdrant version each peer that answered runs; always 1. Two versions at once: an upgrade in progress.",
 );
 
@@ -68,7 +69,7 @@ pub fn collect<'a>(ctx: &'a Context<'a>) -> LocalBoxFuture<'a, Output> {
 fn responsive(telemetry: &ClusterTelemetry) -> Family {
     let mut responsive = GaugeFamily::new(&RESPONSIVE);
     for (peer_id, peer) in &telemetry.cluster.peers {
-        responsive.push(&[("peer_id", peer_id)], bool_value(peer.responsive));
+        responsive.push(&[(PEER_ID, peer_id)], bool_value(peer.responsive));
     }
     responsive.finish()
 }
@@ -77,7 +78,7 @@ fn versions(telemetry: &ClusterTelemetry) -> Family {
     let mut versions = GaugeFamily::new(&VERSION);
     for (peer_id, peer) in &telemetry.cluster.peers {
         if let Some(version) = peer.details.as_ref().and_then(|d| d.version.as_deref()) {
-            versions.push(&[("peer_id", peer_id), ("version", version)], 1.0);
+            versions.push(&[(PEER_ID, peer_id), ("version", version)], 1.0);
         }
     }
     versions.finish()

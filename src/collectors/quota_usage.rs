@@ -9,6 +9,7 @@ use futures_util::FutureExt;
 use super::context::Context;
 use super::failure::Failure;
 use super::output::Output;
+use crate::metrics::label::PEER_ID;
 use crate::metrics::{bool_value, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::QuotaStatus;
 use crate::qdrant::QdrantError;
@@ -18,14 +19,14 @@ const SINCE: (u64, u64, u64) = (1, 19, 0);
 
 static USAGE: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_quota_usage_percent",
-    &["peer_id", "resource"],
+    &[PEER_ID, "resource"],
     "Each peer's usage, in percent, by resource, as it reports it: resident_memory of the memory \
      available to Qdrant, disk_usage of its storage filesystem; absent where the peer cannot tell, \
      or did not answer.",
 );
 static PEER_EXCEEDED: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_quota_peer_exceeded",
-    &["peer_id"],
+    &[PEER_ID],
     "1 while the peer refuses writes over one of the enforced limits, as it reports.",
 );
 
@@ -73,11 +74,11 @@ fn families(status: &QuotaStatus, own_peer: Option<u64>) -> Vec<Family> {
             ("resident_memory", peer.resident_memory_percent),
             ("disk_usage", peer.disk_usage_percent),
         ] {
-            usage.push_some(&[("peer_id", &peer_id), ("resource", resource)], percent);
+            usage.push_some(&[(PEER_ID, &peer_id), ("resource", resource)], percent);
         }
     }
     for (peer_id, peer) in status.peers.iter().flatten() {
-        exceeded.push(&[("peer_id", peer_id)], bool_value(peer.exceeded));
+        exceeded.push(&[(PEER_ID, peer_id)], bool_value(peer.exceeded));
     }
     vec![usage.finish(), exceeded.finish()]
 }

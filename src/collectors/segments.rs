@@ -14,18 +14,13 @@ use std::collections::BTreeMap;
 use super::context::{Context, Selected};
 use super::output::Output;
 use super::vector_label;
+use crate::metrics::label::{COLLECTION, PEER_ID, SHARD_ID, VECTOR};
 use crate::metrics::{Detail, Family, FamilySpec, GaugeFamily, Reduced, SHARD_AND_PEER};
 use crate::qdrant::models::{SegmentTelemetry, SegmentType};
 
 static SEGMENTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_segments",
-    &[
-        "collection",
-        "shard_id",
-        "peer_id",
-        "segment_type",
-        "appendable",
-    ],
+    &[COLLECTION, SHARD_ID, PEER_ID, "segment_type", "appendable"],
     "Segments of this node's replica of the shard, by segment_type (plain: no vector index yet; \
      indexed; special) and whether they take writes (appendable).",
 )
@@ -33,12 +28,12 @@ static SEGMENTS: FamilySpec = FamilySpec::gauge(
 .exported_from(Detail::Shard);
 static INDEXED_VECTORS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_indexed_vectors",
-    &["collection", "shard_id", "peer_id", "vector"],
+    &[COLLECTION, SHARD_ID, PEER_ID, VECTOR],
     "Vectors in the vector indexes of this node's replica of the shard, by vector name.",
 );
 static SEARCHES: FamilySpec = FamilySpec::counter(
     "qdrant_shard_vector_index_searches_total",
-    &["collection", "shard_id", "peer_id", "vector", "path"],
+    &[COLLECTION, SHARD_ID, PEER_ID, VECTOR, "path"],
     "Searches the vector indexes of this node's replica of the shard answered, by vector name and \
      the path they took (unfiltered_plain and filtered_plain are full scans). Summed over the \
      replica's segments: a segment the optimizer rebuilds starts again from 0, which rate() takes \
@@ -48,14 +43,14 @@ static SEARCHES: FamilySpec = FamilySpec::counter(
 .exported_from(Detail::Shard);
 static DELETED_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_deleted_points",
-    &["collection", "shard_id", "peer_id"],
+    &[COLLECTION, SHARD_ID, PEER_ID],
     "Points deleted but not yet vacuumed away in this node's replica of the shard (segment info's \
      num_deleted_vectors, which Qdrant fills with the deleted point count).",
 )
 .exported_from(Detail::Full);
 static DEFERRED_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_deferred_points",
-    &["collection", "shard_id", "peer_id"],
+    &[COLLECTION, SHARD_ID, PEER_ID],
     "Points written to this node's replica of the shard but not yet visible to search (Qdrant 1.18 and later).",
 )
 .exported_from(Detail::Full);
@@ -98,9 +93,9 @@ fn from_telemetry(selected: &Selected) -> Output {
             listed += 1;
             let shard_id = shard.id.to_string();
             let labels = [
-                ("collection", collection.id.as_str()),
-                ("shard_id", &shard_id),
-                ("peer_id", &peer_id),
+                (COLLECTION, collection.id.as_str()),
+                (SHARD_ID, &shard_id),
+                (PEER_ID, &peer_id),
             ];
             let infos = shard_segments.iter().map(|segment| &segment.info);
             for ((segment_type, appendable), count) in by_type(shard_segments) {
@@ -110,12 +105,12 @@ fn from_telemetry(selected: &Selected) -> Output {
             }
             for (vector, count) in indexed_by_vector(shard_segments) {
                 let mut labels = labels.to_vec();
-                labels.push(("vector", vector_label(vector)));
+                labels.push((VECTOR, vector_label(vector)));
                 indexed.push(&labels, count as f64);
             }
             for ((vector, path), count) in searches_by_path(shard_segments) {
                 let mut labels = labels.to_vec();
-                labels.extend([("vector", vector_label(vector)), ("path", path)]);
+                labels.extend([(VECTOR, vector_label(vector)), ("path", path)]);
                 searches.push(&labels, count as f64);
             }
             deleted.push(

@@ -21,6 +21,7 @@ use super::context::{Context, Selected};
 use super::failure::Failure;
 use super::fan_out::fan_out;
 use super::output::Output;
+use crate::metrics::label::{COLLECTION, PEER_ID, SHARD_ID};
 use crate::metrics::{Across, Family, FamilySpec, GaugeFamily, Reduced};
 use crate::qdrant::models::{
     ClusterTelemetry, CollectionClusterInfo, CollectionTelemetry, Counted, Transfers,
@@ -43,7 +44,7 @@ const REPLICA_STATES: [&str; 11] = [
 ];
 static REPLICA_STATE: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_replica_state",
-    &["collection", "shard_id", "peer_id", "state"],
+    &[COLLECTION, SHARD_ID, PEER_ID, "state"],
     "The current state of each replica of the shard, always 1: one of Active, Dead, Partial, \
      Initializing, Listener, PartialSnapshot, Recovery, Resharding, ReshardingScaleDown, \
      ActiveRead, ManualRecovery (Qdrant's), or Unknown for a state this exporter does not know. \
@@ -51,18 +52,18 @@ static REPLICA_STATE: FamilySpec = FamilySpec::gauge(
 );
 static LOCAL_POINTS: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_local_points",
-    &["collection", "shard_id", "peer_id"],
+    &[COLLECTION, SHARD_ID, PEER_ID],
     "Points in the replica of the shard on the peer; the recording rules derive collection totals.",
 );
 static LOCAL_DATA_BYTES: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_local_data_bytes",
-    &["collection", "kind"],
+    &[COLLECTION, "kind"],
     "Bytes of vectors and payloads in the node's replicas of the collection, by kind.",
 )
 .below_full(Reduced::Summed(&["kind"]));
 static STRICT_MODE_USAGE: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_strict_mode_usage_ratio",
-    &["collection", "limit"],
+    &[COLLECTION, "limit"],
     "The collection's size as this node estimates it for strict mode, over the limit it is \
      checked against (limit: max_points_count, max_collection_vector_size_bytes, \
      max_collection_payload_size_bytes); at 1 the writes this node takes are refused. Qdrant \
@@ -73,36 +74,30 @@ static STRICT_MODE_USAGE: FamilySpec = FamilySpec::gauge(
 .across_collections(Across::Highest);
 static TRANSFERS: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfers",
-    &["collection"],
+    &[COLLECTION],
     "Shard transfers of the collection in progress.",
 )
 .below_full(Reduced::NonZero);
 static TRANSFER_INFO: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_shard_transfer_info",
-    &[
-        "collection",
-        "shard_id",
-        "from_peer_id",
-        "to_peer_id",
-        "method",
-    ],
+    &[COLLECTION, SHARD_ID, "from_peer_id", "to_peer_id", "method"],
     "Each shard transfer of the collection in progress: its shard, source and target peers and \
      method. Always 1; at most 64 per collection are listed (all are counted).",
 );
 static TRANSFER_SENT: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_transfer_sent_records",
-    &["collection", "shard_id", "from_peer_id", "to_peer_id"],
+    &[COLLECTION, SHARD_ID, "from_peer_id", "to_peer_id"],
     "Records a shard transfer has sent, as the node running it reports them (stream_records \
      transfers); flat for long: the transfer is stalled.",
 );
 static TRANSFER_EXPECTED: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_transfer_expected_records",
-    &["collection", "shard_id", "from_peer_id", "to_peer_id"],
+    &[COLLECTION, SHARD_ID, "from_peer_id", "to_peer_id"],
     "Records a shard transfer has to send in all, as the node running it reports them.",
 );
 static CLEAN_TASK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_clean_task_status",
-    &["collection", "shard_id", "peer_id", "status"],
+    &[COLLECTION, SHARD_ID, PEER_ID, "status"],
     "The status of the cleanup of this node's replica of the shard after resharding (started, \
      progress, done, cancelled, failed), always 1; absent for a shard no cleanup ran on.",
 );
@@ -112,7 +107,7 @@ const CLEAN_STATES: [&str; 5] = ["started", "progress", "done", "cancelled", "fa
 
 static RESHARDING: FamilySpec = FamilySpec::cluster_gauge(
     "qdrant_collection_resharding_operations",
-    &["collection"],
+    &[COLLECTION],
     "Resharding operations of the collection in progress.",
 )
 .below_full(Reduced::NonZero);
@@ -155,9 +150,9 @@ fn push_replica_state(
         .unwrap_or("Unknown");
     family.push(
         &[
-            ("collection", collection),
-            ("shard_id", shard_id),
-            ("peer_id", peer_id),
+            (COLLECTION, collection),
+            (SHARD_ID, shard_id),
+            (PEER_ID, peer_id),
             ("state", state),
         ],
         1.0,
@@ -193,7 +188,7 @@ impl TransferFamilies {
 
     fn push(&mut self, collection: &str, transfers: &Transfers) {
         self.count
-            .push(&[("collection", collection)], transfers.count as f64);
+            .push(&[(COLLECTION, collection)], transfers.count as f64);
         for transfer in &transfers.listed {
             let (shard_id, from, to) = (
                 transfer.shard_id.to_string(),
@@ -201,8 +196,8 @@ impl TransferFamilies {
                 transfer.to.to_string(),
             );
             let peers = [
-                ("collection", collection),
-                ("shard_id", shard_id.as_str()),
+                (COLLECTION, collection),
+                (SHARD_ID, shard_id.as_str()),
                 ("from_peer_id", from.as_str()),
                 ("to_peer_id", to.as_str()),
             ];
@@ -286,14 +281,14 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
             let points = local.num_points.or(local.is_dummy().then_some(0));
             families.local_points.push_some(
                 &[
-                    ("collection", name),
-                    ("shard_id", &shard_id),
-                    ("peer_id", &own_peer),
+                    (COLLECTION, name),
+                    (SHARD_ID, &shard_id),
+                    (PEER_ID, &own_peer),
                 ],
                 points,
             );
         }
-        let labels = [("collection", name)];
+        let labels = [(COLLECTION, name)];
         if let Some(transfers) = &collection.transfers {
             families.transfers.push(name, transfers);
         }
@@ -322,9 +317,9 @@ fn clean_tasks(selected: &Selected, own_peer: &str) -> Family {
             };
             family.push(
                 &[
-                    ("collection", collection.id.as_str()),
-                    ("shard_id", shard_id),
-                    ("peer_id", own_peer),
+                    (COLLECTION, collection.id.as_str()),
+                    (SHARD_ID, shard_id),
+                    (PEER_ID, own_peer),
                     ("status", status),
                 ],
                 1.0,
@@ -352,7 +347,7 @@ fn local_data_bytes(selected: &Selected) -> Family {
         }
         for (kind, value) in [("vectors", vectors), ("payloads", payloads)] {
             bytes.push(
-                &[("collection", &collection.id), ("kind", kind)],
+                &[(COLLECTION, &collection.id), ("kind", kind)],
                 value as f64,
             );
         }
@@ -417,7 +412,7 @@ fn strict_mode_usage(selected: &Selected, own_peer: &str) -> Family {
         for ((name, limit), size) in strict.size_limits().into_iter().zip(estimate) {
             if let Some(limit) = limit.filter(|&limit| limit > 0) {
                 usage.push(
-                    &[("collection", &collection.id), ("limit", name)],
+                    &[(COLLECTION, &collection.id), ("limit", name)],
                     size as f64 / limit as f64,
                 );
             }
@@ -462,15 +457,15 @@ fn cluster_info_families(collections: &[(&str, CollectionClusterInfo)]) -> Vec<F
         for shard in &info.local_shards {
             families.local_points.push_some(
                 &[
-                    ("collection", collection),
-                    ("shard_id", &shard.shard_id.to_string()),
-                    ("peer_id", &own_peer),
+                    (COLLECTION, collection),
+                    (SHARD_ID, &shard.shard_id.to_string()),
+                    (PEER_ID, &own_peer),
                 ],
                 shard.points_count,
             );
         }
         families.transfers.push(collection, &info.shard_transfers);
-        let collection = [("collection", *collection)];
+        let collection = [(COLLECTION, *collection)];
         families.resharding.push(
             &collection,
             info.resharding_operations.map_or(0, Counted::len) as f64,
@@ -505,9 +500,9 @@ fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>
                 );
                 local_points.push_some(
                     &[
-                        ("collection", name),
-                        ("shard_id", &shard_id),
-                        ("peer_id", &peer_id),
+                        (COLLECTION, name),
+                        (SHARD_ID, &shard_id),
+                        (PEER_ID, &peer_id),
                     ],
                     replica.num_points,
                 );
@@ -519,7 +514,7 @@ fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>
         for (peer_id, (vectors, payloads)) in per_peer {
             for (kind, value) in [("vectors", vectors), ("payloads", payloads)] {
                 bytes.push(
-                    &[("collection", name), ("kind", kind), ("peer_id", &peer_id)],
+                    &[(COLLECTION, name), ("kind", kind), (PEER_ID, &peer_id)],
                     value as f64,
                 );
             }
@@ -535,7 +530,7 @@ fn cluster_view(ctx: &Context<'_>, view: Result<&ClusterTelemetry, &QdrantError>
         let mut transfers = TransferFamilies::new();
         let mut resharding = GaugeFamily::new(&RESHARDING);
         for collection in &selected.collections {
-            let labels = [("collection", collection.id.as_str())];
+            let labels = [(COLLECTION, collection.id.as_str())];
             if let Some(listed) = &collection.transfers {
                 transfers.push(&collection.id, listed);
             }

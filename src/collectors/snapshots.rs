@@ -10,24 +10,25 @@ use super::context::Context;
 use super::fan_out::fan_out;
 use super::output::Output;
 use super::timestamps::unix_seconds;
+use crate::metrics::label::COLLECTION;
 use crate::metrics::{Across, Detail, Family, FamilySpec, GaugeFamily};
 use crate::qdrant::models::SnapshotDescription;
 
 static COUNT: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshots",
-    &["collection"],
+    &[COLLECTION],
     "Snapshots of the collection stored on this node.",
 )
 .exported_from(Detail::Shard);
 static SIZE: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshots_size_bytes",
-    &["collection"],
+    &[COLLECTION],
     "Total size of the collection's snapshots stored on this node.",
 )
 .exported_from(Detail::Shard);
 static NEWEST: FamilySpec = FamilySpec::gauge(
     "qdrant_collection_snapshot_latest_timestamp_seconds",
-    &["collection"],
+    &[COLLECTION],
     "Creation time of the collection's newest snapshot on this node, as a Unix timestamp; absent without snapshots.",
 )
 .across_collections(Across::Highest);
@@ -55,7 +56,7 @@ fn families(collections: &[(&str, Vec<SnapshotDescription>)]) -> Vec<Family> {
     let mut size = GaugeFamily::new(&SIZE);
     let mut newest = GaugeFamily::new(&NEWEST);
     for (collection, snapshots) in collections {
-        let labels = [("collection", *collection)];
+        let labels = [(COLLECTION, *collection)];
         count.push(&labels, snapshots.len() as f64);
         size.push(
             &labels,
