@@ -11,6 +11,8 @@
 //! cluster's and keep their `qdrant_collection_*` names. In the cluster view,
 //! every replica of the cluster, from `GET /cluster/telemetry`.
 
+use std::collections::HashSet;
+
 use futures_util::future::LocalBoxFuture;
 use futures_util::FutureExt;
 
@@ -226,6 +228,26 @@ static COLLECTIONS_LIMIT: FamilySpec = FamilySpec::cluster_gauge(
     "The most collections Qdrant allows (service.max_collections), beside qdrant_collections; \
      absent when there is no limit.",
 );
+static SNAPSHOTS_RUNNING: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_snapshots_running",
+    &[COLLECTION],
+    "Snapshots of the collection this node is taking now (telemetry, Qdrant 1.16 and later).",
+)
+.below_full(Reduced::NonZero);
+static SNAPSHOT_RECOVERIES_RUNNING: FamilySpec = FamilySpec::gauge(
+    "qdrant_collection_snapshot_recoveries_running",
+    &[COLLECTION],
+    "Snapshots of the collection this node is recovering from now: its data is being replaced \
+     (telemetry, Qdrant 1.16 and later).",
+)
+.below_full(Reduced::NonZero);
+static SNAPSHOTS_CREATED: FamilySpec = FamilySpec::counter(
+    "qdrant_collection_snapshots_created_total",
+    &[COLLECTION],
+    "Snapshots of the collection this node has taken since Qdrant started (telemetry, Qdrant \
+     1.16 and later).",
+)
+.exported_from(Detail::Full);
 
 /// Every family this module fills, for the catalog.
 pub(super) static FAMILIES: &[&FamilySpec] = &[
@@ -257,6 +279,9 @@ pub(super) static FAMILIES: &[&FamilySpec] = &[
     &STRICT_MODE,
     &STRICT_MODE_LIMIT,
     &COLLECTIONS_LIMIT,
+    &SNAPSHOTS_RUNNING,
+    &SNAPSHOT_RECOVERIES_RUNNING,
+    &SNAPSHOTS_CREATED,
 ];
 
 /// Qdrant's indexing threshold is set in KiB.
@@ -366,7 +391,29 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     limit.push_some(&[], selected.telemetry.collections.max_collections);
     families.push(limit.finish());
     families.extend(config_families(&configs));
+    families.extend(snapshots_in_progress(selected));
     Ok(families)
+}
+
+/// Snapshots being taken and recovered on this node, from telemetry: what
+/// `GET /collections/{name}/snapshots` cannot say (it lists finished ones).
+fn snapshots_in_progress(selected: &Selected) -> [Family; 3] {
+    // Each exported collection once, whatever the answer repeats: a series
+    // written twice fails the whole scrape.
+    let mut exported: HashSet<&str> = selected.collections.iter().map(|c| c.id.as_str()).collect();
+    let mut running = GaugeFamily::new(&SNAPSHOTS_RUNNING);
+    let mut recoveries = GaugeFamily::new(&SNAPSHOT_RECOVERIES_RUNNING);
+    let mut created = Family::new(&SNAPSHOTS_CREATED);
+    let listed = &selected.telemetry.collections.snapshots;
+    for snapshots in listed.iter().filter(|s| exported.remove(s.id.as_str())) {
+        let labels = [(COLLECTION, snapshots.id.as_str())];
+        running.push_some(&labels, snapshots.running_snapshots);
+        recoveries.push_some(&labels, snapshots.running_snapshot_recovery);
+        if let Some(total) = snapshots.total_snapshot_creations {
+            created.push(&labels, total as f64);
+        }
+    }
+    [running.finish(), recoveries.finish(), created]
 }
 
 /// The fallback: `GET /collections/{name}` for every collection, whose

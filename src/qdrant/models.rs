@@ -622,6 +622,21 @@ pub struct TelemetryCollections {
     pub max_collections: Option<u64>,
     #[serde(default, deserialize_with = "exact_list")]
     pub collections: Vec<CollectionTelemetry>,
+    /// Snapshots being taken and recovered on this node, per collection (Qdrant 1.16 and later).
+    #[serde(default, deserialize_with = "exact_list")]
+    pub snapshots: Vec<SnapshotTelemetry>,
+}
+
+/// One collection's entry of telemetry's `collections.snapshots`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SnapshotTelemetry {
+    pub id: String,
+    #[serde(default)]
+    pub running_snapshots: Option<u64>,
+    #[serde(default)]
+    pub running_snapshot_recovery: Option<u64>,
+    #[serde(default)]
+    pub total_snapshot_creations: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -594,3 +594,36 @@ async fn the_collections_beyond_the_limit_fold_into_series_that_add_them_up() {
         "no series of its own beyond the limit"
     );
 }
+
+/// Snapshots being taken and recovered, from the telemetry every refresh
+/// reads: at full detail every collection's, by default only those running.
+#[actix_web::test]
+async fn snapshots_in_progress_come_from_telemetry() {
+    let app = spawn_app_with(RECORDED, full_detail).await;
+    let m = app.scrape().await;
+    let images = r#"collection="images""#;
+    assert_eq!(
+        value(&m, "qdrant_collection_snapshots_created_total", images),
+        2.0
+    );
+    assert_eq!(
+        value(&m, "qdrant_collection_snapshots_running", images),
+        0.0
+    );
+    assert_eq!(
+        value(&m, "qdrant_collection_snapshot_recoveries_running", images),
+        0.0
+    );
+    let app = spawn_app_with(RECORDED, |_| {}).await;
+    let m = app.scrape().await;
+    for family in [
+        "qdrant_collection_snapshots_created_total",
+        "qdrant_collection_snapshots_running",
+        "qdrant_collection_snapshot_recoveries_running",
+    ] {
+        assert!(
+            !m.contains(&format!("{family}{{")),
+            "{family} at the default detail"
+        );
+    }
+}
