@@ -95,6 +95,19 @@ static TRANSFER_EXPECTED: FamilySpec = FamilySpec::gauge(
     &[COLLECTION, SHARD_ID, "from_peer_id", "to_peer_id"],
     "Records a shard transfer has to send in all, as the node running it reports them.",
 );
+static PLACEHOLDER: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_placeholder",
+    &[COLLECTION, SHARD_ID, PEER_ID],
+    "1 while this node's replica of the shard is a placeholder (Qdrant's dummy shard): being \
+     recovered, or left empty by a load that failed. It holds no data and reports no status; \
+     absent for a replica that holds its data.",
+);
+static SHARD_KEY: FamilySpec = FamilySpec::gauge(
+    "qdrant_shard_key_info",
+    &[COLLECTION, SHARD_ID, PEER_ID, "key"],
+    "The shard key of this node's replica of the shard, in a collection with custom sharding; \
+     always 1. A key longer than 128 characters is written `long`.",
+);
 static CLEAN_TASK: FamilySpec = FamilySpec::gauge(
     "qdrant_shard_clean_task_status",
     &[COLLECTION, SHARD_ID, PEER_ID, "status"],
@@ -115,6 +128,8 @@ static RESHARDING: FamilySpec = FamilySpec::cluster_gauge(
 /// Every family this module fills, for the catalog.
 pub(super) static FAMILIES: &[&FamilySpec] = &[
     &REPLICA_STATE,
+    &PLACEHOLDER,
+    &SHARD_KEY,
     &LOCAL_POINTS,
     &LOCAL_DATA_BYTES,
     &STRICT_MODE_USAGE,
@@ -301,7 +316,48 @@ fn from_telemetry(selected: &Selected) -> Result<Vec<Family>, &'static str> {
     families.push(local_data_bytes(selected));
     families.push(strict_mode_usage(selected, &own_peer));
     families.push(clean_tasks(selected, &own_peer));
+    families.extend(placeholders_and_keys(selected, &own_peer));
     Ok(families)
+}
+
+/// A shard key label: Qdrant's keyword or number, as written; `long` past
+/// a label's reasonable length (the key is the user's data).
+fn key_label(key: &serde_json::Value) -> Option<String> {
+    let key = match key {
+        serde_json::Value::String(keyword) => keyword.clone(),
+        serde_json::Value::Number(number) => number.to_string(),
+        _ => return None,
+    };
+    Some(match key.chars().count() {
+        0..=128 => key,
+        _ => "long".into(),
+    })
+}
+
+/// This node's placeholder replicas, and the keys of its custom-sharded replicas.
+fn placeholders_and_keys(selected: &Selected, own_peer: &str) -> [Family; 2] {
+    let mut placeholders = GaugeFamily::new(&PLACEHOLDER);
+    let mut keys = GaugeFamily::new(&SHARD_KEY);
+    for collection in &selected.collections {
+        for shard in collection.shards.iter().flatten() {
+            let Some(local) = &shard.local else { continue };
+            let shard_id = shard.id.to_string();
+            let labels = [
+                (COLLECTION, collection.id.as_str()),
+                (SHARD_ID, shard_id.as_str()),
+                (PEER_ID, own_peer),
+            ];
+            if local.is_dummy() {
+                placeholders.push(&labels, 1.0);
+            }
+            if let Some(key) = shard.key.as_ref().and_then(key_label) {
+                let mut labels = labels.to_vec();
+                labels.push(("key", &key));
+                keys.push(&labels, 1.0);
+            }
+        }
+    }
+    [placeholders.finish(), keys.finish()]
 }
 
 /// The cleanups after resharding this node ran or runs, each by its status.
@@ -646,6 +702,29 @@ mod tests {
             "{}",
             REPLICA_STATE.help
         );
+    }
+
+    #[test]
+    fn a_placeholder_replica_and_a_shard_key_have_series_of_their_own() {
+        let m = text(&families("cluster-v1.18.3-transfer-node-a").unwrap());
+        let orders_0 = r#"collection="orders",shard_id="0",peer_id="8326746331167863""#;
+        assert_eq!(value(&m, "qdrant_shard_placeholder", orders_0), 1.0);
+        assert_eq!(m.matches("qdrant_shard_placeholder{").count(), 1, "{m}");
+        let m = text(&families(HANDMADE_V1_19).unwrap());
+        assert_eq!(
+            value(
+                &m,
+                "qdrant_shard_key_info",
+                r#"collection="small",shard_id="0",peer_id="8326746331167863",key="tenant-a""#
+            ),
+            1.0
+        );
+        assert_eq!(key_label(&serde_json::json!(7)).as_deref(), Some("7"));
+        assert_eq!(
+            key_label(&serde_json::json!("k".repeat(129))).as_deref(),
+            Some("long")
+        );
+        assert_eq!(key_label(&serde_json::json!({"a": 1})), None);
     }
 
     #[test]

@@ -689,6 +689,9 @@ impl ShardCleanStatus {
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReplicaSetTelemetry {
     pub id: u32,
+    /// The shard key of a collection with custom sharding: a keyword or a number.
+    #[serde(default)]
+    pub key: Option<serde_json::Value>,
     /// This node's replica of the shard, if it holds one.
     #[serde(default)]
     pub local: Option<LocalShardTelemetry>,
