@@ -733,5 +733,21 @@ async fn main() {
             )
             .await;
         }
+        // Last, as the placement stays: a large cluster's leader, whose level-3
+        // telemetry lists the state of 20,000 replicas (its level 4 is past
+        // max_response_bytes and refused).
+        mock.place_shards(vec![1001, 1002, 1003], 0, 3, 2);
+        for build in &builds {
+            cold_refresh(
+                &mock,
+                build,
+                5000,
+                latency,
+                "a 3-node cluster's leader (3 shards x 2 replicas), telemetry on every refresh",
+                &[TELEMETRY_ON_EVERY_REFRESH],
+                false,
+            )
+            .await;
+        }
     }
 }
