@@ -630,4 +630,49 @@ async fn two_installs_in_one_prometheus_never_merge() {
         all_answered(&answered),
         "answered, each cluster its own: {answered:?}"
     );
+
+    // Every dashboard query, with the variables set to one install as Grafana
+    // would, shows that install's series alone: the same as where the same
+    // cluster is installed again (its own exporters: instances and the
+    // exporters' own figures differ, so label sets less the instance and
+    // the install's own labels).
+    let panel = |expr: &str, namespace: &str, target: &str| {
+        let query = expr
+            .replace("$cluster", "")
+            .replace("$namespace", namespace)
+            .replace("$job", "qdrant-exporter")
+            .replace("$target", target)
+            .replace("$instance", ".*")
+            .replace("$collection", ".*")
+            .replace("$__rate_interval", "1m");
+        let prometheus = &prometheus;
+        async move {
+            let answer = prometheus.query(&query).await;
+            assert_eq!(answer["status"], "success", "{query}: {answer}");
+            let mut series: Vec<String> = answer["data"]["result"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|sample| {
+                    let mut labels = sample["metric"].as_object().cloned().unwrap_or_default();
+                    for install in ["instance", "namespace", "target"] {
+                        labels.remove(install);
+                    }
+                    format!("{labels:?}")
+                })
+                .collect();
+            series.sort();
+            series.dedup();
+            series
+        }
+    };
+    let mut shown = 0;
+    for expr in dashboard_expressions() {
+        let steady = panel(&expr, "a", "").await;
+        let other = panel(&expr, "b", "").await;
+        assert_eq!(panel(&expr, "c", "x").await, steady, "{expr}");
+        assert_eq!(panel(&expr, "c", "y").await, other, "{expr}");
+        shown += usize::from(!steady.is_empty() && steady != other);
+    }
+    assert!(shown >= 5, "{shown} panels tell the two clusters apart");
 }
