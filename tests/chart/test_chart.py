@@ -144,11 +144,24 @@ def test_community_chart_values_label_route_and_disable_the_rules():
 
 
 def test_the_request_objectives_come_from_the_values():
-    rendered = objects(render({"prometheusRule": {"enabled": True, "slo": {"errorRatio": 0.005, "latencySeconds": 2}}}))
+    slo = {"errorRatio": 0.005, "latencySeconds": 1, "slowRatio": 0.05}
+    rendered = objects(render({"prometheusRule": {"enabled": True, "slo": slo}}))
     [rule] = [o for o in rendered if o["kind"] == "PrometheusRule"]
     records = {r["record"]: r["expr"] for g in rule["spec"]["groups"] for r in g["rules"] if "record" in r}
     assert records["qdrant:slo_error_ratio:target"] == "vector(0.005)"
-    assert records["qdrant:slo_latency_seconds:target"] == "vector(2)"
+    assert records["qdrant:slo_latency_seconds:target"] == "vector(1)"
+    assert records["qdrant:slo_slow_ratio:target"] == "vector(0.05)"
+    slow_shares = {name: expr for name, expr in records.items() if name.startswith("qdrant:request_slow:")}
+    assert len(slow_shares) == 4, "a slow share for each burn-rate window"
+    for name, expr in slow_shares.items():
+        # Both transports' buckets at the bound, written as Qdrant writes it.
+        assert expr.count('le="1"') == 2 and 'le="0.5"' not in expr, (name, expr)
+
+
+def test_a_latency_bound_that_is_no_bucket_of_qdrant_is_refused():
+    with pytest.raises(helm.HelmValuesError) as error:
+        render({"prometheusRule": {"enabled": True, "slo": {"latencySeconds": 0.25}}})
+    assert "latencySeconds" in str(error.value)
 
 
 def test_at_collection_detail_the_rules_reading_shard_figures_are_left_out():
