@@ -1,5 +1,6 @@
 //! Integration tests: the real server on port 0 against the mock Qdrant.
 
+mod alerting;
 mod cache;
 mod certificates;
 mod cluster;
@@ -18,6 +19,7 @@ mod hostile;
 mod kube;
 mod metrics;
 mod names;
+mod node_alerts;
 mod paths;
 mod probe;
 mod process;
