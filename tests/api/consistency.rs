@@ -27,11 +27,16 @@ fn metric_names(expressions: &[String]) -> BTreeSet<String> {
 
 /// What the memory alert reads where they run: cAdvisor's working set and
 /// kube-state-metrics' container limits (the exporter cannot see the Qdrant
-/// container's cgroup from its own); and Prometheus's own alerts, which the
-/// dashboard counts.
-const OTHER_EXPORTERS: [&str; 3] = [
+/// container's cgroup from its own); what the disk rules read where no
+/// sidecar reads the volume: kubelet's figures of the storage claims; and
+/// Prometheus's own alerts, which the dashboard counts.
+const OTHER_EXPORTERS: [&str; 7] = [
     "container_memory_working_set_bytes",
     "kube_pod_container_resource_limits",
+    "kubelet_volume_stats_available_bytes",
+    "kubelet_volume_stats_capacity_bytes",
+    "kubelet_volume_stats_inodes_free",
+    "kubelet_volume_stats_inodes",
     "ALERTS",
 ];
 
