@@ -114,7 +114,9 @@ fn input_series(node: &str, served: &Served, minutes: u32) -> Vec<Value> {
             let last = stages.len() - 1;
             let lengths: Vec<u32> = (0..stages.len())
                 .map(|i| match i == last {
-                    true => minutes + 1 - minutes_each * last as u32,
+                    true => (minutes + 1)
+                        .checked_sub(minutes_each * last as u32)
+                        .expect("the last stage starts by the evaluation"),
                     false => *minutes_each,
                 })
                 .collect();
