@@ -132,7 +132,8 @@ async fn restarts_every_five_minutes_raise_the_loop_alone() {
     assert_alerts("restart-loop", &node(served), 17, &expected);
 }
 
-/// Qdrant started with `--recovery-mode`: every other figure looks healthy.
+/// Qdrant started with `storage.recovery_mode` set: every other figure looks
+/// healthy.
 #[actix_web::test]
 async fn recovery_mode_raises_its_alert() {
     let served = Served::Steady(
