@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Container, Service};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use qdrant_exporter::config::{Cli, Command, KubeCommand};
+use qdrant_exporter::config::{Cli, Command, KubeCommand, Settings};
 use qdrant_exporter::endpoints::{
     CONTAINER_NAME, DEFAULT_PORT, HEALTHZ_PATH, HEALTH_PORT_NAME, IMAGE_REPOSITORY, METRICS_PATH,
     METRICS_PORT_NAME, PROBE_PATH, QDRANT_CONTAINER_NAME, READYZ_PATH,
@@ -108,6 +108,29 @@ fn the_printed_sidecar_uses_the_servers_constants() {
 
     let without_key = printed(&["--no-api-key", "--qdrant-fullname", "prod-qdrant"]);
     assert!(!without_key.contains("QDRANT_API_KEY") && !without_key.contains("apikey"));
+}
+
+/// The settings the printed container's plain environment gives the exporter.
+fn settings_of(printed: &str) -> Settings {
+    let values: serde_yaml::Value = serde_yaml::from_str(printed).unwrap();
+    let containers: Vec<Container> =
+        serde_yaml::from_value(values["sidecarContainers"].clone()).unwrap();
+    let env = containers[0].env.iter().flatten();
+    let plain = env.filter_map(|var| Some((var.name.clone(), var.value.clone()?)));
+    Settings::from_env(plain).expect("the exporter reads the printed environment")
+}
+
+#[test]
+fn the_printed_sidecar_relays_qdrants_metrics_only_when_asked() {
+    assert_eq!(settings_of(&printed(&[])).native_metrics_relay, None);
+    let relaying = printed(&["--native-metrics-relay"]);
+    assert_eq!(settings_of(&relaying).native_metrics_relay, Some(true));
+    // The generated header names the flag, so the output can be printed again.
+    assert!(relaying
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with(" --native-metrics-relay"));
 }
 
 #[test]
