@@ -246,7 +246,7 @@ impl Collector {
             },
             Collector::System => Facts {
                 name: "system",
-                reads: "GET /telemetry?details_level=3 (shared: its app section)",
+                reads: "GET /telemetry?details_level=3 (shared: its app and memory sections)",
                 on_by_default: true,
                 default_interval: TELEMETRY_INTERVAL,
                 telemetry: Some(TelemetryDetail::Shards),

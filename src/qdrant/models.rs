@@ -555,6 +555,16 @@ pub struct Telemetry {
     pub quota: Option<QuotaTelemetry>,
     #[serde(default)]
     pub app: Option<AppTelemetry>,
+    /// From details level 1, for a key with global access.
+    #[serde(default)]
+    pub memory: Option<MemoryTelemetry>,
+}
+
+/// Telemetry's `memory`: what Qdrant's allocator (jemalloc) holds.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MemoryTelemetry {
+    #[serde(default)]
+    pub resident_bytes: Option<u64>,
 }
 
 /// Telemetry's `app`: the build, and the machine as Qdrant sees it.

@@ -336,20 +336,25 @@ async fn a_real_prometheus_ingests_every_hostile_relayed_body() {
 }
 
 /// The recording rules that read the exporter's figures: all but those of
-/// Qdrant's own request metrics, which a scrape of recordings leaves flat,
-/// and of volumes, which these sidecars have none of (node_alerts.rs fills a
-/// real one).
+/// Qdrant's own request metrics, which a scrape of recordings leaves flat; of
+/// volumes, which these sidecars have none of (node_alerts.rs fills a real
+/// one); and of the container's memory, which cAdvisor gives.
 fn exporters_rules() -> Vec<String> {
     let requests = rule_names_of_group(REQUESTS_GROUP);
     recorded_names()
         .into_iter()
-        .filter(|name| !requests.contains(name) && !name.starts_with("qdrant:volume_"))
+        .filter(|name| {
+            !requests.contains(name)
+                && !name.starts_with("qdrant:volume_")
+                && name != "qdrant:container_memory_used:ratio"
+        })
         .collect()
 }
 
 /// Every series of the answer to `promql` for `job`, as its labels (less
-/// `job`, and those in `dropped` where it is about a collection) and value,
-/// sorted, each once.
+/// `job`, `instance`, which is where the job's sidecar of that node listens,
+/// and those in `dropped` where it is about a collection) and value, sorted,
+/// each once.
 async fn answers_of(
     prometheus: &Prometheus,
     promql: &str,
@@ -365,6 +370,7 @@ async fn answers_of(
         .map(|sample| {
             let mut labels = sample["metric"].as_object().cloned().unwrap_or_default();
             labels.remove("job");
+            labels.remove("instance");
             if labels.contains_key("collection") {
                 labels.retain(|name, _| !dropped.contains(&name.as_str()));
             }
@@ -577,6 +583,8 @@ async fn two_installs_in_one_prometheus_never_merge() {
                 let install = (label("namespace"), label("target"));
                 labels.remove("namespace");
                 labels.remove("target");
+                // Each install's sidecars listen on addresses of their own.
+                labels.remove("instance");
                 let series = format!("{labels:?} {}", sample["value"][1]);
                 by_install.entry(install).or_default().push(series);
             }
