@@ -164,8 +164,8 @@ fn input_series(node: &str, served: &Served, minutes: u32) -> Vec<Value> {
 }
 
 /// The annotations an alert with these labels carries, as Prometheus
-/// renders their templates: a label it lacks is empty; `$value`, with or
-/// without a function, is `shown_value`.
+/// renders their templates: a label it lacks is empty; `or` gives the first
+/// label that is not; `$value`, with or without a function, is `shown_value`.
 fn rendered(
     annotations: &Value,
     labels: &BTreeMap<String, String>,
@@ -179,12 +179,27 @@ fn rendered(
             let end = start + rest[start..].find(" }}").expect("a closed template");
             let action = &rest[start + 3..end];
             text.push_str(&rest[..start]);
-            match action.strip_prefix("$labels.") {
-                Some(label) => text.push_str(labels.get(label).map_or("", String::as_str)),
-                None if action.starts_with("$value") => text.push_str(
+            let label = |operand: &str| {
+                let label = operand.strip_prefix("$labels.")?;
+                Some(labels.get(label).map_or("", String::as_str))
+            };
+            let first_set = |operands: &str| {
+                let values: Vec<&str> = operands.split(' ').map(label).collect::<Option<_>>()?;
+                values
+                    .iter()
+                    .find(|v| !v.is_empty())
+                    .or(values.last())
+                    .copied()
+            };
+            match (
+                label(action),
+                action.strip_prefix("or ").and_then(first_set),
+            ) {
+                (Some(value), _) | (None, Some(value)) => text.push_str(value),
+                _ if action.starts_with("$value") => text.push_str(
                     shown_value.unwrap_or_else(|| panic!("{name} shows $value: say how")),
                 ),
-                None => panic!("the test renders $labels and $value only: {name}: {action}"),
+                _ => panic!("the test renders $labels, or and $value only: {name}: {action}"),
             }
             rest = &rest[end + 3..];
         }
