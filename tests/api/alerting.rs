@@ -191,15 +191,12 @@ fn rendered(
                     .or(values.last())
                     .copied()
             };
-            match (
-                label(action),
-                action.strip_prefix("or ").and_then(first_set),
-            ) {
-                (Some(value), _) | (None, Some(value)) => text.push_str(value),
-                _ if action.starts_with("$value") => text.push_str(
+            match label(action).or_else(|| action.strip_prefix("or ").and_then(first_set)) {
+                Some(value) => text.push_str(value),
+                None if action.starts_with("$value") => text.push_str(
                     shown_value.unwrap_or_else(|| panic!("{name} shows $value: say how")),
                 ),
-                _ => panic!("the test renders $labels, or and $value only: {name}: {action}"),
+                None => panic!("the test renders $labels, or and $value only: {name}: {action}"),
             }
             rest = &rest[end + 3..];
         }
